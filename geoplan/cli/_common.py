@@ -1,0 +1,118 @@
+"""Shared pieces of the CLI: exit codes, error handling, JSON output."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import click
+
+from geoplan._errors import GeoplanError
+
+EXIT_PASS = 0
+EXIT_FAIL = 1
+EXIT_BAD_INPUT = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(func: F) -> F:
+    """Turn geoplan's input errors into a message on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (GeoplanError, FileNotFoundError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def echo_json(payload: Any) -> None:
+    """Print JSON (UTF-8, Chinese kept readable) on stdout."""
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=str))
+
+
+def configure_logging(verbose: int) -> None:
+    """Log to stderr; -v for info, -vv for debug."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+class Progress:
+    """Step messages with timings on stderr (silent with --json)."""
+
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.quiet = quiet
+
+    @contextlib.contextmanager
+    def step(self, text: str) -> Iterator[None]:
+        start = time.perf_counter()
+        if not self.quiet:
+            click.echo(f"... {text}", err=True)
+        yield
+        if not self.quiet:
+            click.echo(f"    done in {time.perf_counter() - start:.1f} s", err=True)
+
+
+def print_result(result: Any, *, lang: str = "zh") -> None:
+    """A planner-readable summary of an AuditResult on stdout."""
+    zh = lang == "zh"
+    verdict = (
+        ("通过" if result.passed else "未通过") if zh else ("PASS" if result.passed else "FAIL")
+    )
+    click.echo(f"{result.name} [{result.profile}]: {verdict}")
+    f = result.findings
+    if f.empty:
+        click.echo("  (没有适用的检查)" if zh else "  (no applicable checks)")
+        return
+    for check_id, grp in f.groupby("check_id", sort=False):
+        passed = grp["passed"]
+        n_ok = int((passed == True).sum())  # noqa: E712
+        n_bad = int((passed == False).sum())  # noqa: E712
+        desc = grp["description_zh" if zh else "description_en"].iloc[0]
+        sm2 = grp["shortfall_m2"].astype(float).fillna(0).sum()
+        extra = ""
+        if sm2 > 0:
+            extra = f"，共缺 {sm2:,.0f} m²" if zh else f", short {sm2:,.0f} m2 in all"
+        head = (
+            f"  {check_id}: {n_ok} 达标 / {n_bad} 未达标{extra}  ({desc})"
+            if zh
+            else f"  {check_id}: {n_ok} pass / {n_bad} fail{extra}  ({desc})"
+        )
+        click.echo(head)
+        worst = grp[grp["passed"] == False].sort_values("shortfall", ascending=False)  # noqa: E712
+        for _, row in worst.head(3).iterrows():
+            gap = (
+                (
+                    f"，缺 {row['shortfall_m2']:,.0f} m²"
+                    if zh
+                    else f", short {row['shortfall_m2']:,.0f} m2"
+                )
+                if row["shortfall_m2"] == row["shortfall_m2"]
+                else ""
+            )
+            click.echo(
+                f"      {row['entity_id']} {row['entity_name']}: "
+                f"{row['value']:.3g} {row['comparator']} {row['threshold']}{gap}"
+            )
+    not_measured = result.summary.get("not_measured") or {}
+    if not_measured:
+        label = "未测（缺列）" if zh else "not measured (missing columns)"
+        click.echo(
+            f"  {label}: " + ", ".join(f"{k} ({', '.join(v)})" for k, v in not_measured.items())
+        )
+    unassigned = result.summary.get("unassigned_facilities") or []
+    if unassigned:
+        label = "未归属任何社区的设施" if zh else "facilities in no community"
+        click.echo(f"  {label}: {', '.join(unassigned[:10])}")

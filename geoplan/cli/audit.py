@@ -1,0 +1,163 @@
+"""``geoplan audit floor-area|organisations``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geoplan.cli._common import (
+    EXIT_FAIL,
+    EXIT_PASS,
+    Progress,
+    echo_json,
+    handle_errors,
+    print_result,
+)
+
+_PROFILE = click.option(
+    "--profile",
+    "profile_name",
+    default="tianjin-2025",
+    show_default=True,
+    help="Profile name (see `geoplan profiles list`) or a .toml file.",
+)
+_CRS = click.option(
+    "--crs",
+    default=None,
+    help="What the input coordinates really are when the files say nothing or are wrong: "
+    "gcj02 (AMap), bd09 (Baidu), or an EPSG code.",
+)
+_OUT = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for outputs (GeoPackage, CSV, JSON); nothing is written without it.",
+)
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+_LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+_LAYER_HELP = "GeoPackage, GeoJSON, Shapefile or CSV."
+
+
+@click.group("audit")
+def audit() -> None:
+    """Audit communities against a standards profile."""
+
+
+@audit.command("floor-area")
+@click.option(
+    "--communities",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Community polygons. " + _LAYER_HELP,
+)
+@click.option(
+    "--facilities",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Facilities (points or polygons). " + _LAYER_HELP,
+)
+@_PROFILE
+@_CRS
+@_OUT
+@_JSON
+@_LANG
+@handle_errors
+def floor_area_cmd(
+    communities: Path,
+    facilities: Path,
+    profile_name: str,
+    crs: str | None,
+    out_dir: Path | None,
+    as_json: bool,
+    lang: str,
+) -> None:
+    """Service floor area per 100 households, village minimum, activity share, new
+    commercial + service share and developer service rooms, with shortfalls in m2."""
+    from geoplan.audit import audit_floor_area
+    from geoplan.io.readers import read_communities, read_facilities
+    from geoplan.profiles import load_profile
+
+    progress = Progress(quiet=as_json)
+    profile = load_profile(profile_name)
+    with progress.step(f"reading {communities}"):
+        comm = read_communities(communities, crs=crs)
+    with progress.step(f"reading {facilities}"):
+        fac = read_facilities(facilities, crs=crs, metric_crs=comm.crs)
+    with progress.step("auditing floor area"):
+        result = audit_floor_area(comm, fac, profile=profile)
+    _finish(result, out_dir, [communities, facilities], as_json, lang, progress)
+
+
+@audit.command("organisations")
+@click.option(
+    "--communities",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Community table with organisation columns (polygons, or a plain CSV).",
+)
+@click.option(
+    "--facilities",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Facilities, for the volunteer-station share of service facilities.",
+)
+@_PROFILE
+@_CRS
+@_OUT
+@_JSON
+@_LANG
+@handle_errors
+def organisations_cmd(
+    communities: Path,
+    facilities: Path | None,
+    profile_name: str,
+    crs: str | None,
+    out_dir: Path | None,
+    as_json: bool,
+    lang: str,
+) -> None:
+    """Staffing and organisation targets: workers per 10,000 residents, social
+    organisations, social workers, volunteer stations, terminals, opening hours, ..."""
+    from geoplan.audit import audit_organisations
+    from geoplan.io.readers import read_facilities, read_table
+    from geoplan.profiles import load_profile
+
+    progress = Progress(quiet=as_json)
+    profile = load_profile(profile_name)
+    with progress.step(f"reading {communities}"):
+        comm: Any = read_table(communities, "communities", crs=crs)
+    fac = None
+    if facilities is not None:
+        with progress.step(f"reading {facilities}"):
+            fac = read_facilities(facilities, crs=crs, metric_crs=getattr(comm, "crs", None))
+    with progress.step("auditing organisations"):
+        result = audit_organisations(comm, profile=profile, facilities=fac)
+    inputs = [communities] + ([facilities] if facilities else [])
+    _finish(result, out_dir, inputs, as_json, lang, progress)
+
+
+def _finish(
+    result: Any,
+    out_dir: Path | None,
+    inputs: list[Path],
+    as_json: bool,
+    lang: str,
+    progress: Progress,
+) -> None:
+    from geoplan.audit.results import save_result
+
+    if out_dir is not None:
+        with progress.step(f"writing {out_dir}"):
+            save_result(result, out_dir, protect=inputs)
+    if as_json:
+        echo_json(result.to_dict())
+    else:
+        print_result(result, lang=lang)
+    sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
+
+
+COMMANDS = [audit]

@@ -1,0 +1,92 @@
+"""``geoplan profiles list|show``."""
+
+from __future__ import annotations
+
+import click
+
+from geoplan.cli._common import echo_json, handle_errors
+
+
+@click.group("profiles")
+def profiles() -> None:
+    """List and show standards profiles (thresholds with their sources)."""
+
+
+@profiles.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def list_cmd(as_json: bool) -> None:
+    """List the packaged profiles."""
+    from geoplan.profiles import list_profiles, load_profile
+
+    rows = []
+    for name in list_profiles():
+        p = load_profile(name)
+        rows.append(
+            {
+                "name": name,
+                "title_zh": p.title_zh,
+                "title_en": p.title_en,
+                "targets": len(p.targets),
+            }
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['name']:<16} {r['targets']:>3} targets  {r['title_zh']}")
+
+
+@profiles.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--toml", "as_toml", is_flag=True, help="Print the profile file (copy it to edit).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@handle_errors
+def show_cmd(name: str, as_json: bool, as_toml: bool, lang: str) -> None:
+    """Show one profile's targets: NAME or a path to a .toml file."""
+    from geoplan.profiles import load_profile
+
+    p = load_profile(name)
+    if as_toml:
+        click.echo(p.to_toml(), nl=False)
+        return
+    if as_json:
+        echo_json(
+            {
+                "name": p.name,
+                "title_zh": p.title_zh,
+                "title_en": p.title_en,
+                "targets": [
+                    {
+                        "id": t.id,
+                        "description_zh": t.description_zh,
+                        "description_en": t.description_en,
+                        "audit": t.audit,
+                        "measure": t.measure,
+                        "comparator": t.comparator,
+                        "threshold": t.threshold,
+                        "unit": t.unit,
+                        "scope": t.scope,
+                        "source": t.source,
+                        "clause": t.clause,
+                        "confirmed": t.confirmed,
+                    }
+                    for t in p.targets
+                ],
+            }
+        )
+        return
+    click.echo(f"{p.name}: {p.title_zh if lang == 'zh' else p.title_en}")
+    for t in p.targets:
+        thr = t.threshold
+        thr_text = f"{thr[0]:g}-{thr[1]:g}" if isinstance(thr, list | tuple) else f"{thr:g}"
+        desc = t.description_zh if lang == "zh" else t.description_en
+        mark = "" if t.confirmed else "  (unconfirmed)"
+        click.echo(
+            f"  {t.id:<34} {t.comparator} {thr_text} {t.unit}  [{t.scope}]  {desc}"
+            f"  <{t.source}, {t.clause}>{mark}"
+        )
+
+
+COMMANDS = [profiles]

@@ -1,0 +1,707 @@
+"""Walking reach: bounded multi-source shortest paths and service areas.
+
+Snapped points (:func:`geoplan.network.snap_points`) become **virtual nodes**:
+every edge that carries snapped points is split at them (several points on one
+edge are sorted by offset and chained), so distances between two points on the
+same edge are exact. Each source (facility) gets a "door" node joined to its
+access positions by its access legs, so that one scipy
+``dijkstra(indices=doors, min_only=True, limit=...)`` pass gives, for every node,
+the distance to the nearest source and which source it is.
+
+Distances are measured **from each origin to a facility** (the pass runs on the
+reversed graph, which equals the walking graph unless ``oneway:foot`` ways exist)
+and include both access legs: origin -> street (``snap_m``, or through a
+compound gate) and street -> facility.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from geoplan._errors import DataQualityWarning, InputError
+from geoplan.network import Snapped, WalkNetwork, csr_from_edges, snap_points
+
+__all__ = [
+    "multi_source_distances",
+    "nearest_facilities",
+    "reach_matrix",
+    "service_areas",
+]
+
+# dense cells (float64) one chunk of single-source Dijkstra rows may allocate
+_CELL_BUDGET = 20_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class _Augmented:
+    """The network with the sources' positions as extra nodes, reversed for reach-to-source."""
+
+    csr_rev: sp.csr_matrix
+    n_nodes: int
+    doors: np.ndarray  # per source point: door node, -1 if unreachable
+    door_point: np.ndarray  # per graph node: source point position, -1 if not a door
+    seg_a: np.ndarray  # pieces: whole unsplit edges, then pieces of split edges
+    seg_b: np.ndarray
+    seg_edge: np.ndarray
+    seg_start: np.ndarray
+    seg_end: np.ndarray
+    seg_oneway: np.ndarray
+    split_edge: np.ndarray  # sorted unique virtual positions: edge, offset
+    split_off: np.ndarray
+    whole_seg: np.ndarray  # per network edge: its piece if unsplit, else -1
+    last_seg: np.ndarray  # per network edge: its last piece if split, else -1
+
+
+def _augment(net: WalkNetwork, sources: Snapped) -> _Augmented:
+    """Split edges at the sources' access positions; add one door node per source.
+
+    Targets (origins) are not added as nodes: :func:`_locate` finds the piece
+    each one lies on, which is exact because no node lies inside a piece.
+    """
+    n = net.n_nodes
+    edges = sources.access_edge.astype(np.int64)
+    length = net.length_m[edges]
+    offs = np.clip(sources.access_offset_m, 0.0, length)
+    at_u = offs <= 0.0
+    at_v = ~at_u & (offs >= length)
+    virt = ~(at_u | at_v)
+    node = np.where(at_u, net.u[edges], net.v[edges]).astype(np.int64)
+    ve, vo = edges[virt], offs[virt]
+    order = np.lexsort((vo, ve))
+    ve_s, vo_s = ve[order], vo[order]
+    new = np.ones(ve_s.size, dtype=bool)
+    new[1:] = (ve_s[1:] != ve_s[:-1]) | (vo_s[1:] != vo_s[:-1])
+    rank = np.cumsum(new) - 1
+    vnode = np.empty(ve.size, dtype=np.int64)
+    vnode[order] = n + rank
+    node[virt] = vnode
+    ue, uo = ve_s[new], vo_s[new]
+    uid = n + np.arange(ue.size, dtype=np.int64)
+    first = np.ones(ue.size, dtype=bool)
+    first[1:] = ue[1:] != ue[:-1]
+    last = np.ones(ue.size, dtype=bool)
+    last[:-1] = ue[1:] != ue[:-1]
+    prev_node = np.where(first, net.u[ue], np.roll(uid, 1))
+    prev_off = np.where(first, 0.0, np.roll(uo, 1))
+    split = np.zeros(net.n_edges, dtype=bool)
+    split[ue] = True
+    whole = np.flatnonzero(~split)
+    whole_seg = np.full(net.n_edges, -1, dtype=np.int64)
+    whole_seg[whole] = np.arange(whole.size)
+    last_seg = np.full(net.n_edges, -1, dtype=np.int64)
+    last_seg[ue[last]] = whole.size + ue.size + np.arange(int(last.sum()))
+    seg_a = np.concatenate([net.u[whole], prev_node, uid[last]]).astype(np.int64)
+    seg_b = np.concatenate([net.v[whole], uid, net.v[ue[last]]]).astype(np.int64)
+    seg_edge = np.concatenate([whole, ue, ue[last]]).astype(np.int64)
+    seg_start = np.concatenate([np.zeros(whole.size), prev_off, uo[last]])
+    seg_end = np.concatenate([net.length_m[whole], uo, net.length_m[ue[last]]])
+    seg_oneway = net.oneway[seg_edge]
+    # doors: position -> door (walking into the facility), one per reachable source
+    n_aug = n + ue.size
+    doors = np.full(sources.n, -1, dtype=np.int64)
+    reach = np.flatnonzero(sources.reachable)
+    doors[reach] = n_aug + np.arange(reach.size)
+    n_aug += reach.size
+    door_point = np.full(n_aug, -1, dtype=np.int64)
+    door_point[doors[reach]] = reach
+    # new directed edges: pieces of split edges and door legs (they never repeat a
+    # pair of the base graph, whose own edges stay: a split edge's chain has the
+    # same length as the edge)
+    k0 = whole.size
+    w = seg_end[k0:] - seg_start[k0:]
+    two = ~seg_oneway[k0:]
+    i = np.concatenate([seg_a[k0:], seg_b[k0:][two], node])
+    j = np.concatenate([seg_b[k0:], seg_a[k0:][two], doors[sources.access_point]])
+    ww = np.concatenate([w, w[two], sources.access_leg_m])
+    keep = i != j
+    extra = csr_from_edges(n_aug, j[keep], i[keep], ww[keep]).tocoo()  # reversed
+    base = net.csr_reverse.tocoo()
+    csr_rev = sp.csr_matrix(
+        (
+            np.concatenate([base.data, extra.data]),
+            (np.concatenate([base.row, extra.row]), np.concatenate([base.col, extra.col])),
+        ),
+        shape=(n_aug, n_aug),
+    )
+    return _Augmented(
+        csr_rev=csr_rev,
+        n_nodes=n_aug,
+        doors=doors,
+        door_point=door_point,
+        seg_a=seg_a,
+        seg_b=seg_b,
+        seg_edge=seg_edge,
+        seg_start=seg_start,
+        seg_end=seg_end,
+        seg_oneway=seg_oneway,
+        split_edge=ue,
+        split_off=uo,
+        whole_seg=whole_seg,
+        last_seg=last_seg,
+    )
+
+
+def _locate(aug: _Augmented, net: WalkNetwork, targets: Snapped) -> tuple[np.ndarray, np.ndarray]:
+    """The piece each access row of ``targets`` lies on, and its offset on the edge."""
+    e = targets.access_edge.astype(np.int64)
+    o = np.clip(targets.access_offset_m, 0.0, net.length_m[e])
+    piece = aug.whole_seg[e].copy()
+    sp_ = piece < 0
+    if sp_.any():
+        qe, qo = e[sp_], o[sp_]
+        nv = aug.split_edge.size
+        keys_e = np.concatenate([aug.split_edge, qe])
+        keys_o = np.concatenate([aug.split_off, qo])
+        flag = np.concatenate([np.zeros(nv, np.int8), np.ones(qe.size, np.int8)])
+        order = np.lexsort((flag, keys_o, keys_e))
+        is_v = flag[order] == 0
+        before = np.cumsum(is_v) - is_v  # virtual positions sorted before each item
+        gc = np.empty(qe.size, dtype=np.int64)
+        gc[order[~is_v] - nv] = before[~is_v]
+        nxt = np.minimum(gc, nv - 1)
+        on_edge = (gc < nv) & (aug.split_edge[nxt] == qe)
+        n_whole = int((aug.whole_seg >= 0).sum())
+        piece[sp_] = np.where(on_edge, n_whole + gc, aug.last_seg[qe])
+    return piece, o
+
+
+def _row_dist(
+    aug: _Augmented, piece: np.ndarray, off: np.ndarray, dist: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from each located row to the nearest source and the piece end used.
+
+    ``dist`` is per node (1-D) or per (source, node) (2-D).
+    """
+    a, b = aug.seg_a[piece], aug.seg_b[piece]
+    to_a = off - aug.seg_start[piece]
+    to_b = aug.seg_end[piece] - off
+    via_a = dist[..., a] + np.where(aug.seg_oneway[piece], np.inf, to_a)
+    via_b = dist[..., b] + to_b
+    use_b = via_b < via_a
+    return np.where(use_b, via_b, via_a), np.where(use_b, b, a)
+
+
+def _check_limit(limit_m: float) -> None:
+    if not (np.isfinite(limit_m) and limit_m >= 0):
+        raise InputError("limit_m must be a finite number >= 0", column="limit_m")
+
+
+def _point_min(
+    snapped: Snapped,
+    located: tuple[np.ndarray, np.ndarray],
+    aug: _Augmented,
+    dist: np.ndarray,
+    src: np.ndarray,
+    limit_m: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per point: min over its access rows of distance + leg (inf beyond limit)."""
+    out_d = np.full(snapped.n, np.inf)
+    out_s = np.full(snapped.n, -1, dtype=np.int64)
+    if snapped.access_point.size == 0:
+        return out_d, out_s
+    d_row, end = _row_dist(aug, located[0], located[1], dist)
+    vals = d_row + snapped.access_leg_m
+    order = np.lexsort((vals, snapped.access_point))
+    ap = snapped.access_point[order]
+    first = np.ones(ap.size, dtype=bool)
+    first[1:] = ap[1:] != ap[:-1]
+    best = order[first]
+    d = vals[best]
+    ok = d <= limit_m
+    pts = snapped.access_point[best][ok]
+    out_d[pts] = d[ok]
+    out_s[pts] = src[end[best][ok]]
+    return out_d, out_s
+
+
+def _run(aug: _Augmented, doors: np.ndarray, limit_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """min_only Dijkstra from doors: (distance per node, source point per node)."""
+    if doors.size == 0:
+        return np.full(aug.n_nodes, np.inf), np.full(aug.n_nodes, -1, dtype=np.int64)
+    dist, _, src_node = dijkstra(
+        aug.csr_rev,
+        directed=True,
+        indices=doors,
+        min_only=True,
+        limit=limit_m,
+        return_predecessors=True,
+    )
+    src = np.where(src_node >= 0, aug.door_point[np.maximum(src_node, 0)], -1)
+    return dist, src
+
+
+def multi_source_distances(
+    network: WalkNetwork,
+    sources: Snapped,
+    *,
+    limit_m: float,
+    targets: Snapped | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walking distance from each target (or node) to the nearest source, within a limit.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    sources
+        Snapped sources (facilities); unreachable ones are ignored.
+    limit_m
+        Search radius: farther distances are ``inf`` (source index -1).
+    targets
+        Snapped targets (origins). When None, distances are per network node.
+
+    Returns
+    -------
+    dist, source_index
+        Arrays aligned to ``targets`` (or to the network nodes): metres, and the
+        position of the nearest source in ``sources``. Target distances include
+        both access legs.
+
+    Examples
+    --------
+    >>> from shapely import LineString, Point
+    >>> from geoplan.network import network_from_lines
+    >>> net = network_from_lines(gpd.GeoDataFrame(
+    ...     geometry=[LineString([(0, 0), (100, 0)])], crs=32650))
+    >>> src = snap_points(net, gpd.GeoSeries([Point(10, 0)], crs=32650), max_snap_m=50)
+    >>> tgt = snap_points(net, gpd.GeoSeries([Point(70, 3)], crs=32650), max_snap_m=50)
+    >>> d, s = multi_source_distances(net, src, limit_m=500, targets=tgt)
+    >>> d.tolist(), s.tolist()
+    ([63.0], [0])
+    """
+    _check_limit(limit_m)
+    aug = _augment(network, sources)
+    dist, src = _run(aug, aug.doors[aug.doors >= 0], limit_m)
+    if targets is None:
+        return dist[: network.n_nodes], src[: network.n_nodes]
+    return _point_min(targets, _locate(aug, network, targets), aug, dist, src, limit_m)
+
+
+def reach_matrix(
+    network: WalkNetwork,
+    origins_snapped: Snapped,
+    sources_snapped: Snapped,
+    *,
+    limit_m: float,
+) -> sp.csr_matrix:
+    """Distances from every origin to every source within a limit, as a sparse matrix.
+
+    Returns a CSR matrix of shape ``(n_sources, n_origins)``: entry ``(s, o)`` is
+    the walking distance (metres, both access legs included) from origin ``o`` to
+    source ``s`` when it is within ``limit_m``. Entries are **stored even when
+    0.0** (an origin at the source): test membership with the sparsity pattern,
+    not with ``!= 0``. Sources run in chunks of single-source Dijkstra passes.
+
+    Examples
+    --------
+    >>> from shapely import LineString, Point
+    >>> from geoplan.network import network_from_lines
+    >>> net = network_from_lines(gpd.GeoDataFrame(
+    ...     geometry=[LineString([(0, 0), (100, 0)])], crs=32650))
+    >>> o = snap_points(net, gpd.GeoSeries([Point(0, 0), Point(90, 0)], crs=32650),
+    ...                 max_snap_m=50)
+    >>> s = snap_points(net, gpd.GeoSeries([Point(20, 0)], crs=32650), max_snap_m=50)
+    >>> reach_matrix(net, o, s, limit_m=50).toarray().tolist()
+    [[20.0, 0.0]]
+    """
+    _check_limit(limit_m)
+    aug = _augment(network, sources_snapped)
+    o = origins_snapped
+    piece, off = _locate(aug, network, o)
+    n_s, n_o = sources_snapped.n, o.n
+    if piece.size == 0 or not (aug.doors >= 0).any():
+        return sp.csr_matrix((n_s, n_o))
+    # access rows are sorted by point: group starts for reduceat
+    ap = o.access_point
+    starts = np.flatnonzero(np.r_[True, ap[1:] != ap[:-1]])
+    pts = ap[starts]
+    src_pos = np.flatnonzero(aug.doors >= 0)
+    chunk = max(1, _CELL_BUDGET // max(aug.n_nodes, 4 * piece.size, 1))
+    ri: list[np.ndarray] = []
+    ci: list[np.ndarray] = []
+    vv: list[np.ndarray] = []
+    for k in range(0, src_pos.size, chunk):
+        pos = src_pos[k : k + chunk]
+        d = dijkstra(aug.csr_rev, directed=True, indices=aug.doors[pos], limit=limit_m)
+        d = np.atleast_2d(d)
+        vals = _row_dist(aug, piece, off, d)[0] + o.access_leg_m[None, :]
+        best = np.minimum.reduceat(vals, starts, axis=1)
+        r, c = np.nonzero(best <= limit_m)
+        ri.append(pos[r])
+        ci.append(pts[c])
+        vv.append(best[r, c])
+    m = sp.csr_matrix(
+        (np.concatenate(vv), (np.concatenate(ri), np.concatenate(ci))), shape=(n_s, n_o)
+    )
+    return m
+
+
+def _snap_both(
+    network: WalkNetwork,
+    frame: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    max_snap_m: float,
+    compounds: gpd.GeoDataFrame | gpd.GeoSeries | None,
+    gates: gpd.GeoDataFrame | gpd.GeoSeries | None,
+    gate_tolerance_m: float,
+    min_component_nodes: int | None,
+) -> Snapped:
+    return snap_points(
+        network,
+        frame,
+        max_snap_m=max_snap_m,
+        compounds=compounds,
+        gates=gates,
+        gate_tolerance_m=gate_tolerance_m,
+        min_component_nodes=min_component_nodes,
+    )
+
+
+def _categories(facilities: gpd.GeoDataFrame, category_col: str) -> pd.Series:
+    if category_col not in facilities.columns:
+        raise InputError(f"facilities have no {category_col!r} column", column=category_col)
+    cat = facilities[category_col]
+    return cat.where(cat.isna(), cat.astype(str))
+
+
+def _warn_unreachable(s: Snapped, what: str, max_snap_m: float) -> None:
+    bad = ~s.reachable
+    if bad.any():
+        ids = ", ".join(str(i) for i in s.index[bad][:5])
+        more = " ..." if bad.sum() > 5 else ""
+        warnings.warn(
+            f"{int(bad.sum())} {what} farther than max_snap_m={max_snap_m} m from the walk "
+            f"network are left out: {ids}{more}",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+
+
+def nearest_facilities(
+    network: WalkNetwork,
+    origins: gpd.GeoDataFrame | gpd.GeoSeries | Snapped,
+    facilities: gpd.GeoDataFrame,
+    *,
+    limit_m: float,
+    max_snap_m: float,
+    walk_speed_m_per_min: float,
+    category_col: str = "category",
+    compounds: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    gates: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    gate_tolerance_m: float = 0.0,
+    min_component_nodes: int | None = None,
+) -> pd.DataFrame:
+    """Walking distance from each origin to the nearest facility of each category.
+
+    One bounded multi-source Dijkstra pass per category on one augmented graph
+    (origins and facilities as virtual nodes).
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    origins
+        Buildings or points, in the network's CRS, or a :class:`Snapped` made
+        by :func:`geoplan.network.snap_points` (snap once, reuse for many runs;
+        ``compounds``/``gates`` then apply to the facilities only).
+    facilities
+        Facilities with a category column; the index gives ``facility_id``.
+    limit_m
+        Search radius in metres (from a profile).
+    max_snap_m
+        Points farther from the network are unreachable (from a profile).
+    walk_speed_m_per_min
+        Walking speed for ``walk_min__c`` (from a profile).
+    category_col
+        Column of ``facilities`` with the category id.
+    compounds, gates, gate_tolerance_m, min_component_nodes
+        Passed to :func:`geoplan.network.snap_points` for origins and facilities.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned to ``origins.index``: ``snap_m``, ``reachable``, ``gated``,
+        ``component``, ``component_nodes``, and for each category ``c``:
+        ``walk_m__c`` (inf beyond the limit or unreachable), ``walk_min__c`` and
+        ``facility_id__c`` (None when none within the limit).
+
+    Examples
+    --------
+    >>> from shapely import LineString, Point
+    >>> from geoplan.network import network_from_lines
+    >>> net = network_from_lines(gpd.GeoDataFrame(
+    ...     geometry=[LineString([(0, 0), (1000, 0)])], crs=32650))
+    >>> homes = gpd.GeoDataFrame(geometry=[Point(100, 10)], index=["b1"], crs=32650)
+    >>> shops = gpd.GeoDataFrame({"category": ["convenience_store"]},
+    ...     geometry=[Point(400, -5)], index=["f1"], crs=32650)
+    >>> r = nearest_facilities(net, homes, shops, limit_m=1000, max_snap_m=300,
+    ...                        walk_speed_m_per_min=75)
+    >>> row = r.loc["b1"]
+    >>> float(row["walk_m__convenience_store"]), row["facility_id__convenience_store"]
+    (315.0, 'f1')
+    """
+    _check_limit(limit_m)
+    if not (np.isfinite(walk_speed_m_per_min) and walk_speed_m_per_min > 0):
+        raise InputError("walk_speed_m_per_min must be > 0", column="walk_speed_m_per_min")
+    cats = _categories(facilities, category_col)
+    kw = {
+        "max_snap_m": max_snap_m,
+        "compounds": compounds,
+        "gates": gates,
+        "gate_tolerance_m": gate_tolerance_m,
+        "min_component_nodes": min_component_nodes,
+    }
+    o = origins if isinstance(origins, Snapped) else _snap_both(network, origins, **kw)  # type: ignore[arg-type]
+    f = _snap_both(network, facilities, **kw)  # type: ignore[arg-type]
+    _warn_unreachable(f, "facilities", max_snap_m)
+    aug = _augment(network, f)
+    located = _locate(aug, network, o)
+    out = o.to_frame()[["snap_m", "reachable", "gated", "component", "component_nodes"]]
+    fac_ids = np.asarray(facilities.index.astype(str), dtype=object)
+    cat_values = cats.to_numpy(dtype=object)
+    columns: dict[str, object] = {}
+    for c in sorted({str(c) for c in cat_values if isinstance(c, str)}):
+        sel = (cat_values == c) & (aug.doors >= 0)
+        dist, src = _run(aug, aug.doors[sel], limit_m)
+        d, s = _point_min(o, located, aug, dist, src, limit_m)
+        ids = np.full(o.n, None, dtype=object)
+        ids[s >= 0] = fac_ids[s[s >= 0]]
+        columns[f"walk_m__{c}"] = d
+        columns[f"walk_min__{c}"] = d / walk_speed_m_per_min
+        columns[f"facility_id__{c}"] = pd.Series(ids, index=out.index, dtype=object)
+    return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
+
+
+def _substrings(
+    geometry: np.ndarray, which: np.ndarray, f0: np.ndarray, f1: np.ndarray
+) -> np.ndarray:
+    """Vectorised ``substring(geometry[which], f0, f1, normalized=True)`` for f0 < f1."""
+    if which.size == 0:
+        return np.zeros(0, dtype=object)
+    uniq, inv = np.unique(which, return_inverse=True)
+    ul = geometry[uniq]
+    lines = geometry[which]
+    coords, ci = shapely.get_coordinates(ul, return_index=True)
+    counts = np.bincount(ci, minlength=ul.size)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    seg = np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))
+    seg[np.cumsum(counts)[:-1] - 1] = 0.0  # no segment across lines
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    cum = cum - np.repeat(cum[starts], counts)
+    total = np.repeat(cum[starts + counts - 1], counts)
+    pos = np.divide(cum, total, out=np.zeros_like(cum), where=total > 0)
+    r = np.arange(lines.size)
+    n_v = counts[inv]
+    rep = np.repeat(r, n_v)
+    vid = np.repeat(starts[inv], n_v) + (
+        np.arange(n_v.sum()) - np.repeat(np.cumsum(n_v) - n_v, n_v)
+    )
+    vpos = pos[vid]
+    inside = (vpos > f0[rep]) & (vpos < f1[rep])
+    p0 = shapely.get_coordinates(shapely.line_interpolate_point(lines, f0, normalized=True))
+    p1 = shapely.get_coordinates(shapely.line_interpolate_point(lines, f1, normalized=True))
+    req = np.concatenate([r, rep[inside], r])
+    key = np.concatenate([f0, vpos[inside], f1])
+    xy = np.concatenate([p0, coords[vid[inside]], p1])
+    o = np.lexsort((key, req))
+    return shapely.linestrings(xy[o], indices=req[o])
+
+
+def _reach_pieces(
+    aug: _Augmented,
+    net: WalkNetwork,
+    seg: np.ndarray,
+    da: np.ndarray,
+    db: np.ndarray,
+    limit_m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Reachable parts of segments ``seg`` with end distances ``da``/``db``.
+
+    Returns (piece index into the inputs, edge, start fraction, end fraction).
+    """
+    w = aug.seg_end[seg] - aug.seg_start[seg]
+    from_a = (da <= limit_m) & ~aug.seg_oneway[seg]
+    from_b = db <= limit_m
+    a1 = np.where(from_a, np.minimum(w, limit_m - np.where(from_a, da, 0.0)), 0.0)
+    b0 = np.where(from_b, np.maximum(0.0, w - (limit_m - np.where(from_b, db, 0.0))), w)
+    merged = from_a & from_b & (a1 >= b0)
+    # piece 1: from a (or the whole segment when merged); piece 2: from b
+    p1 = from_a
+    p1_end = np.where(merged, w, a1)
+    p2 = from_b & ~merged
+    idx = np.concatenate([np.flatnonzero(p1), np.flatnonzero(p2)])
+    q0 = np.concatenate([np.zeros(int(p1.sum())), b0[p2]])
+    q1 = np.concatenate([p1_end[p1], w[p2]])
+    edge = aug.seg_edge[seg[idx]]
+    length = net.length_m[edge]
+    ok = (q1 > q0) & (length > 0)
+    idx, edge, q0, q1, length = idx[ok], edge[ok], q0[ok], q1[ok], length[ok]
+    s0 = aug.seg_start[seg[idx]]
+    f0 = np.clip((s0 + q0) / length, 0.0, 1.0)
+    f1 = np.clip((s0 + q1) / length, 0.0, 1.0)
+    good = f1 > f0
+    return idx[good], edge[good], f0[good], f1[good]
+
+
+def _areas(
+    net: WalkNetwork,
+    group: np.ndarray,
+    edge: np.ndarray,
+    f0: np.ndarray,
+    f1: np.ndarray,
+    n_groups: int,
+    buffer_m: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Buffered union of pieces per group, and reachable street length per group."""
+    pieces = _substrings(net.geometry, edge, f0, f1)
+    reach_m = np.bincount(group, weights=(f1 - f0) * net.length_m[edge], minlength=n_groups)
+    geoms = np.array([shapely.Polygon() for _ in range(n_groups)], dtype=object)
+    if pieces.size:
+        order = np.argsort(group, kind="stable")
+        g = group[order]
+        present = np.unique(g)
+        multi = shapely.multilinestrings(pieces[order], indices=np.searchsorted(present, g))
+        geoms[present] = shapely.buffer(multi, buffer_m)
+    return geoms, reach_m
+
+
+def service_areas(
+    network: WalkNetwork,
+    facilities: gpd.GeoDataFrame,
+    *,
+    limit_m: float,
+    buffer_m: float,
+    max_snap_m: float,
+    by: str = "category",
+    category_col: str = "category",
+    compounds: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    gates: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    gate_tolerance_m: float = 0.0,
+) -> gpd.GeoDataFrame:
+    """Walking service areas: buffered street segments within ``limit_m`` of facilities.
+
+    Streets are cut where the limit falls (partial edges included), then
+    buffered by ``buffer_m``; no convex hulls.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    facilities
+        Facilities (points or polygons) in the network's CRS.
+    limit_m
+        Walking distance (metres) from a street point to the facility, including
+        the facility's access leg.
+    buffer_m
+        Buffer around the reachable street segments.
+    max_snap_m
+        Facilities farther from the network get an empty area.
+    by
+        ``"category"``: one area per category (union over its facilities, one
+        multi-source pass); ``"facility"``: one area per facility (single-source
+        passes in chunks).
+    category_col
+        Column with the category id.
+    compounds, gates, gate_tolerance_m
+        As in :func:`geoplan.network.snap_points`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``category`` or ``facility_id``, with ``reach_m`` (reachable
+        street length, metres), ``n_facilities`` (by category) or ``category``
+        and ``reachable`` (by facility), and the polygon geometry.
+
+    Examples
+    --------
+    >>> from shapely import LineString, Point
+    >>> from geoplan.network import network_from_lines
+    >>> net = network_from_lines(gpd.GeoDataFrame(
+    ...     geometry=[LineString([(0, 0), (1000, 0)])], crs=32650))
+    >>> fac = gpd.GeoDataFrame({"category": ["pharmacy"]}, geometry=[Point(500, 0)],
+    ...     index=["f1"], crs=32650)
+    >>> sa = service_areas(net, fac, limit_m=200, buffer_m=50, max_snap_m=300)
+    >>> round(float(sa.loc["pharmacy", "reach_m"]), 6)
+    400.0
+    """
+    _check_limit(limit_m)
+    if by not in {"category", "facility"}:
+        raise InputError(f"by must be 'category' or 'facility', got {by!r}", column="by")
+    if not (np.isfinite(buffer_m) and buffer_m > 0):
+        raise InputError("buffer_m must be > 0", column="buffer_m")
+    need_cat = by == "category" or category_col in facilities.columns
+    cats = _categories(facilities, category_col) if need_cat else None
+    f = snap_points(
+        network,
+        facilities,
+        max_snap_m=max_snap_m,
+        compounds=compounds,
+        gates=gates,
+        gate_tolerance_m=gate_tolerance_m,
+    )
+    _warn_unreachable(f, "facilities", max_snap_m)
+    aug = _augment(network, f)
+    n_seg = aug.seg_a.size
+    all_seg = np.arange(n_seg)
+    groups: list[np.ndarray] = []
+    edges: list[np.ndarray] = []
+    f0s: list[np.ndarray] = []
+    f1s: list[np.ndarray] = []
+    if by == "category":
+        assert cats is not None
+        cat_values = cats.to_numpy(dtype=object)
+        names = sorted({str(c) for c in cat_values if isinstance(c, str)})
+        counts = []
+        for k, c in enumerate(names):
+            sel = (cat_values == c) & (aug.doors >= 0)
+            counts.append(int((cat_values == c).sum()))
+            dist, _ = _run(aug, aug.doors[sel], limit_m)
+            idx, e, a, b = _reach_pieces(
+                aug, network, all_seg, dist[aug.seg_a], dist[aug.seg_b], limit_m
+            )
+            groups.append(np.full(idx.size, k, dtype=np.int64))
+            edges.append(e)
+            f0s.append(a)
+            f1s.append(b)
+        index: pd.Index = pd.Index(names, name="category", dtype=object)
+        extra: dict[str, object] = {"n_facilities": np.asarray(counts, dtype=np.int64)}
+    else:
+        src_pos = np.flatnonzero(aug.doors >= 0)
+        chunk = max(1, _CELL_BUDGET // max(aug.n_nodes, 2 * n_seg, 1))
+        for k in range(0, src_pos.size, chunk):
+            pos = src_pos[k : k + chunk]
+            d = np.atleast_2d(
+                dijkstra(aug.csr_rev, directed=True, indices=aug.doors[pos], limit=limit_m)
+            )
+            da, db = d[:, aug.seg_a], d[:, aug.seg_b]
+            r, sidx = np.nonzero((da <= limit_m) | (db <= limit_m))
+            idx, e, a, b = _reach_pieces(aug, network, sidx, da[r, sidx], db[r, sidx], limit_m)
+            groups.append(pos[r[idx]])
+            edges.append(e)
+            f0s.append(a)
+            f1s.append(b)
+        index = pd.Index(facilities.index.astype(str), name="facility_id", dtype=object)
+        extra = {"reachable": f.reachable}
+        if cats is not None:
+            extra["category"] = cats.to_numpy(dtype=object)
+    n_groups = len(index)
+    cat0 = np.zeros(0, dtype=np.int64)
+    geoms, reach_m = _areas(
+        network,
+        np.concatenate(groups) if groups else cat0,
+        np.concatenate(edges) if edges else cat0,
+        np.concatenate(f0s) if f0s else np.zeros(0),
+        np.concatenate(f1s) if f1s else np.zeros(0),
+        n_groups,
+        buffer_m,
+    )
+    data: dict[str, object] = {"reach_m": reach_m, **extra}
+    return gpd.GeoDataFrame(data, geometry=geoms, index=index, crs=network.crs)

@@ -1,0 +1,375 @@
+"""Static gap maps (matplotlib): PNG or SVG for reports and printed plans.
+
+Same layers, classes, colours and labels as the interactive map (both read
+:mod:`geoplan.render._labels`). Drawn in the frames' own metric CRS, without a
+base map. Chinese text needs a CJK font: one is looked up at call time
+(Noto Sans CJK, Source Han Sans, WenQuanYi, SimHei, Microsoft YaHei, PingFang);
+without one the class labels fall back to English with a
+:class:`~geoplan._errors.DataQualityWarning`.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib import font_manager
+from matplotlib.artist import Artist
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from geoplan._errors import DataQualityWarning, InputError
+from geoplan.io.write import write_bytes
+from geoplan.render import _labels as lb
+from geoplan.render._labels import Lang, StyleClass
+from geoplan.render.interactive import (
+    DEFAULT_AGGREGATE_ABOVE,
+    DEFAULT_CELL_M,
+    coverage_cells,
+)
+
+__all__ = ["find_cjk_font", "static_gap_map"]
+
+_CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Noto Serif CJK SC",
+    "AR PL UMing CN",
+)
+_FORMATS = {".png": "png", ".svg": "svg"}
+_MAX_SYMBOL_TEXT = 300  # above this many facilities, draw symbols without characters
+
+
+def find_cjk_font() -> str | None:
+    """The family name of an installed font with Chinese glyphs, or None.
+
+    Examples
+    --------
+    >>> name = find_cjk_font()
+    >>> name is None or isinstance(name, str)
+    True
+    """
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for family in _CJK_FAMILIES:
+        if family in installed:
+            return family
+    return None
+
+
+def _draw_polygons(
+    ax: Any, geo: gpd.GeoSeries, cls: StyleClass, *, alpha: float, lw: float, **kw: Any
+) -> None:
+    if len(geo) == 0:
+        return
+    geo.plot(ax=ax, facecolor=cls.fill, edgecolor=cls.color, alpha=alpha, linewidth=lw, **kw)
+
+
+def _points(geo: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    values = geo.values
+    pts = np.where(shapely.get_type_id(values) == 0, values, shapely.point_on_surface(values))
+    return shapely.get_x(pts), shapely.get_y(pts)
+
+
+def _to(frame: gpd.GeoDataFrame, crs: Any, what: str) -> gpd.GeoDataFrame:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError(f"{what} must be a GeoDataFrame with geometry", column="geometry")
+    if frame.crs is None:
+        raise InputError(f"{what} has no CRS: set one before drawing", column="geometry")
+    return frame if frame.crs == crs else frame.to_crs(crs)
+
+
+def static_gap_map(
+    path: str | os.PathLike[str],
+    *,
+    communities: gpd.GeoDataFrame | None = None,
+    buildings: gpd.GeoDataFrame | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    service_areas: gpd.GeoDataFrame | None = None,
+    unreachable: gpd.GeoDataFrame | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+    grids: gpd.GeoDataFrame | None = None,
+    title: str,
+    summary: Mapping[str, str] | None = None,
+    lang: str = "zh",
+    category: str | None = None,
+    check: str = "service_area_per_100_households",
+    aggregate_above: int = DEFAULT_AGGREGATE_ABOVE,
+    cell_m: float = DEFAULT_CELL_M,
+    figsize: tuple[float, float] = (10.0, 10.0),
+    dpi: int = 150,
+) -> Path:
+    """Draw a gap map with matplotlib and write it (atomically) as PNG or SVG.
+
+    Parameters
+    ----------
+    path
+        Output file; ``.png`` or ``.svg``.
+    communities, buildings, facilities, service_areas, unreachable, sites, grids
+        The same frames as :func:`geoplan.render.gap_map`; any may be None.
+    title, summary, lang, category, check, aggregate_above, cell_m
+        As in :func:`geoplan.render.gap_map`.
+    figsize, dpi
+        Figure size in inches, and resolution of a PNG.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, geopandas as gpd, shapely
+    >>> f = gpd.GeoDataFrame({"category": ["wet_market"]},
+    ...     geometry=[shapely.Point(0, 0)], crs=32650)
+    >>> out = static_gap_map(pathlib.Path(tempfile.mkdtemp()) / "m.png",
+    ...     facilities=f, title="Wet markets", lang="en")
+    >>> out.stat().st_size > 0
+    True
+    """
+    language: Lang = lb.validate_lang(lang)
+    fmt = _FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise InputError("static maps are written as .png or .svg", file=str(path))
+    family = find_cjk_font()
+    if family is None and language == "zh":
+        warnings.warn(
+            "no CJK font found (install fonts-noto-cjk): drawing the static map with "
+            "English labels",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+        language = "en"
+    font = FontProperties(family=[family, "DejaVu Sans"] if family else ["DejaVu Sans"])
+    frames = [
+        f
+        for f in (communities, buildings, facilities, service_areas, unreachable, sites, grids)
+        if f is not None
+    ]
+    if not frames:
+        raise InputError("static_gap_map needs at least one layer")
+    crs = frames[0].crs
+
+    fig = Figure(figsize=figsize, dpi=dpi)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    handles: list[Artist] = []
+
+    def square(cls: StyleClass, label: str | None = None, alpha: float = 0.85) -> None:
+        handles.append(
+            Patch(
+                facecolor=cls.fill,
+                edgecolor=cls.color,
+                alpha=alpha,
+                label=label or cls.label(language),
+            )
+        )
+
+    def circle(color: str, edge: str, label: str, marker: str = "o", size: float = 9) -> None:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker=marker,
+                markersize=size,
+                markerfacecolor=color,
+                markeredgecolor=edge,
+                label=label,
+            )
+        )
+
+    if grids is not None:
+        g = _to(grids, crs, "grids")
+        cls = lb.GRID_CLASS
+        g.boundary.plot(ax=ax, color=cls.color, linewidth=1.2, linestyle="--")
+        handles.append(Line2D([], [], color=cls.color, linestyle="--", label=cls.label(language)))
+
+    if communities is not None:
+        c = _to(communities, crs, "communities")
+        col = f"{check}__pass"
+        if col not in c.columns:
+            raise InputError(f"communities has no column {col!r}", column=col)
+        keys = np.array(
+            ["na" if pd.isna(v) else ("pass" if bool(v) else "fail") for v in c[col]], dtype=object
+        )
+        for key, cls in lb.COMMUNITY_CLASSES.items():
+            sel = keys == key
+            if sel.any():
+                _draw_polygons(ax, c.geometry[sel], cls, alpha=0.45, lw=1.0)
+                square(cls, f"{lb.check_label(check, language)}: {cls.label(language)}", 0.45)
+
+    if service_areas is not None:
+        s = _to(service_areas, crs, "service_areas")
+        cats = (
+            s["category"].astype(object)
+            if "category" in s.columns
+            else pd.Series("", index=s.index, dtype=object)
+        )
+        for cat in pd.unique(cats.fillna("")):
+            sel = (cats.fillna("") == cat).to_numpy()
+            color = lb.category_style(cat).color if cat else lb.SERVICE_AREA_CLASS.color
+            s.geometry[sel].plot(ax=ax, facecolor=color, edgecolor=color, alpha=0.15, linewidth=1.0)
+            label = lb.text("service_areas", language)
+            if cat:
+                label += f": {lb.category_style(cat).label(language)}"
+            handles.append(Patch(facecolor=color, edgecolor=color, alpha=0.3, label=label))
+
+    if buildings is not None:
+        b = _to(buildings, crs, "buildings")
+        cat = category
+        if cat is None:
+            cats_found = [str(x)[9:] for x in b.columns if str(x).startswith("covered__")]
+            if len(cats_found) != 1:
+                raise InputError(
+                    f"buildings have {len(cats_found)} covered__<category> columns: pass category=",
+                    column="covered__*",
+                )
+            cat = cats_found[0]
+        col = f"covered__{cat}"
+        if col not in b.columns:
+            raise InputError(f"buildings has no column {col!r}", column=col)
+        if len(b) > aggregate_above:
+            cells = coverage_cells(b, category=cat, cell_m=cell_m)
+            for key, cls in lb.CELL_CLASSES.items():
+                sel = (cells["cls"] == key).to_numpy()
+                if sel.any():
+                    _draw_polygons(ax, cells.geometry[sel], cls, alpha=0.75, lw=0.3)
+                    square(cls)
+        else:
+            keys = np.array(
+                [
+                    "unknown" if pd.isna(v) else ("covered" if bool(v) else "not_covered")
+                    for v in b[col]
+                ],
+                dtype=object,
+            )
+            is_point = shapely.get_type_id(b.geometry.values) == 0
+            for key, cls in lb.BUILDING_CLASSES.items():
+                sel = keys == key
+                if not sel.any():
+                    continue
+                label = f"{lb.category_style(cat).label(language)}: {cls.label(language)}"
+                poly = sel & ~is_point
+                if poly.any():
+                    _draw_polygons(ax, b.geometry[poly], cls, alpha=0.85, lw=0.3)
+                pts = sel & is_point
+                if pts.any():
+                    x, y = _points(b.geometry[pts])
+                    ax.scatter(x, y, s=6, c=cls.fill, edgecolors=cls.color, linewidths=0.3)
+                if poly.any():
+                    square(cls, label)
+                else:
+                    circle(cls.fill, cls.color, label, size=5)
+
+    if unreachable is not None:
+        u = _to(unreachable, crs, "unreachable")
+        cls = lb.UNREACHABLE_CLASS
+        x, y = _points(u.geometry)
+        ax.scatter(x, y, s=22, c=cls.fill, edgecolors=cls.color, linewidths=1.0, zorder=4)
+        circle(cls.fill, cls.color, cls.label(language), size=6)
+
+    if facilities is not None:
+        f = _to(facilities, crs, "facilities")
+        if "category" not in f.columns:
+            raise InputError("facilities has no column 'category'", column="category")
+        cats = f["category"].astype(object).fillna("")
+        x, y = _points(f.geometry)
+        with_text = len(f) <= _MAX_SYMBOL_TEXT
+        for cat in sorted(pd.unique(cats)):
+            style = lb.category_style(cat)
+            sel = (cats == cat).to_numpy()
+            ax.scatter(
+                x[sel], y[sel], s=110, c=style.color, edgecolors="white", linewidths=1.0, zorder=5
+            )
+            if with_text:
+                for xi, yi in zip(x[sel], y[sel], strict=True):
+                    ax.text(
+                        xi,
+                        yi,
+                        style.char(language),
+                        color="white",
+                        fontsize=6.5,
+                        ha="center",
+                        va="center",
+                        fontproperties=font,
+                        fontweight="bold",
+                        zorder=6,
+                    )
+            circle(style.color, "white", style.label(language))
+
+    if sites is not None:
+        st = _to(sites, crs, "sites")
+        cls = lb.SITE_CLASS
+        x, y = _points(st.geometry)
+        ax.scatter(x, y, s=200, marker="*", c=cls.fill, edgecolors=cls.color, zorder=7)
+        circle(cls.fill, cls.color, cls.label(language), marker="*", size=13)
+
+    ax.set_title(title, fontproperties=font, fontsize=15, fontweight="bold")
+    if handles:
+        legend = ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            prop=font,
+            fontsize=8,
+            title=lb.text("legend", language),
+            framealpha=0.9,
+        )
+        legend.get_title().set_fontproperties(font)
+    if summary:
+        lines = "\n".join(f"{k} {v}" for k, v in summary.items())
+        ax.text(
+            0.01,
+            0.99,
+            lines,
+            transform=ax.transAxes,
+            va="top",
+            ha="left",
+            fontproperties=font,
+            fontsize=10,
+            bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9, "edgecolor": "#999"},
+        )
+    xmin, ymin, xmax, ymax = _total_bounds(frames, crs)
+    if all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+        pad = max(xmax - xmin, ymax - ymin, 1.0) * 0.03
+        ax.set_xlim(xmin - pad, xmax + pad)
+        ax.set_ylim(ymin - pad, ymax + pad)
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        if family is None:
+            # Already warned once above; user text (title, names) may still hold CJK.
+            warnings.filterwarnings("ignore", message="Glyph .* missing", category=UserWarning)
+        fig.savefig(buf, format=fmt, bbox_inches="tight")
+    return write_bytes(path, buf.getvalue())
+
+
+def _total_bounds(frames: list[gpd.GeoDataFrame], crs: Any) -> tuple[float, float, float, float]:
+    boxes = np.array([_to(f, crs, "frame").total_bounds for f in frames], dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return (
+            float(np.nanmin(boxes[:, 0])),
+            float(np.nanmin(boxes[:, 1])),
+            float(np.nanmax(boxes[:, 2])),
+            float(np.nanmax(boxes[:, 3])),
+        )

@@ -1,0 +1,196 @@
+"""The CLI: exit codes 0/1/2, JSON output, atomic outputs, inputs never overwritten."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from shapely.geometry import box
+
+from geoplan.cli import main
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def _write_pair(folder: Path, *, area: float) -> tuple[Path, Path]:
+    comm = gpd.GeoDataFrame(
+        {"社区编码": ["C1"], "社区名称": ["和平社区"], "社区类型": ["城市"], "户数": [2000]},
+        geometry=[box(117.20, 39.12, 117.21, 39.13)],
+        crs=4326,
+    )
+    fac = pd.DataFrame(
+        {
+            "设施编号": ["F1"],
+            "设施名称": ["党群服务中心"],
+            "类别": ["community_service_centre"],
+            "建筑面积": [area],
+            "活动面积": [area * 0.7],
+            "经度": [117.205],
+            "纬度": [39.125],
+        }
+    )
+    cpath, fpath = folder / "社区.gpkg", folder / "设施.csv"
+    comm.to_file(cpath, layer="communities", driver="GPKG", engine="pyogrio")
+    fac.to_csv(fpath, index=False, encoding="utf-8")
+    return cpath, fpath
+
+
+def test_profiles_list_and_show(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["profiles", "list", "--json"])
+    assert res.exit_code == 0, res.output
+    names = {p["name"] for p in json.loads(res.output)}
+    assert {"tianjin-2025", "ningxia-2025", "gb50180-2018", "mofcom-15min"} <= names
+    res = runner.invoke(main, ["profiles", "show", "tianjin-2025"])
+    assert res.exit_code == 0
+    assert "service_area_per_100_households" in res.output
+    res = runner.invoke(main, ["profiles", "show", "tianjin-2025", "--toml"])
+    assert res.exit_code == 0 and "[[targets]]" in res.output
+
+
+def test_unknown_profile_is_exit_2_listing_valid_names(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["profiles", "show", "beijing-2099"])
+    assert res.exit_code == 2
+    assert "tianjin-2025" in res.output
+
+
+def test_usage_error_is_exit_2(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["audit", "floor-area"])
+    assert res.exit_code == 2
+
+
+def test_floor_area_fail_exit_1_and_outputs(runner: CliRunner, tmp_path: Path) -> None:
+    cpath, fpath = _write_pair(tmp_path, area=480.0)
+    out = tmp_path / "结果"
+    res = runner.invoke(
+        main,
+        [
+            "audit",
+            "floor-area",
+            "--communities",
+            str(cpath),
+            "--facilities",
+            str(fpath),
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 1, res.output
+    data = json.loads(res.stdout)
+    assert data["passed"] is False
+    row = next(f for f in data["findings"] if f["check_id"] == "service_area_per_100_households")
+    assert row["shortfall_m2"] == 120.0 and row["value"] == 24.0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "floor_area.csv",
+        "floor_area.gpkg",
+        "floor_area.json",
+        "floor_area_findings.csv",
+    ]
+    assert json.loads((out / "floor_area.json").read_text(encoding="utf-8")) == data
+
+
+def test_floor_area_pass_exit_0(runner: CliRunner, tmp_path: Path) -> None:
+    cpath, fpath = _write_pair(tmp_path, area=700.0)
+    res = runner.invoke(
+        main,
+        [
+            "audit",
+            "floor-area",
+            "--communities",
+            str(cpath),
+            "--facilities",
+            str(fpath),
+            "--lang",
+            "en",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "PASS" in res.output
+
+
+def test_bad_input_exit_2_names_file_row_column(runner: CliRunner, tmp_path: Path) -> None:
+    cpath, fpath = _write_pair(tmp_path, area=480.0)
+    df = pd.read_csv(fpath, dtype=str)
+    df.loc[0, "建筑面积"] = "很大"
+    df.to_csv(fpath, index=False)
+    res = runner.invoke(
+        main, ["audit", "floor-area", "--communities", str(cpath), "--facilities", str(fpath)]
+    )
+    assert res.exit_code == 2
+    assert "设施.csv" in res.output and "row F1" in res.output and "建筑面积" in res.output
+
+
+def test_input_never_overwritten(runner: CliRunner, tmp_path: Path) -> None:
+    cpath, _ = _write_pair(tmp_path, area=480.0)
+    # a facilities file that happens to carry the name of an output in --out
+    fpath = tmp_path / "floor_area.csv"
+    pd.DataFrame(
+        {
+            "id": ["F1"],
+            "category": ["community_service_centre"],
+            "floor_area_m2": [480],
+            "lon": [117.205],
+            "lat": [39.125],
+        }
+    ).to_csv(fpath, index=False)
+    before = fpath.read_bytes()
+    res = runner.invoke(
+        main,
+        [
+            "audit",
+            "floor-area",
+            "--communities",
+            str(cpath),
+            "--facilities",
+            str(fpath),
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert res.exit_code == 2, res.output
+    assert "refusing to overwrite" in res.output
+    assert fpath.read_bytes() == before
+
+
+def test_organisations_from_plain_csv(runner: CliRunner, tmp_path: Path) -> None:
+    p = tmp_path / "台账.csv"
+    pd.DataFrame(
+        {
+            "社区编码": ["C1", "C2"],
+            "社区名称": ["甲社区", "乙社区"],
+            "社区类型": ["城市", "城市"],
+            "户数": [2000, 600],
+            "常住人口": [5000, 1500],
+            "社区工作者": [9, 1],
+        }
+    ).to_csv(p, index=False, encoding="utf-8-sig")
+    res = runner.invoke(
+        main,
+        ["audit", "organisations", "--communities", str(p), "--profile", "tianjin-2025", "--json"],
+    )
+    assert res.exit_code == 1, res.output
+    data = json.loads(res.stdout)
+    vals = {
+        f["entity_id"]: f["passed"] for f in data["findings"] if f["check_id"] == "workers_per_10k"
+    }
+    assert vals == {"C1": True, "C2": False}
+
+
+def test_demo_runs_and_writes(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    res = runner.invoke(main, ["demo", "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["communities"] >= 25
+    assert (out / "tianjin-2025" / "floor_area.json").exists()
+    assert (out / "ningxia-2025" / "organisations.csv").exists()
+    fa = data["profiles"]["tianjin-2025"]["floor_area"]["checks"]["service_area_per_100_households"]
+    assert fa["passed"] > 0 and fa["failed"] > 0

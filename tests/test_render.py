@@ -1,0 +1,452 @@
+"""Tests of geoplan.render: interactive maps, offline HTML, static maps."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geoplan._errors import DataQualityWarning, InputError
+from geoplan.render import (
+    base_map,
+    building_coverage_layer,
+    community_layer,
+    coverage_cells,
+    external_asset_urls,
+    facility_layer,
+    find_cjk_font,
+    gap_map,
+    grids_layer,
+    save_html,
+    service_area_layer,
+    sites_layer,
+    static_gap_map,
+    unreachable_layer,
+)
+
+CRS = 32650  # UTM 50N: Beijing
+X0, Y0 = 441_000.0, 4_428_000.0
+XSS_IMG = "<img src=x onerror=alert(1)>"
+XSS_SCRIPT = "</script><script>alert(2)</script>"
+CHECK = "service_area_per_100_households"
+
+
+def make_communities() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "name": ["和平里", XSS_IMG, XSS_SCRIPT],
+            "households": [800.0, 1200.0, 300.0],
+            f"{CHECK}__pass": pd.array([True, False, pd.NA], dtype="boolean"),
+            f"{CHECK}__value": [35.0, 20.0, np.nan],
+            f"{CHECK}__threshold": [30.0, 30.0, 30.0],
+            f"{CHECK}__shortfall": [0.0, 10.0, np.nan],
+        },
+        geometry=[
+            shapely.box(X0, Y0, X0 + 600, Y0 + 600),
+            shapely.box(X0 + 600, Y0, X0 + 1200, Y0 + 600),
+            shapely.box(X0, Y0 + 600, X0 + 600, Y0 + 1200),
+        ],
+        crs=CRS,
+        index=pd.Index(["C1", "C2", "C3"], name="community_id"),
+    )
+
+
+def make_buildings(n: int = 120, *, seed: int = 1, points: bool = False) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    x = X0 + rng.uniform(0, 1200, n)
+    y = Y0 + rng.uniform(0, 1200, n)
+    walk = rng.uniform(1, 20, n)
+    walk[:5] = np.inf
+    geometry = shapely.points(x, y) if points else shapely.box(x, y, x + 15, y + 12)
+    return gpd.GeoDataFrame(
+        {
+            "households": rng.integers(10, 100, n).astype(float),
+            "walk_min__wet_market": walk,
+            "covered__wet_market": walk <= 10,
+        },
+        geometry=geometry,
+        crs=CRS,
+        index=pd.Index([f"B{i}" for i in range(n)], name="building_id"),
+    )
+
+
+def make_facilities() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "name": ["一号菜场", "便利店 " + XSS_SCRIPT, "服务中心"],
+            "category": ["wet_market", "convenience_store", "<b>odd</b>"],
+            "floor_area_m2": [500.0, 80.0, 1200.0],
+        },
+        geometry=[
+            shapely.Point(X0 + 300, Y0 + 300),
+            shapely.Point(X0 + 900, Y0 + 200),
+            shapely.box(X0 + 280, Y0 + 880, X0 + 320, Y0 + 920),
+        ],
+        crs=CRS,
+        index=pd.Index(["F1", "F2", "F3"], name="facility_id"),
+    )
+
+
+def layer_counts(html: str) -> dict[str, int]:
+    """Features per geoplan layer, read from the embedded GeoJSON."""
+    out = {}
+    for m in re.finditer(r"L\.geoJSON\((\{.*?\}), \{\n", html):
+        out[str(len(out))] = len(json.loads(m.group(1))["features"])
+    return out
+
+
+def features(html: str) -> list[dict]:
+    found = []
+    for m in re.finditer(r"L\.geoJSON\((\{.*?\}), \{\n", html):
+        found.extend(json.loads(m.group(1))["features"])
+    return found
+
+
+def render(m: folium.Map) -> str:
+    return m.get_root().render()
+
+
+# --------------------------------------------------------------------------- offline
+
+
+def test_saved_html_has_no_external_assets(tmp_path: Path) -> None:
+    m = gap_map(communities=make_communities(), facilities=make_facilities(), title="t")
+    out = save_html(m, tmp_path / "map.html")
+    html = out.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]*\bsrc\s*=\s*[\"']?(https?:)?//", html, re.I)
+    assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", html, re.I)
+    assert external_asset_urls(html) == []
+    assert "Leaflet 1.9" in html  # Leaflet inlined
+    assert "jQuery v3" in html  # jQuery inlined
+    assert "data:image/png;base64," in html  # Leaflet CSS images inlined
+    # no Bootstrap / icon fonts on a geoplan map
+    assert "bootstrap" not in html.lower().split("</head>")[0][:2000]
+
+
+def test_online_save_keeps_cdn_links(tmp_path: Path) -> None:
+    out = save_html(base_map(), tmp_path / "m.html", offline=False)
+    urls = external_asset_urls(out.read_text(encoding="utf-8"))
+    assert any("leaflet" in u for u in urls)
+
+
+def test_base_map_does_not_touch_folium_shared_asset_lists() -> None:
+    before_js = list(folium.Map.default_js)
+    before_css = list(folium.Map.default_css)
+    m = base_map()
+    assert [n for n, _ in m.default_js] == ["leaflet", "jquery"]
+    assert folium.Map.default_js == before_js
+    assert folium.Map.default_css == before_css
+    assert m.default_js is not folium.Map.default_js
+
+
+def test_plain_folium_map_can_be_saved_offline(tmp_path: Path) -> None:
+    m = folium.Map(tiles=None)
+    unreachable_layer(gpd.GeoDataFrame(geometry=[shapely.Point(X0, Y0)], crs=CRS), m=m, lang="en")
+    html = save_html(m, tmp_path / "plain.html").read_text(encoding="utf-8")
+    assert external_asset_urls(html) == []
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+def test_user_text_is_escaped_everywhere() -> None:
+    m = gap_map(
+        communities=make_communities(),
+        facilities=make_facilities(),
+        title="标题 " + XSS_IMG,
+        summary={XSS_SCRIPT: XSS_IMG},
+    )
+    html = render(m)
+    assert "<img src=x" not in html
+    assert "alert(2)</script>" not in html
+    # every <script> tag opened is closed exactly once: nothing ended a block early
+    assert len(re.findall(r"<script\b", html)) == len(re.findall(r"</script>", html))
+    # no literal '</' inside the embedded JSON
+    for m_ in re.finditer(r"L\.geoJSON\((\{.*?\}), \{\n", html):
+        assert "</" not in m_.group(1)
+    tips = " ".join(f["properties"]["t"] for f in features(html))
+    assert "&lt;img src=x onerror=alert(1)&gt;" in tips
+    assert "&lt;/script&gt;" in tips
+    assert "&lt;b&gt;odd&lt;/b&gt;" in tips  # an unknown category id, escaped
+    assert "标题 &lt;img src=x onerror=alert(1)&gt;" in html
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def test_community_classes_and_shortfall_in_m2() -> None:
+    html = render(community_layer(make_communities()))
+    feats = features(html)
+    assert [f["properties"]["s"] for f in feats] == ["pass", "fail", "na"]
+    fail_tip = feats[1]["properties"]["t"]
+    assert "未达标" in fail_tip
+    assert "10 m²/100户" in fail_tip
+    assert "约需补足 120 m²" in fail_tip  # 10 m2/100 households x 1200 households
+    assert "不适用" in feats[2]["properties"]["t"]
+
+
+def test_community_layer_english_labels() -> None:
+    m = gap_map(communities=make_communities(), title="Service floor area", lang="en")
+    html = render(m)
+    assert "below target" in html
+    assert "not applicable" in html
+    assert "Legend" in html
+    assert "未达标" not in html
+
+
+def test_building_coverage_features_and_minutes() -> None:
+    b = make_buildings(50)
+    feats = features(render(building_coverage_layer(b, category="wet_market", lang="en")))
+    assert len(feats) == 50
+    expected = np.where(b["covered__wet_market"], "covered", "not_covered")
+    assert [f["properties"]["s"] for f in feats] == list(expected)
+    assert "none within the limit" in feats[0]["properties"]["t"]
+    assert f"{b['walk_min__wet_market'].iloc[10]:.1f}" in feats[10]["properties"]["t"]
+
+
+def test_building_points_and_unknown_coverage() -> None:
+    b = make_buildings(10, points=True)
+    b["covered__wet_market"] = pd.array([True, False, None] + [True] * 7, dtype="boolean")
+    feats = features(render(building_coverage_layer(b, category="wet_market")))
+    assert feats[0]["geometry"]["type"] == "Point"
+    assert [f["properties"]["s"] for f in feats[:3]] == ["covered", "not_covered", "unknown"]
+
+
+def test_coverage_cells_shares() -> None:
+    b = gpd.GeoDataFrame(
+        {
+            "households": [10.0, 30.0, 50.0, np.nan],
+            "covered__wet_market": pd.array([True, False, True, None], dtype="boolean"),
+        },
+        geometry=[
+            shapely.Point(10, 10),
+            shapely.Point(20, 20),
+            shapely.Point(260, 10),
+            shapely.Point(600, 600),
+        ],
+        crs=CRS,
+    )
+    cells = coverage_cells(b, category="wet_market", cell_m=250)
+    assert list(cells.index) == ["0_0", "1_0", "2_2"]
+    assert cells.loc["0_0", "uncovered_share"] == pytest.approx(0.75)
+    assert cells.loc["0_0", "cls"] == "c3"
+    assert cells.loc["1_0", "uncovered_share"] == 0.0
+    assert cells.loc["1_0", "cls"] == "c0"
+    assert np.isnan(cells.loc["2_2", "uncovered_share"])
+    assert cells.loc["2_2", "cls"] == "empty"
+    assert cells["buildings"].sum() == 4
+    assert shapely.area(cells.geometry.values).tolist() == [62_500.0] * 3
+
+
+def test_coverage_cells_needs_metric_crs() -> None:
+    b = make_buildings(5).to_crs(4326)
+    with pytest.raises(InputError, match="projected"):
+        coverage_cells(b, category="wet_market")
+
+
+def test_many_buildings_are_aggregated() -> None:
+    b = make_buildings(400)
+    m = building_coverage_layer(b, category="wet_market", aggregate_above=100, cell_m=200)
+    feats = features(render(m))
+    cells = coverage_cells(b, category="wet_market", cell_m=200)
+    assert len(feats) == len(cells) < 400
+    assert {f["properties"]["s"] for f in feats} <= {"c0", "c1", "c2", "c3", "empty"}
+    assert all(f["geometry"]["type"] == "Polygon" for f in feats)
+
+
+def test_facility_symbols_distinct_per_category() -> None:
+    html = render(facility_layer(make_facilities()))
+    feats = features(html)
+    assert all(f["geometry"]["type"] == "Point" for f in feats)  # polygon drawn at a point
+    keys = [f["properties"]["s"] for f in feats]
+    assert len(set(keys)) == 3
+    styles = json.loads(
+        re.search(r"_styles = (\{.*?\});\n", html).group(1)  # type: ignore[union-attr]
+    )
+    assert "菜" in styles[keys[0]]["html"]
+    assert "便" in styles[keys[1]]["html"]
+    colors = {re.search(r"background:(#[0-9a-f]{6})", s["html"]).group(1) for s in styles.values()}  # type: ignore[union-attr]
+    assert len(colors) == 3
+    assert "fa-" not in html  # no icon fonts
+
+
+def test_other_layers_and_layer_control() -> None:
+    areas = gpd.GeoDataFrame(
+        {"category": ["wet_market"], "facility_id": ["F1"]},
+        geometry=[shapely.Point(X0 + 300, Y0 + 300).buffer(500)],
+        crs=CRS,
+    )
+    sites = gpd.GeoDataFrame(
+        {"households_gained": [420.0]},
+        geometry=[shapely.Point(X0 + 1000, Y0 + 1000)],
+        crs=CRS,
+        index=["S1"],
+    )
+    grids = gpd.GeoDataFrame(
+        {"code": ["120101001001", "120101001002"], "households": [300.0, 250.0]},
+        geometry=[
+            shapely.box(X0, Y0, X0 + 600, Y0 + 600),
+            shapely.box(X0 + 600, Y0, X0 + 1200, Y0 + 600),
+        ],
+        crs=CRS,
+    )
+    m = service_area_layer(areas, lang="en")
+    sites_layer(sites, m=m, lang="en", fields=["households_gained"])
+    grids_layer(grids, m=m, lang="en", code_column="code")
+    html = render(m)
+    feats = features(html)
+    assert len(feats) == 4
+    tips = " ".join(f["properties"]["t"] for f in feats)
+    assert "120101001002" in tips
+    assert "households_gained: 420" in tips
+    full = render(
+        gap_map(
+            service_areas=areas, sites=sites, grids=grids, buildings=make_buildings(20), title="x"
+        )
+    )
+    assert "L.control.layers" in full
+    assert len(layer_counts(full)) == 4
+
+
+def test_amap_tiles_shift_overlays_to_gcj02() -> None:
+    from geoplan.crs import wgs84_to_gcj02
+
+    f = make_facilities().iloc[:1]
+    lon, lat = f.to_crs(4326).geometry.iloc[0].coords[0]
+    plain = features(render(facility_layer(f, m=base_map(tiles="osm"))))[0]
+    shifted = features(render(facility_layer(f, m=base_map(tiles="amap"))))[0]
+    assert plain["geometry"]["coordinates"] == pytest.approx([lon, lat], abs=1e-6)
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    assert shifted["geometry"]["coordinates"] == pytest.approx([glon, glat], abs=1e-6)
+    assert abs(glon - lon) > 1e-3  # a few hundred metres in Beijing
+
+
+def test_tiles_options() -> None:
+    assert "autonavi" in render(base_map(tiles="amap"))
+    assert "openstreetmap" in render(base_map(tiles="osm")).lower()
+    assert "tk=KEY123" in render(base_map(tiles="tianditu", tiles_key="KEY123"))
+    with pytest.raises(InputError, match="tiles_key"):
+        base_map(tiles="tianditu")
+    with pytest.raises(InputError, match="unknown tiles"):
+        base_map(tiles="google")
+    with pytest.raises(ValueError, match="lang"):
+        base_map(lang="fr")
+
+
+def test_input_errors_name_the_column() -> None:
+    c = make_communities().drop(columns=f"{CHECK}__pass")
+    with pytest.raises(InputError) as err:
+        community_layer(c)
+    assert err.value.column == f"{CHECK}__pass"
+    no_crs = make_facilities().set_crs(None, allow_override=True)
+    with pytest.raises(InputError, match="no CRS"):
+        facility_layer(no_crs)
+    b = make_buildings(5)
+    b["covered__pharmacy"] = True
+    with pytest.raises(InputError, match="pass category"):
+        gap_map(buildings=b, title="x")
+
+
+def test_inputs_not_mutated() -> None:
+    c, b, f = make_communities(), make_buildings(30), make_facilities()
+    c0, b0, f0 = c.copy(), b.copy(), f.copy()
+    gap_map(communities=c, buildings=b, facilities=f, title="t", tiles="amap")
+    pd.testing.assert_frame_equal(c, c0)
+    pd.testing.assert_frame_equal(b, b0)
+    pd.testing.assert_frame_equal(f, f0)
+
+
+def test_render_does_not_import_audit_or_reach() -> None:
+    code = (
+        "import sys, geoplan.render\n"
+        "bad = [m for m in sys.modules if m.startswith(('geoplan.audit', 'geoplan.reach'))]\n"
+        "print(bad, 'geoplan.crs' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert out.stdout.strip() == "[] False"
+
+
+# --------------------------------------------------------------------------- static
+
+
+def _png_ok(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 10_000
+
+
+def test_static_png_zh_without_missing_glyphs(tmp_path: Path) -> None:
+    if find_cjk_font() is None:
+        pytest.skip("no CJK font installed (fonts-noto-cjk)")
+    # pytest runs with warnings as errors: a missing-glyph warning fails this test
+    out = static_gap_map(
+        tmp_path / "gap.png",
+        communities=make_communities(),
+        buildings=make_buildings(60),
+        facilities=make_facilities(),
+        unreachable=gpd.GeoDataFrame(geometry=[shapely.Point(X0 + 50, Y0 + 50)], crs=CRS),
+        title="菜市场覆盖（测试）",
+        summary={"菜市场覆盖率": "87%，目标 95%"},
+        lang="zh",
+    )
+    _png_ok(out)
+
+
+def test_static_svg_en_aggregated(tmp_path: Path) -> None:
+    out = static_gap_map(
+        tmp_path / "gap.svg",
+        buildings=make_buildings(300, points=True).to_crs(4547),  # CGCS2000 3-degree zone
+        facilities=make_facilities(),
+        title="Wet market coverage",
+        lang="en",
+        aggregate_above=100,
+    )
+    svg = out.read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml")
+    assert "uncovered" in svg
+
+
+def test_static_without_cjk_font_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import geoplan.render.static as static
+
+    monkeypatch.setattr(static, "find_cjk_font", lambda: None)
+    with pytest.warns(DataQualityWarning, match="CJK"):
+        out = static_gap_map(tmp_path / "m.png", communities=make_communities(), title="社区")
+    _png_ok(out)
+
+
+def test_static_rejects_unknown_format(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="png"):
+        static_gap_map(tmp_path / "m.jpg", facilities=make_facilities(), title="x")
+
+
+# --------------------------------------------------------------------------- real data
+
+
+@pytest.mark.shared_data
+def test_suzhou_footprints(shared_data: Path, tmp_path: Path) -> None:
+    b = gpd.read_file(shared_data / "buildings" / "suzhou_gusu_buildings.geojson")
+    b = b.set_crs(4326, allow_override=True).to_crs(32651)
+    b.index = pd.Index([f"S{i}" for i in range(len(b))], name="building_id")
+    centre = b.geometry.union_all().centroid
+    dist = b.geometry.centroid.distance(centre).to_numpy()
+    b["households"] = b["Floor"].astype(float) * 4
+    b["walk_min__wet_market"] = dist / 75.0
+    b["covered__wet_market"] = b["walk_min__wet_market"] <= 10
+    m = gap_map(buildings=b, title="苏州姑苏 菜市场覆盖", lang="zh")
+    assert len(features(render(m))) == len(b) == 3076
+    agg = gap_map(buildings=b, title="t", aggregate_above=1000, cell_m=200)
+    assert len(features(render(agg))) == len(coverage_cells(b, category="wet_market", cell_m=200))
+    _png_ok(static_gap_map(tmp_path / "suzhou.png", buildings=b, title="苏州姑苏"))
