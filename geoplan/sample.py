@@ -98,7 +98,7 @@ tea_coffee 8 40-200 12,14 瑞幸咖啡 茶馆 蜜雪冰城 库迪咖啡
 pet 4 50-200 11,12 宠物医院 宠物店
 """
 # wet markets: (superblock column, row, side); they leave gaps on purpose
-_WET_MARKETS = ((1, 1, "S"), (3, 2, "W"), (0, 3, "S"), (3, 1, "S"), (3, 3, "W"), (0, 1, "S"))
+_WET_MARKETS = ((1, 1, "S"), (3, 2, "W"), (0, 3, "S"), (3, 3, "W"), (0, 1, "S"))
 
 Arr = NDArray[np.float64]
 

@@ -137,7 +137,7 @@ def audit_coverage(
     largest = max([metres_of(t) for t in targets], default=15.0 * speed)
     limit_m = largest * search_factor
 
-    hh = _households(buildings)
+    hh, weighted_by = _households(buildings)
     residents = _residents(buildings, hh, prof)
     reach = nearest_facilities(
         network,
@@ -225,6 +225,7 @@ def audit_coverage(
         "residents": float(residents.sum()),
         "walk_speed_m_per_min": speed,
         "elderly": elderly,
+        "weighted_by": weighted_by,
         "unreachable_buildings": int(unreachable.sum()),
         "unreachable_households": float(hh[unreachable].sum()),
         "coverage": coverage,
@@ -264,14 +265,20 @@ def _share(ok: np.ndarray, weight: np.ndarray, mask: np.ndarray | None) -> float
     return float(weight[ok].sum()) / total if total > 0 else math.nan
 
 
-def _households(b: gpd.GeoDataFrame) -> np.ndarray:
+def _households(b: gpd.GeoDataFrame) -> tuple[np.ndarray, str]:
+    """Household weights, or one per building when no household is known at all."""
     if "households" not in b.columns:
-        raise InputError(
-            "buildings have no households column",
-            column="households",
-            file=str(b.attrs.get("source_file", "<buildings>")),
+        hh = pd.Series(np.nan, index=b.index)
+    else:
+        hh = b["households"].astype(float)
+    if not (hh.fillna(0) > 0).any():
+        warnings.warn(
+            "no building has households (none given, none estimable): coverage shares "
+            "are shares of buildings, not of households; give households or floors",
+            DataQualityWarning,
+            stacklevel=3,
         )
-    hh = b["households"].astype(float)
+        return np.ones(len(b)), "buildings"
     if hh.isna().any():
         ids = [str(i) for i in hh.index[hh.isna().to_numpy()][:5]]
         warnings.warn(
@@ -280,7 +287,7 @@ def _households(b: gpd.GeoDataFrame) -> np.ndarray:
             DataQualityWarning,
             stacklevel=3,
         )
-    return hh.fillna(0.0).to_numpy()
+    return hh.fillna(0.0).to_numpy(), "households"
 
 
 def _residents(b: gpd.GeoDataFrame, hh: np.ndarray, prof: Any) -> np.ndarray:

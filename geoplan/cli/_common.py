@@ -93,19 +93,7 @@ def print_result(result: Any, *, lang: str = "zh") -> None:
         click.echo(head)
         worst = grp[grp["passed"] == False].sort_values("shortfall", ascending=False)  # noqa: E712
         for _, row in worst.head(3).iterrows():
-            gap = (
-                (
-                    f"，缺 {row['shortfall_m2']:,.0f} m²"
-                    if zh
-                    else f", short {row['shortfall_m2']:,.0f} m2"
-                )
-                if row["shortfall_m2"] == row["shortfall_m2"]
-                else ""
-            )
-            click.echo(
-                f"      {row['entity_id']} {row['entity_name']}: "
-                f"{row['value']:.3g} {row['comparator']} {row['threshold']}{gap}"
-            )
+            click.echo(f"      {_finding_text(row, zh=zh)}")
     not_measured = result.summary.get("not_measured") or {}
     if not_measured:
         label = "未测（缺列）" if zh else "not measured (missing columns)"
@@ -116,3 +104,37 @@ def print_result(result: Any, *, lang: str = "zh") -> None:
     if unassigned:
         label = "未归属任何社区的设施" if zh else "facilities in no community"
         click.echo(f"  {label}: {', '.join(unassigned[:10])}")
+
+
+def _finding_text(row: Any, *, zh: bool) -> str:
+    """One failing finding as a planner reads it."""
+    who = (
+        row["entity_id"]
+        if row["entity_id"] == row["entity_name"]
+        else (f"{row['entity_id']} {row['entity_name']}")
+    )
+    if who in {"all", "central_district"}:
+        who = {
+            "all": "全区" if zh else "whole area",
+            "central_district": "中心城区" if zh else "central district",
+        }[who]
+    thr = row["threshold"]
+    if "share" in str(row["unit"]):
+        value = f"{row['value']:.1%}"
+        if isinstance(thr, str):  # walk time/distance: every household within it
+            return (
+                f"{who}: {value} 的住户在 {thr} 内（应为全部）"
+                if zh
+                else f"{who}: {value} of households within {thr} (all should be)"
+            )
+        thr_text = f"{float(thr):.0%}"
+    else:
+        value, thr_text = f"{row['value']:.3g}", str(thr)
+    gap = ""
+    if row["shortfall_m2"] == row["shortfall_m2"]:  # not NaN
+        gap = (
+            f"，缺 {row['shortfall_m2']:,.0f} m²"
+            if zh
+            else f", short {row['shortfall_m2']:,.0f} m2"
+        )
+    return f"{who}: {value} {row['comparator']} {thr_text}{gap}"

@@ -20,7 +20,17 @@ def _register() -> None:
     # only while the package is being built up. Import errors inside a module surface.
     import importlib
 
-    for name in ("profiles", "audit", "demo", "network", "coverage", "map", "site", "grids"):
+    for name in (
+        "profiles",
+        "audit",
+        "development",
+        "demo",
+        "network",
+        "coverage",
+        "map",
+        "site",
+        "grids",
+    ):
         try:
             mod = importlib.import_module(f"geoplan.cli.{name}")
         except ModuleNotFoundError as exc:

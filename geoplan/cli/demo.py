@@ -31,23 +31,35 @@ from geoplan.cli._common import Progress, echo_json, handle_errors, print_result
     "--profile",
     "profiles",
     multiple=True,
-    default=("tianjin-2025", "ningxia-2025"),
+    default=("tianjin-2025", "ningxia-2025", "mofcom-15min"),
     show_default=True,
     help="Profiles to audit against (repeat the option).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--map/--no-map",
+    "make_map",
+    default=True,
+    show_default=True,
+    help="Write the offline HTML gap map and a PNG for each profile.",
+)
 @handle_errors
-def demo(out_dir: Path, seed: int, profiles: tuple[str, ...], as_json: bool, lang: str) -> None:
+def demo(
+    out_dir: Path, seed: int, profiles: tuple[str, ...], as_json: bool, lang: str, make_map: bool
+) -> None:
     """Generate the sample district, write it as input files, read them back and
-    audit them; writes results, reports and the gap map into --out.
+    audit them against each profile (floor area, organisations, walking coverage);
+    writes results and gap maps into --out.
 
     Exits 0 when it ran (the sample district is built to fail some checks)."""
     from geoplan._errors import DataQualityWarning
     from geoplan.audit import audit_floor_area, audit_organisations
+    from geoplan.audit.coverage import audit_coverage, coverage_targets
     from geoplan.audit.results import save_result
     from geoplan.households import estimate_households
     from geoplan.io.readers import read_buildings, read_communities, read_facilities
+    from geoplan.network import network_from_lines
     from geoplan.profiles import load_profile
     from geoplan.sample import make_sample_district
 
@@ -62,6 +74,8 @@ def demo(out_dir: Path, seed: int, profiles: tuple[str, ...], as_json: bool, lan
         fac = read_facilities(gpkg, layer="facilities", metric_crs=comm.crs)
         bld = read_buildings(gpkg, layer="buildings", metric_crs=comm.crs)
     notes += [str(w.message) for w in caught]
+    with progress.step("building the walking network from the streets"):
+        net = network_from_lines(district.streets.to_crs(comm.crs))
     summary: dict[str, Any] = {
         "seed": seed,
         "out": str(out_dir),
@@ -69,31 +83,55 @@ def demo(out_dir: Path, seed: int, profiles: tuple[str, ...], as_json: bool, lan
         "communities": len(comm),
         "facilities": len(fac),
         "buildings": len(bld),
+        "network": {"nodes": net.n_nodes, "edges": net.n_edges},
         "profiles": {},
     }
     for name in profiles:
         profile = load_profile(name)
         folder = out_dir / profile.name
-        with progress.step(f"estimating missing households ({profile.name})"):
-            bld_est = estimate_households(bld, params=profile)
-        n_est = int(bld_est["households_estimated"].sum())
-        with (
-            progress.step(f"auditing floor area and organisations ({profile.name})"),
-            warnings.catch_warnings(record=True) as caught,
-        ):
+        entry: dict[str, Any] = {}
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataQualityWarning)
-            results = [
-                audit_floor_area(comm, fac, profile=profile),
-                audit_organisations(comm, profile=profile, facilities=fac),
-            ]
+            bld_est = estimate_households(bld, params=profile)
+            entry["households_estimated_buildings"] = int(bld_est["households_estimated"].sum())
+            results = []
+            with progress.step(f"{profile.name}: floor area and organisations"):
+                if profile.targets_for("floor_area") or profile.targets_for("development"):
+                    results.append(audit_floor_area(comm, fac, profile=profile))
+                if profile.targets_for("organisations"):
+                    results.append(audit_organisations(comm, profile=profile, facilities=fac))
+            coverage = None
+            if coverage_targets(profile):
+                with progress.step(
+                    f"{profile.name}: walking coverage ({len(bld_est):,} buildings)"
+                ):
+                    coverage = audit_coverage(
+                        bld_est,
+                        fac,
+                        net,
+                        profile=profile,
+                        communities=comm,
+                        compounds=district.compounds.to_crs(comm.crs),
+                        gates=district.gates.to_crs(comm.crs),
+                    )
+                results.append(coverage)
         notes += [str(w.message) for w in caught]
         with progress.step(f"writing {folder}"):
             for r in results:
                 save_result(r, folder, protect=[gpkg])
-        summary["profiles"][profile.name] = {
-            "households_estimated_buildings": n_est,
-            **{r.name: {"passed": r.passed, "checks": r.summary["checks"]} for r in results},
-        }
+            if make_map:
+                from geoplan.cli._maps import write_gap_maps
+
+                floor = next((r for r in results if r.name == "floor_area"), None)
+                if coverage is not None or floor is not None:
+                    write_gap_maps(
+                        folder, coverage=coverage, floor_area=floor, facilities=fac, lang=lang
+                    )
+        for r in results:
+            entry[r.name] = {"passed": r.passed, "checks": r.summary["checks"]}
+            if r.name == "coverage":
+                entry[r.name]["targets"] = r.summary["targets"]
+        summary["profiles"][profile.name] = entry
         if not as_json:
             click.echo("")
             for r in results:

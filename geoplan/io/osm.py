@@ -40,9 +40,12 @@ __all__ = [
     "DROP_HIGHWAYS",
     "GATE_BARRIERS",
     "POI_KEYS",
+    "RESIDENTIAL_BUILDINGS",
     "WALK_HIGHWAYS",
     "OsmExtract",
     "WalkRuns",
+    "buildings_from_extract",
+    "facilities_from_extract",
     "is_walkable",
     "local_utm_crs",
     "osm_facilities",
@@ -515,13 +518,66 @@ def osm_facilities(path: str | os.PathLike[str], *, crs: Any = None) -> gpd.GeoD
     --------
     >>> fac = osm_facilities("../shared/data/osm/beijing_haidian_cau.osm.bz2")  # doctest: +SKIP
     """
+    return facilities_from_extract(read_osm(path, crs=crs))
+
+
+def facilities_from_extract(extract: OsmExtract) -> gpd.GeoDataFrame:
+    """Canonical facilities (``category``, ``name``) from the POIs of a read OSM file.
+
+    Chinese names (``name:zh``) win over ``name``. POIs that map to no category
+    are left out.
+    """
     from geoplan.categories import category_of_osm_tags
 
-    pois = read_osm(path, crs=crs).pois
+    pois = extract.pois
     cats = [category_of_osm_tags(t) for t in pois["tags"]]
     out = pois.assign(category=pd.Series(cats, index=pois.index, dtype=object))
     out = out[out["category"].notna()].copy()
-    name = out["name:zh"].where(out["name:zh"].notna(), out["name"])
-    out["name"] = name
+    out["name"] = out["name:zh"].where(out["name:zh"].notna(), out["name"])
+    out = out.drop(columns=["tags"], errors="ignore")
     out.index.name = "facility_id"
+    return out
+
+
+#: OSM ``building`` values that hold homes; ``yes`` (unknown) stays unknown.
+RESIDENTIAL_BUILDINGS: frozenset[str] = frozenset(
+    {
+        "residential",
+        "apartments",
+        "house",
+        "detached",
+        "semidetached_house",
+        "terrace",
+        "dormitory",
+        "bungalow",
+    }
+)
+
+
+def buildings_from_extract(extract: OsmExtract) -> gpd.GeoDataFrame:
+    """Canonical buildings from a read OSM file.
+
+    ``use`` is ``residential`` for the values in :data:`RESIDENTIAL_BUILDINGS`,
+    the OSM value for other known uses, and missing for ``building=yes`` (use
+    unknown: :func:`geoplan.households.estimate_households` treats it as
+    residential and says so). ``floors`` comes from ``building:levels`` and
+    ``households`` from ``building:flats`` where mapped.
+    """
+    b = extract.buildings
+    kind = b["building"].astype(object)
+    use = kind.where(~kind.isin(RESIDENTIAL_BUILDINGS), "residential")
+    use = use.where(use != "yes", None)
+    out = gpd.GeoDataFrame(
+        {
+            "name": b["name:zh"].where(b["name:zh"].notna(), b["name"]).astype(object),
+            "use": use,
+            "osm_building": kind,
+            "floors": b["building_levels"].astype(float),
+            "households": b["building_flats"].astype(float),
+        },
+        geometry=b.geometry,
+        crs=b.crs,
+        index=pd.Index(b.index.astype(str), name="building_id"),
+    )
+    out["households_estimated"] = False
     return out

@@ -112,18 +112,25 @@ _KNOWN_CATEGORIES: dict[str, CategoryStyle] = {
         CategoryStyle("wet_market", "#d95f02", "菜", "M", "菜市场", "wet market"),
         CategoryStyle("convenience_store", "#7570b3", "便", "C", "便利店", "convenience store"),
         CategoryStyle("supermarket", "#e7298a", "超", "U", "超市", "supermarket"),
-        CategoryStyle("fresh_food_store", "#66a61e", "鲜", "F", "生鲜店", "fresh food store"),
+        CategoryStyle("fresh_food", "#66a61e", "鲜", "F", "生鲜店", "fresh food store"),
         CategoryStyle("pharmacy", "#e6ab02", "药", "P", "药店", "pharmacy"),
         CategoryStyle("breakfast", "#a6761d", "早", "B", "早餐店", "breakfast"),
         CategoryStyle("laundry", "#1f78b4", "洗", "L", "洗衣店", "laundry"),
-        CategoryStyle("hairdresser", "#b15928", "发", "H", "美发店", "hairdresser"),
+        CategoryStyle("hair", "#b15928", "发", "H", "美发店", "hairdresser"),
         CategoryStyle("post_express", "#6a3d9a", "邮", "E", "快递驿站", "post / express point"),
         CategoryStyle("recycling", "#33a02c", "收", "R", "回收点", "recycling point"),
-        CategoryStyle("kindergarten", "#fb9a99", "幼", "K", "幼儿园", "kindergarten"),
-        CategoryStyle("nursery", "#cab2d6", "托", "N", "托育", "nursery"),
+        CategoryStyle("childcare", "#fb9a99", "幼", "K", "托育幼儿园", "childcare"),
+        CategoryStyle(
+            "elderly_service_station",
+            "#cab2d6",
+            "养",
+            "N",
+            "社区养老服务站",
+            "elderly service station",
+        ),
         CategoryStyle("elderly_care", "#8c510a", "老", "O", "养老服务", "elderly care"),
         CategoryStyle("health_station", "#c51b7d", "医", "D", "卫生服务站", "health station"),
-        CategoryStyle("canteen", "#01665e", "食", "T", "社区食堂", "canteen"),
+        CategoryStyle("dining", "#01665e", "食", "T", "餐饮", "dining"),
         CategoryStyle("school", "#4d4d4d", "学", "A", "学校", "school"),
     )
 }
@@ -274,4 +281,18 @@ def category_style(category: str) -> CategoryStyle:
     digest = hashlib.sha1(category.encode("utf-8")).digest()
     color = _FALLBACK_COLORS[digest[0] % len(_FALLBACK_COLORS)]
     char = (category.strip()[:1] or "?").upper()
-    return CategoryStyle(category, color, char, char, category, category)
+    zh, en = _category_names(category)
+    return CategoryStyle(category, color, (zh[:1] or char), char, zh, en)
+
+
+def _category_names(category: str) -> tuple[str, str]:
+    """Chinese and English names from the packaged categories (the id when unknown)."""
+    try:
+        from geoplan.categories import list_categories
+
+        table = list_categories()
+    except Exception:  # a broken user table must not break a map
+        return category, category
+    if category in table.index:
+        return str(table.loc[category, "zh"]), str(table.loc[category, "en"])
+    return category, category

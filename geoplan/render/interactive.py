@@ -349,7 +349,11 @@ def _add_layer(
     group = folium.FeatureGroup(name=_esc(name), show=True)
     _GeoJsonLayer(data_js, styles, count).add_to(group)
     group.add_to(m)
-    _extend_bounds(m, _state(m), geo)
+    st = _state(m)
+    # point layers (facilities, sites) do not widen a view that areas already set:
+    # one facility kilometres away must not shrink the district to a corner
+    if st.bounds is None or not geo.geom_type.eq("Point").all():
+        _extend_bounds(m, st, geo)
     return group
 
 

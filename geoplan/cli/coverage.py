@@ -1,0 +1,203 @@
+"""``geoplan coverage``: walking access of households to services over the network."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geoplan.cli._common import (
+    EXIT_FAIL,
+    EXIT_PASS,
+    Progress,
+    echo_json,
+    handle_errors,
+    print_result,
+)
+
+
+@click.command("coverage")
+@click.option(
+    "--network",
+    "network_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Walking network: OSM file (.osm/.osm.bz2/.pbf), a saved .npz "
+    "(`geoplan network build`), or a line layer.",
+)
+@click.option(
+    "--buildings",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Buildings (households or floors); default: from the OSM file.",
+)
+@click.option(
+    "--facilities",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Facilities with a category; default: POIs of the OSM file.",
+)
+@click.option(
+    "--communities",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Community polygons: per-community results, central districts.",
+)
+@click.option(
+    "--profile",
+    "profile_name",
+    default="mofcom-15min",
+    show_default=True,
+    help="Profile name or .toml file with coverage targets.",
+)
+@click.option("--elderly", is_flag=True, help="Use the profile's elderly walking speed.")
+@click.option(
+    "--crs",
+    default=None,
+    help="What the input layers' coordinates really are (gcj02, bd09, EPSG code).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for outputs: coverage.gpkg/.csv/.json and the offline gap map.",
+)
+@click.option(
+    "--map/--no-map",
+    "make_map",
+    default=True,
+    show_default=True,
+    help="Write the gap map (HTML, PNG) into --out.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@handle_errors
+def coverage(
+    network_path: Path,
+    buildings: Path | None,
+    facilities: Path | None,
+    communities: Path | None,
+    profile_name: str,
+    elderly: bool,
+    crs: str | None,
+    out_dir: Path | None,
+    make_map: bool,
+    as_json: bool,
+    lang: str,
+) -> None:
+    """Share of households (and residents) that reach each service within the
+    profile's walking times, over the real street network."""
+    from geoplan._errors import DataQualityWarning, InputError
+    from geoplan.audit.coverage import audit_coverage
+    from geoplan.audit.results import save_result
+    from geoplan.cli.network import is_osm, load_any_network, network_stats
+    from geoplan.households import estimate_households
+    from geoplan.io.readers import prepare_layer, read_buildings, read_communities, read_facilities
+    from geoplan.profiles import load_profile
+
+    progress = Progress(quiet=as_json)
+    profile = load_profile(profile_name)
+    osm = is_osm(network_path)
+    if not osm and (buildings is None or facilities is None):
+        raise InputError(
+            "--buildings and --facilities are needed unless --network is an OSM file",
+            file=str(network_path),
+        )
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataQualityWarning)
+        compounds = gates = None
+        with progress.step(f"reading {network_path}"):
+            net = load_any_network(network_path)
+            extract = None
+            if osm and (buildings is None or facilities is None):
+                from geoplan.io.osm import buildings_from_extract, facilities_from_extract, read_osm
+
+                extract = read_osm(network_path, crs=net.crs)
+                compounds, gates = extract.compounds, extract.entrances
+        with progress.step("reading buildings and facilities"):
+            if buildings is not None:
+                bld = read_buildings(buildings, crs=crs, metric_crs=net.crs)
+            else:
+                assert extract is not None
+                bld = prepare_layer(
+                    buildings_from_extract(extract).reset_index(),
+                    "buildings",
+                    file=str(network_path),
+                    metric_crs=net.crs,
+                )
+            if facilities is not None:
+                fac = read_facilities(facilities, crs=crs, metric_crs=net.crs)
+            else:
+                assert extract is not None
+                raw = facilities_from_extract(extract).reset_index()
+                fac = prepare_layer(
+                    raw[["facility_id", "name", "category", "geometry"]],
+                    "facilities",
+                    file=str(network_path),
+                    metric_crs=net.crs,
+                )
+            comm = (
+                read_communities(communities, crs=crs, metric_crs=net.crs) if communities else None
+            )
+            bld = estimate_households(bld, params=profile)
+        with progress.step(f"walking distances ({len(bld):,} buildings, {len(fac):,} facilities)"):
+            result = audit_coverage(
+                bld,
+                fac,
+                net,
+                profile=profile,
+                communities=comm,
+                elderly=elderly,
+                compounds=compounds,
+                gates=gates,
+            )
+    notes += sorted({str(w.message) for w in caught})
+    inputs = [p for p in (network_path, buildings, facilities, communities) if p is not None]
+    if out_dir is not None:
+        with progress.step(f"writing {out_dir}"):
+            save_result(result, out_dir, protect=inputs)
+            if make_map:
+                from geoplan.cli._maps import write_gap_maps
+
+                write_gap_maps(
+                    out_dir, stem="coverage_map", coverage=result, facilities=fac, lang=lang
+                )
+    if as_json:
+        payload: dict[str, Any] = result.to_dict()
+        payload["network"] = network_stats(net)
+        payload["notes"] = notes
+        echo_json(payload)
+    else:
+        _print_coverage(result, lang=lang)
+        print_result(result, lang=lang)
+        for note in notes:
+            click.echo(f"  note: {note}", err=True)
+    sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
+
+
+def _print_coverage(result: Any, *, lang: str) -> None:
+    zh = lang == "zh"
+    s = result.summary
+    unit = "户" if zh and s["weighted_by"] == "households" else ("栋" if zh else s["weighted_by"])
+    click.echo(
+        f"{s['buildings']:,} 栋建筑，{s['households']:,.0f} {unit}；"
+        f"不可达 {s['unreachable_buildings']} 栋"
+        if zh
+        else f"{s['buildings']:,} buildings, {s['households']:,.0f} {unit}; "
+        f"{s['unreachable_buildings']} unreachable"
+    )
+    for tid, info in s["targets"].items():
+        share = info["households_share"]
+        text = "n/a" if share is None else f"{share:.1%}"
+        click.echo(
+            f"  {tid}: {text} ({', '.join(info['categories'][:4])}"
+            f"{'...' if len(info['categories']) > 4 else ''} within {info['within_m']:g} m)"
+        )
+
+
+COMMANDS = [coverage]
