@@ -194,3 +194,75 @@ def test_demo_runs_and_writes(runner: CliRunner, tmp_path: Path) -> None:
     assert (out / "ningxia-2025" / "organisations.csv").exists()
     fa = data["profiles"]["tianjin-2025"]["floor_area"]["checks"]["service_area_per_100_households"]
     assert fa["passed"] > 0 and fa["failed"] > 0
+
+
+@pytest.mark.shared_data
+def test_network_build_and_coverage_on_haidian(
+    runner: CliRunner, tmp_path: Path, shared_data: Path
+) -> None:
+    osm = shared_data / "osm" / "beijing_haidian_cau.osm.bz2"
+    net = tmp_path / "海淀.npz"
+    res = runner.invoke(main, ["network", "build", str(osm), "--out", str(net), "--json"])
+    assert res.exit_code == 0, res.output
+    stats = json.loads(res.stdout)
+    assert stats["nodes"] > 100 and stats["components"] >= 1
+    out = tmp_path / "cov"
+    res = runner.invoke(main, ["coverage", "--network", str(osm), "--out", str(out), "--json"])
+    # real data: the MOFCOM targets are not all met in this campus extract
+    assert res.exit_code == 1, res.output
+    data = json.loads(res.stdout)
+    assert data["summary"]["buildings"] > 200
+    assert 0 < data["summary"]["targets"]["walk_convenience_store"]["households_share"] < 1
+    for name in (
+        "coverage.gpkg",
+        "coverage.json",
+        "coverage.csv",
+        "coverage_map.html",
+        "coverage_map.png",
+    ):
+        assert (out / name).stat().st_size > 0
+    # the saved network gives the same answer as reading OSM again
+    res2 = runner.invoke(
+        main,
+        [
+            "coverage",
+            "--network",
+            str(net),
+            "--buildings",
+            str(out / "coverage.gpkg"),
+            "--facilities",
+            str(out / "coverage.gpkg"),
+            "--json",
+            "--no-map",
+        ],
+    )
+    assert res2.exit_code == 2  # a GeoPackage with several layers needs naming: clear error
+    assert "layer" in res2.output
+
+
+def test_coverage_needs_layers_without_osm(runner: CliRunner, tmp_path: Path) -> None:
+    from geoplan.sample import make_sample_district
+
+    d = make_sample_district(seed=0)
+    lines = tmp_path / "streets.gpkg"
+    d.streets.to_file(lines, engine="pyogrio")
+    res = runner.invoke(main, ["coverage", "--network", str(lines)])
+    assert res.exit_code == 2
+    assert "--buildings and --facilities" in res.output
+
+
+def test_map_from_results_folder(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    res = runner.invoke(
+        main, ["demo", "--out", str(out), "--profile", "tianjin-2025", "--no-map", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    folder = out / "tianjin-2025"
+    res = runner.invoke(main, ["map", str(folder), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    html = (folder / "gap_map.html").read_text(encoding="utf-8")
+    assert "wet market" in html and '<script src="http' not in html
+    assert (folder / "gap_map.png").stat().st_size > 10_000
+    res = runner.invoke(main, ["map", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "no coverage.json" in res.output

@@ -232,7 +232,7 @@ def audit_coverage(
         "targets": target_summary,
         "checks": check_summary(findings) if len(findings) else {},
     }
-    extra: dict[str, pd.DataFrame] = {}
+    extra: dict[str, pd.DataFrame] = {"facilities": facilities.copy()}
     if communities is not None:
         extra["communities"] = _per_community(table, comm_id, communities, coverage, targets, hh)
     return AuditResult(

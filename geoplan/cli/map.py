@@ -1,0 +1,144 @@
+"""``geoplan map``: the gap map from the outputs of ``audit floor-area`` and ``coverage``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import click
+
+from geoplan.cli._common import EXIT_PASS, Progress, handle_errors
+
+
+def _load_result(folder: Path, name: str) -> Any | None:
+    """An audit's saved outputs as an object with table, summary, profile, parameters."""
+    import geopandas as gpd
+
+    from geoplan._errors import InputError
+
+    js, gpkg = folder / f"{name}.json", folder / f"{name}.gpkg"
+    if not js.exists():
+        return None
+    try:
+        meta = json.loads(js.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not a geoplan result: {exc}", file=str(js)) from exc
+    if not gpkg.exists():
+        raise InputError(f"{gpkg.name} is missing beside it", file=str(js))
+    table = gpd.read_file(gpkg, layer=name, engine="pyogrio")
+    index = {"coverage": "building_id", "floor_area": "community_id"}[name]
+    if index in table.columns:
+        table = table.set_index(index)
+    facilities = None
+    import pyogrio
+
+    if "facilities" in [str(n) for n in pyogrio.list_layers(gpkg)[:, 0]]:
+        facilities = gpd.read_file(gpkg, layer="facilities", engine="pyogrio")
+    return SimpleNamespace(
+        name=name,
+        table=table,
+        summary=meta.get("summary", {}),
+        profile=meta.get("profile"),
+        parameters=meta.get("parameters", {}),
+        facilities=facilities,
+    )
+
+
+@click.command("map")
+@click.argument("results", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="HTML file to write; default RESULTS/gap_map.html.",
+)
+@click.option("--category", default=None, help="Category whose coverage the buildings show.")
+@click.option(
+    "--tiles",
+    type=click.Choice(["none", "osm", "amap", "tianditu"]),
+    default="none",
+    show_default=True,
+    help="Base tiles (online only; the overlay moves to GCJ-02 "
+    "for AMap). Without tiles the map opens with no network at all.",
+)
+@click.option(
+    "--png/--no-png",
+    default=True,
+    show_default=True,
+    help="Also write a static PNG beside the HTML.",
+)
+@click.option("--title", default=None, help="Map title.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@handle_errors
+def map_cmd(
+    results: Path,
+    out: Path | None,
+    category: str | None,
+    tiles: str,
+    png: bool,
+    title: str | None,
+    lang: str,
+) -> None:
+    """Draw the gap map from a RESULTS folder written by `geoplan audit floor-area --out`
+    and/or `geoplan coverage --out` (self-contained HTML that opens offline)."""
+    from geoplan._errors import InputError
+    from geoplan.cli._maps import coverage_gap_map, headline_category, map_title
+    from geoplan.render import save_html, static_gap_map
+
+    progress = Progress()
+    with progress.step(f"reading {results}"):
+        coverage = _load_result(results, "coverage")
+        floor = _load_result(results, "floor_area")
+    if coverage is None and floor is None:
+        raise InputError(
+            "no coverage.json or floor_area.json here: run `geoplan coverage "
+            "--out` or `geoplan audit floor-area --out` first",
+            file=str(results),
+        )
+    facilities = next(
+        (r.facilities for r in (coverage, floor) if r is not None and r.facilities is not None),
+        None,
+    )
+    if facilities is not None and "facility_id" in facilities.columns:
+        facilities = facilities.set_index("facility_id")
+    out = out or results / "gap_map.html"
+    if category is None and coverage is not None:
+        category = headline_category(coverage)
+    with progress.step(f"drawing {out}"):
+        m = coverage_gap_map(
+            coverage=coverage,
+            floor_area=floor,
+            facilities=facilities,
+            category=category,
+            title=title,
+            lang=lang,
+            tiles=None if tiles == "none" else tiles,
+        )
+        save_html(m, out)
+        if png:
+            from geoplan.cli._maps import relevant_facilities, summary_lines
+
+            buildings = coverage.table if coverage is not None else None
+            static_gap_map(
+                out.with_suffix(".png"),
+                communities=floor.table if floor is not None else None,
+                buildings=buildings if category else None,
+                facilities=(
+                    relevant_facilities(facilities, category=category, floor_area=floor)
+                    if facilities is not None
+                    else None
+                ),
+                title=title or map_title(category, lang=lang),
+                summary=summary_lines(coverage, floor, lang=lang),
+                lang=lang,
+                category=category,
+            )
+    click.echo(str(out))
+    sys.exit(EXIT_PASS)
+
+
+COMMANDS = [map_cmd]
