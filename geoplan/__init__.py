@@ -27,6 +27,14 @@ _LAZY = {
     "audit_floor_area": "geoplan.audit",
     "audit_organisations": "geoplan.audit",
     "AuditResult": "geoplan.audit",
+    "audit_coverage": "geoplan.audit.coverage",
+    "network_from_osm": "geoplan.network",
+    "network_from_lines": "geoplan.network",
+    "load_network": "geoplan.network",
+    "nearest_facilities": "geoplan.reach",
+    "service_areas": "geoplan.reach",
+    "gap_map": "geoplan.render",
+    "save_html": "geoplan.render",
     "make_sample_district": "geoplan.sample",
 }
 

@@ -1,0 +1,141 @@
+"""``geoplan grids``: delineate coded management grids of 300-500 households."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geoplan.cli._common import EXIT_FAIL, EXIT_PASS, Progress, echo_json, handle_errors
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.command("grids")
+@click.option("--buildings", required=True, type=_FILE, help="Buildings with households.")
+@click.option(
+    "--communities",
+    required=True,
+    type=_FILE,
+    help="Community polygons (old_estate, district_code, 12-digit ids).",
+)
+@click.option(
+    "--streets",
+    type=_FILE,
+    default=None,
+    help="Street lines with highway: major roads separate grids.",
+)
+@click.option(
+    "--own-grid-use",
+    "own_grid_uses",
+    multiple=True,
+    help="Building use that forms a grid of its own (repeat), e.g. commercial.",
+)
+@click.option(
+    "--profile",
+    "profile_name",
+    default="ningxia-2025",
+    show_default=True,
+    help="Profile with the grids households ranges.",
+)
+@click.option(
+    "--crs", default=None, help="What the input coordinates really are (gcj02, bd09, EPSG code)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for grids.gpkg (grids + membership), grids.csv and grids.json.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@handle_errors
+def grids(
+    buildings: Path,
+    communities: Path,
+    streets: Path | None,
+    own_grid_uses: tuple[str, ...],
+    profile_name: str,
+    crs: str | None,
+    out_dir: Path | None,
+    as_json: bool,
+    lang: str,
+) -> None:
+    """Partition each community into contiguous grids within the profile's household
+    range, with unified codes. Exit 0 when every grid is in range (or exempt), 1 if not."""
+    import geopandas as gpd
+
+    from geoplan._errors import InputError
+    from geoplan.grids import delineate_grids
+    from geoplan.io.readers import read_buildings, read_communities
+    from geoplan.io.write import write_csv, write_gpkg, write_text
+    from geoplan.profiles import load_profile
+
+    progress = Progress(quiet=as_json)
+    profile = load_profile(profile_name)
+    with progress.step(f"reading {communities} and {buildings}"):
+        comm = read_communities(communities, crs=crs)
+        bld = read_buildings(buildings, crs=crs, metric_crs=comm.crs)
+    roads = None
+    if streets is not None:
+        with progress.step(f"reading {streets}"):
+            try:
+                roads = gpd.read_file(streets, engine="pyogrio")
+            except Exception as exc:  # pyogrio raises several types for unreadable files
+                raise InputError(f"cannot read streets: {exc}", file=str(streets)) from exc
+            if roads.crs is None:
+                raise InputError("streets have no CRS", file=str(streets), column="geometry")
+            roads = roads.to_crs(comm.crs)
+    with progress.step("delineating grids"):
+        result = delineate_grids(
+            bld, comm, profile=profile, streets=roads, own_grid_uses=own_grid_uses
+        )
+    inputs = [p for p in (buildings, communities, streets) if p is not None]
+    if out_dir is not None:
+        with progress.step(f"writing {out_dir}"):
+            members = bld[[bld.geometry.name]].assign(grid_code=result.membership)
+            write_gpkg(
+                out_dir / "grids.gpkg",
+                {"grids": result.grids, "buildings": members},
+                protect=inputs,
+            )
+            write_csv(out_dir / "grids.csv", result.grids, protect=inputs)
+            write_text(out_dir / "grids.json", _json_text(result.to_dict()), protect=inputs)
+    if as_json:
+        echo_json(result.to_dict())
+    else:
+        _print(result, lang=lang)
+    sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
+
+
+def _json_text(payload: Any) -> str:
+    import json
+
+    return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def _print(result: Any, *, lang: str) -> None:
+    s = result.summary
+    if lang == "zh":
+        click.echo(
+            f"网格 {s['n_grids']} 个：{s['n_in_range']} 个户数达标，"
+            f"{s['n_out_of_range']} 个超出范围，{s['n_exempt']} 个独立网格（商业/市场/场馆），"
+            f"{s['n_crossing_road']} 个跨主干道"
+        )
+    else:
+        click.echo(
+            f"{s['n_grids']} grids: {s['n_in_range']} in range, {s['n_out_of_range']} "
+            f"out of range, {s['n_exempt']} exempt, {s['n_crossing_road']} cross a "
+            "major road"
+        )
+    for code, row in result.problems.iterrows():
+        click.echo(
+            f"  {code}: {row['households']:,.0f} ({row['low']:,.0f}-{row['high']:,.0f}) "
+            f"{row['reason']}"
+        )
+
+
+COMMANDS = [grids]

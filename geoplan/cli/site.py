@@ -1,0 +1,226 @@
+"""``geoplan site``: recommend new facility sites where walking coverage falls short."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geoplan.cli._common import EXIT_FAIL, EXIT_PASS, Progress, echo_json, handle_errors
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.command("site")
+@click.option(
+    "--network",
+    "network_path",
+    required=True,
+    type=_FILE,
+    help="Walking network: OSM file, saved .npz or a street line layer.",
+)
+@click.option("--buildings", required=True, type=_FILE, help="Buildings with households.")
+@click.option("--facilities", required=True, type=_FILE, help="Existing facilities (category).")
+@click.option("--category", required=True, help="Category to site, e.g. wet_market.")
+@click.option(
+    "--candidates",
+    "candidates_path",
+    type=_FILE,
+    default=None,
+    help="Candidate sites or parcels (points/polygons); default: street junctions "
+    "and vacant buildings.",
+)
+@click.option(
+    "--compounds",
+    type=_FILE,
+    default=None,
+    help="Gated compounds (polygons): residents walk out through the gates.",
+)
+@click.option("--gates", type=_FILE, default=None, help="Compound gates (points).")
+@click.option(
+    "--k",
+    "k",
+    type=int,
+    default=None,
+    help="Choose the best K sites instead of the fewest reaching the target.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["greedy", "exact"]),
+    default="greedy",
+    show_default=True,
+    help="greedy (city scale) or exact (HiGHS MILP).",
+)
+@click.option(
+    "--profile",
+    "profile_name",
+    default="tianjin-2025",
+    show_default=True,
+    help="Profile with the category's coverage target (limit and share).",
+)
+@click.option(
+    "--crs", default=None, help="What the input coordinates really are (gcj02, bd09, EPSG code)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for sites.gpkg, sites.csv and sites.json.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@handle_errors
+def site(
+    network_path: Path,
+    buildings: Path,
+    facilities: Path,
+    category: str,
+    candidates_path: Path | None,
+    compounds: Path | None,
+    gates: Path | None,
+    k: int | None,
+    method: str,
+    profile_name: str,
+    crs: str | None,
+    out_dir: Path | None,
+    as_json: bool,
+    lang: str,
+) -> None:
+    """Fewest new sites lifting CATEGORY coverage to the profile's target (or the best
+    K sites), on walking distances. Exit 0 when the target is reached, 1 when not."""
+    import pandas as pd
+
+    from geoplan.cli.network import load_any_network
+    from geoplan.io.readers import read_buildings, read_facilities
+    from geoplan.io.write import write_csv, write_gpkg, write_text
+    from geoplan.profiles import load_profile
+    from geoplan.siting import candidates_from_buildings, candidates_from_network, suggest_sites
+
+    progress = Progress(quiet=as_json)
+    profile = load_profile(profile_name)
+    with progress.step(f"reading {network_path}"):
+        net = load_any_network(network_path, crs=crs)
+    with progress.step(f"reading {buildings} and {facilities}"):
+        bld = read_buildings(buildings, crs=crs, metric_crs=net.crs)
+        fac = read_facilities(facilities, crs=crs, metric_crs=net.crs)
+    with progress.step("preparing candidates"):
+        if candidates_path is not None:
+            cands: Any = _read_candidates(candidates_path, net.crs)
+        else:
+            parts = [candidates_from_network(net)]
+            if "use" in bld.columns:
+                parts.append(candidates_from_buildings(bld))
+            cands = pd.concat(parts)
+    chosen_method: Any = method  # click has checked it is 'greedy' or 'exact'
+    comp = _read_any(compounds, net.crs) if compounds is not None else None
+    gate = _read_any(gates, net.crs) if gates is not None else None
+    with progress.step(f"siting {category} ({method})"):
+        result = suggest_sites(
+            net,
+            bld,
+            fac,
+            cands,
+            category=category,
+            profile=profile,
+            k=k,
+            method=chosen_method,
+            compounds=comp,
+            gates=gate,
+        )
+    inputs = [
+        p
+        for p in (network_path, buildings, facilities, candidates_path, compounds, gates)
+        if p is not None
+    ]
+    if out_dir is not None:
+        with progress.step(f"writing {out_dir}"):
+            write_gpkg(out_dir / "sites.gpkg", {"sites": result.sites}, protect=inputs)
+            write_csv(out_dir / "sites.csv", result.sites, protect=inputs)
+            write_text(out_dir / "sites.json", _json_text(result.to_dict()), protect=inputs)
+    if as_json:
+        echo_json(result.to_dict())
+    else:
+        _print(result, lang=lang)
+    ok = result.reached is not False
+    sys.exit(EXIT_PASS if ok else EXIT_FAIL)
+
+
+def _read_any(path: Path, metric_crs: Any) -> Any:
+    """A layer as given (any columns), projected onto the network's CRS."""
+    import geopandas as gpd
+
+    from geoplan._errors import InputError
+
+    try:
+        gdf = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise InputError(f"cannot read layer: {exc}", file=str(path)) from exc
+    if gdf.crs is None:
+        raise InputError("the layer has no CRS", file=str(path), column="geometry")
+    gdf = gdf.to_crs(metric_crs)
+    for col in ("compound_id", "gate_id"):
+        if col in gdf.columns:
+            gdf = gdf.set_index(col)
+    return gdf
+
+
+def _read_candidates(path: Path, metric_crs: Any) -> Any:
+    """Candidate sites as given (any columns), projected onto the network's CRS."""
+    gdf = _read_any(path, metric_crs)
+    id_col = next((c for c in ("candidate_id", "site_id", "id") if c in gdf.columns), None)
+    if id_col is not None:
+        gdf = gdf.set_index(id_col)
+    gdf.index = _str_index(gdf.index)
+    return gdf
+
+
+def _str_index(index: Any) -> Any:
+    """String ids (internal helper)."""
+    import pandas as pd
+
+    return pd.Index([str(i) for i in index], name="candidate_id", dtype=object)
+
+
+def _json_text(payload: Any) -> str:
+    import json
+
+    return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def _print(result: Any, *, lang: str) -> None:
+    zh = lang == "zh"
+    cat = result.category
+    before, after = result.coverage_before, result.coverage_after
+    if zh:
+        click.echo(
+            f"{cat}：现状覆盖 {before:.1%}，新增 {result.n_sites} 处后 {after:.1%}"
+            f"（{result.method}，步行 {result.limit_m:.0f} m）"
+        )
+    else:
+        click.echo(
+            f"{cat}: coverage {before:.1%} now, {after:.1%} with {result.n_sites} new "
+            f"sites ({result.method}, walk {result.limit_m:.0f} m)"
+        )
+    if result.target_share is not None:
+        verdict = (
+            ("达到" if result.reached else "无法达到")
+            if zh
+            else ("reached" if result.reached else "cannot be reached")
+        )
+        click.echo(f"  {'目标' if zh else 'target'} {result.target_share:.0%}: {verdict}")
+    if result.bound is not None and not result.optimal:
+        click.echo(f"  {'最优界' if zh else 'bound'}: {result.bound:g} (gap {result.gap:.1%})")
+    for sid, row in result.sites.iterrows():
+        label = "新增户数" if zh else "adds households"
+        click.echo(
+            f"  {int(row['order']):>3}. {sid}: {label} {row['added_households']:,.0f}"
+            f" -> {row['coverage_share']:.1%}"
+        )
+    if result.note:
+        click.echo(f"  {result.note}")
+
+
+COMMANDS = [site]
