@@ -46,11 +46,12 @@ def summary_lines(coverage: Any | None, floor_area: Any | None, *, lang: str) ->
                 if len(cats) == 1
                 else (t.description_zh if zh else t.description_en)
             )
+            thr: Any = t.threshold  # a number for these measures
             if t.measure == "coverage_share":
-                goal = f"{float(t.threshold):.0%}"
+                goal = f"{float(thr):.0%}"
                 text = f"{share:.1%}，目标 {goal}" if zh else f"{share:.1%}, target {goal}"
             else:
-                limit = f"{float(t.threshold):g} {'min' if t.measure == 'walk_time' else 'm'}"
+                limit = f"{float(thr):g} {'min' if t.measure == 'walk_time' else 'm'}"
                 text = (
                     f"{share:.1%} 户在 {limit} 内"
                     if zh

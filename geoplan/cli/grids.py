@@ -66,11 +66,9 @@ def grids(
 ) -> None:
     """Partition each community into contiguous grids within the profile's household
     range, with unified codes. Exit 0 when every grid is in range (or exempt), 1 if not."""
-    import geopandas as gpd
 
-    from geoplan._errors import InputError
     from geoplan.grids import delineate_grids
-    from geoplan.io.readers import read_buildings, read_communities
+    from geoplan.io.readers import read_aux_layer, read_buildings, read_communities
     from geoplan.io.write import write_csv, write_gpkg, write_text
     from geoplan.profiles import load_profile
 
@@ -82,13 +80,13 @@ def grids(
     roads = None
     if streets is not None:
         with progress.step(f"reading {streets}"):
-            try:
-                roads = gpd.read_file(streets, engine="pyogrio")
-            except Exception as exc:  # pyogrio raises several types for unreadable files
-                raise InputError(f"cannot read streets: {exc}", file=str(streets)) from exc
-            if roads.crs is None:
-                raise InputError("streets have no CRS", file=str(streets), column="geometry")
-            roads = roads.to_crs(comm.crs)
+            roads = read_aux_layer(
+                streets,
+                preferred=("streets", "roads", "network", "edges"),
+                geom_types=("LineString", "MultiLineString"),
+                crs=crs,
+                metric_crs=comm.crs,
+            )
     with progress.step("delineating grids"):
         result = delineate_grids(
             bld, comm, profile=profile, streets=roads, own_grid_uses=own_grid_uses

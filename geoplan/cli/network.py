@@ -26,16 +26,15 @@ def load_any_network(path: Path, *, crs: Any = None) -> Any:
         return load_network(path)
     if is_osm(path):
         return network_from_osm(path, crs=crs)
-    import geopandas as gpd
+    from geoplan.io.readers import read_aux_layer
 
-    from geoplan._errors import InputError
-
-    try:
-        lines = gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:
-        raise InputError(f"cannot read the line layer: {exc}", file=str(path)) from exc
-    lines.attrs["source_file"] = str(path)
-    return network_from_lines(lines, crs=crs)
+    lines = read_aux_layer(
+        path,
+        preferred=("streets", "network", "edges", "roads"),
+        geom_types=("LineString", "MultiLineString"),
+        crs=crs,
+    )
+    return network_from_lines(lines)
 
 
 def network_stats(net: Any) -> dict[str, Any]:

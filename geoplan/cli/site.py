@@ -115,8 +115,17 @@ def site(
                 parts.append(candidates_from_buildings(bld))
             cands = pd.concat(parts)
     chosen_method: Any = method  # click has checked it is 'greedy' or 'exact'
-    comp = _read_any(compounds, net.crs) if compounds is not None else None
-    gate = _read_any(gates, net.crs) if gates is not None else None
+    poly = ("Polygon", "MultiPolygon")
+    comp = (
+        _read_any(compounds, net.crs, preferred=("compounds",), geom_types=poly)
+        if compounds is not None
+        else None
+    )
+    gate = (
+        _read_any(gates, net.crs, preferred=("gates",), geom_types=("Point",))
+        if gates is not None
+        else None
+    )
     with progress.step(f"siting {category} ({method})"):
         result = suggest_sites(
             net,
@@ -148,19 +157,13 @@ def site(
     sys.exit(EXIT_PASS if ok else EXIT_FAIL)
 
 
-def _read_any(path: Path, metric_crs: Any) -> Any:
+def _read_any(
+    path: Path, metric_crs: Any, *, preferred: tuple[str, ...], geom_types: tuple[str, ...]
+) -> Any:
     """A layer as given (any columns), projected onto the network's CRS."""
-    import geopandas as gpd
+    from geoplan.io.readers import read_aux_layer
 
-    from geoplan._errors import InputError
-
-    try:
-        gdf = gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise InputError(f"cannot read layer: {exc}", file=str(path)) from exc
-    if gdf.crs is None:
-        raise InputError("the layer has no CRS", file=str(path), column="geometry")
-    gdf = gdf.to_crs(metric_crs)
+    gdf = read_aux_layer(path, preferred=preferred, geom_types=geom_types, metric_crs=metric_crs)
     for col in ("compound_id", "gate_id"):
         if col in gdf.columns:
             gdf = gdf.set_index(col)
@@ -169,7 +172,12 @@ def _read_any(path: Path, metric_crs: Any) -> Any:
 
 def _read_candidates(path: Path, metric_crs: Any) -> Any:
     """Candidate sites as given (any columns), projected onto the network's CRS."""
-    gdf = _read_any(path, metric_crs)
+    gdf = _read_any(
+        path,
+        metric_crs,
+        preferred=("candidates", "sites"),
+        geom_types=("Point", "Polygon", "MultiPolygon"),
+    )
     id_col = next((c for c in ("candidate_id", "site_id", "id") if c in gdf.columns), None)
     if id_col is not None:
         gdf = gdf.set_index(id_col)

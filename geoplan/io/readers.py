@@ -27,6 +27,7 @@ from geoplan.io import columns as C
 
 __all__ = [
     "prepare_layer",
+    "read_aux_layer",
     "read_buildings",
     "read_communities",
     "read_facilities",
@@ -238,6 +239,59 @@ def prepare_layer(
         _check_geometry(gdf, geom_types=geom_types, file=file)
         gdf = _to_metric(gdf, crs=crs, metric_crs=metric_crs, file=file)
     gdf.attrs["source_file"] = file
+    return gdf
+
+
+def read_aux_layer(
+    path: str | os.PathLike[str],
+    *,
+    preferred: tuple[str, ...],
+    geom_types: tuple[str, ...],
+    layer: str | None = None,
+    crs: Any = None,
+    metric_crs: Any = None,
+) -> gpd.GeoDataFrame:
+    """Read a supporting layer (streets, compounds, gates, candidates) as given.
+
+    Columns are kept as they are. In a GeoPackage with several layers the first
+    of ``preferred`` that exists is taken (``streets`` for a street layer); the
+    geometry must be of ``geom_types``; ``crs`` and ``metric_crs`` work as in
+    :func:`read_communities` (``crs="gcj02"`` converts AMap data).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from geoplan.sample import make_sample_district
+    >>> path = make_sample_district(seed=0).to_files(pathlib.Path(tempfile.mkdtemp()))[0]
+    >>> streets = read_aux_layer(path, preferred=("streets",), geom_types=("LineString",))
+    >>> streets.geom_type.unique().tolist()
+    ['LineString']
+    """
+    path = Path(path)
+    label = str(path)
+    if not path.exists():
+        raise InputError("file not found", file=label)
+    if layer is None and path.suffix.lower() == ".gpkg":
+        import pyogrio
+
+        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+        layer = next((n for n in preferred if n in names), None)
+        if layer is None and len(names) > 1:
+            raise InputError(
+                f"the GeoPackage has layers {names} but none named {' or '.join(preferred)}",
+                file=label,
+            )
+    raw = _read_raw(path, kind=preferred[0], layer=layer, crs=crs)
+    if not isinstance(raw, gpd.GeoDataFrame):
+        raw = _points_from_lonlat(pd.DataFrame(raw), file=label, original={}, crs=crs)
+    if len(raw) == 0:
+        raise InputError(f"no {preferred[0]} in the file", file=label)
+    gdf = gpd.GeoDataFrame(raw, geometry=raw.geometry.name, crs=raw.crs)
+    gdf.index = pd.Index([f"#{i + 1}" for i in range(len(gdf))])
+    _check_geometry(gdf, geom_types=geom_types, file=label)
+    gdf = _to_metric(gdf, crs=crs, metric_crs=metric_crs, file=label)
+    gdf = gdf.reset_index(drop=True)
+    gdf.attrs["source_file"] = label
     return gdf
 
 
