@@ -66,15 +66,24 @@ def csr_from_edges(n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray) -> sp.cs
     i = np.asarray(i, dtype=np.int64)
     j = np.asarray(j, dtype=np.int64)
     w = np.asarray(w, dtype=np.float64)
-    key = i * np.int64(max(n, 1)) + j
-    order = np.lexsort((w, key))
-    key_s = key[order]
-    first = np.ones(key_s.size, dtype=bool)
-    first[1:] = key_s[1:] != key_s[:-1]
-    keep = order[first]
-    m = sp.csr_matrix((w[keep], (i[keep], j[keep])), shape=(n, n))
-    m.has_sorted_indices = False
-    m.sort_indices()
+    nn = np.int64(max(n, 1))
+    key = i * nn + j
+    # one stable sort by (row, col), the minimum per run of equal keys, and the CSR
+    # arrays written directly: no COO round trip, no second sort
+    order = np.argsort(key, kind="stable")
+    key_s, w_s = key[order], w[order]
+    if key_s.size:
+        start = np.flatnonzero(np.r_[True, key_s[1:] != key_s[:-1]])
+        w_min = np.minimum.reduceat(w_s, start)
+        key_u = key_s[start]
+    else:
+        w_min, key_u = w_s, key_s
+    rows = key_u // nn
+    cols = key_u - rows * nn
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    m = sp.csr_matrix((w_min, cols, indptr), shape=(n, n))
+    m.has_sorted_indices = True
     return m
 
 
@@ -189,7 +198,12 @@ class WalkNetwork:
 
     @functools.cached_property
     def _components(self) -> tuple[np.ndarray, np.ndarray]:
-        _, raw = connected_components(self.csr, directed=True, connection="weak")
+        # topology only: no need to build (and dedupe) the weighted matrix
+        g = sp.coo_matrix(
+            (np.ones(self.n_edges, dtype=np.int8), (self.u, self.v)),
+            shape=(self.n_nodes, self.n_nodes),
+        )
+        _, raw = connected_components(g, directed=False)
         uniq, inv, counts = np.unique(raw, return_inverse=True, return_counts=True)
         rank = np.empty(uniq.size, dtype=np.int32)
         rank[np.argsort(-counts, kind="stable")] = np.arange(uniq.size, dtype=np.int32)
@@ -756,6 +770,24 @@ def _as_points(points: gpd.GeoDataFrame | gpd.GeoSeries, net: WalkNetwork, what:
     return pts
 
 
+def _spread_bits(v: np.ndarray) -> np.ndarray:
+    v = v & 0xFFFF
+    v = (v | (v << 8)) & 0x00FF00FF
+    v = (v | (v << 4)) & 0x0F0F0F0F
+    v = (v | (v << 2)) & 0x33333333
+    return (v | (v << 1)) & 0x55555555
+
+
+def _morton(xy: np.ndarray) -> np.ndarray:
+    """Z-order keys of 2-D points on a 65536 x 65536 grid over their bounds."""
+    if xy.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo = xy.min(axis=0)
+    span = np.maximum(xy.max(axis=0) - lo, 1e-9)
+    g = np.minimum((xy - lo) / span * 65535, 65535).astype(np.int64)
+    return _spread_bits(g[:, 0]) | (_spread_bits(g[:, 1]) << 1)
+
+
 def _nearest(net: WalkNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest edge, offset (m) and distance for every point (-1/nan if empty)."""
     n = pts.size
@@ -765,8 +797,12 @@ def _nearest(net: WalkNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     ok = ~(shapely.is_missing(pts) | shapely.is_empty(pts))
     if net.n_edges == 0 or not ok.any():
         return edge, off, dist
-    (qi, ei), d = net.edge_tree.query_nearest(pts[ok], return_distance=True, all_matches=False)
-    idx = np.flatnonzero(ok)[qi]
+    # query in Morton (Z-order) order: neighbouring points hit the same tree nodes,
+    # which is about twice as fast for buildings that arrive in arbitrary order
+    cand = np.flatnonzero(ok)
+    cand = cand[np.argsort(_morton(shapely.get_coordinates(pts[cand])), kind="stable")]
+    (qi, ei), d = net.edge_tree.query_nearest(pts[cand], return_distance=True, all_matches=False)
+    idx = cand[qi]
     edge[idx] = ei
     dist[idx] = d
     frac = shapely.line_locate_point(net.geometry[ei], pts[idx], normalized=True)
