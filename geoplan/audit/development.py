@@ -1,0 +1,1240 @@
+"""New-development audit: a plan (site, buildings, service rooms, commercial space,
+proposed facilities) checked against one or more standards profiles in one pass.
+
+The plan format is documented (and versioned) in ``docs/development-audit.md``.
+Every threshold comes from the profiles; several profiles may be given and a
+target that two profiles state identically (same measure, comparator, threshold,
+scope and options) runs once, citing every source. Checks:
+
+- ``floor_area`` targets (service floor area per 100 households, resident
+  activity share, ...) through :func:`geoplan.audit.floor_area.audit_floor_area`,
+  the plan's service rooms and proposed facilities counting for the site;
+- ``development`` targets (new commercial + service share, developer service
+  rooms per household, ...) measured on the site;
+- ``coverage`` targets (15-minute life circle, wet-market reach) through
+  :func:`geoplan.audit.coverage.audit_coverage` over the context's walking
+  network, with the existing facilities plus the plan's own;
+- ``coverage`` targets with measure ``walk_distance`` (GB 50180 life-circle
+  levels): every category of the level's group within the distance.
+
+Each finding carries a concrete remedy in Chinese and English.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplan._errors import DataQualityWarning, InputError
+from geoplan.audit.results import (
+    FINDING_COLUMNS,
+    AuditResult,
+    check_summary,
+)
+
+__all__ = [
+    "PLAN_SCHEMA_VERSION",
+    "Context",
+    "Plan",
+    "audit_development",
+    "has_existing_layers",
+    "merge_profiles",
+    "read_context",
+    "read_plan",
+]
+
+PLAN_SCHEMA_VERSION = "1.0"
+"""Version of the plan format of ``docs/development-audit.md``."""
+
+PLAN_LAYERS = ("site", "buildings", "service_rooms", "commercial", "facilities")
+_REQUIRED_LAYERS = ("site", "buildings")
+USE_AREA_COLUMNS = ("residential_m2", "commercial_m2", "service_m2", "public_m2", "other_m2")
+_PLAN_NUMERIC = (*USE_AREA_COLUMNS, "total_floor_area_m2")
+ROOM_KINDS = {
+    "community_service": "community_service_centre",
+    "elderly_care": "elderly_service_station",
+}
+_ROOM_KIND_ALIASES = {
+    "社区服务": "community_service",
+    "社区服务用房": "community_service",
+    "养老": "elderly_care",
+    "养老服务用房": "elderly_care",
+}
+_GEOM_TOLERANCE_M2 = 1.0  # overlap below this (digitising slivers) is not an overlap
+_TARGET_AUDITS = ("floor_area", "development", "coverage")
+_MAX_LISTED = 3  # categories spelt out in one remedy; the rest are named
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The layers of one development plan, validated, in one metric CRS.
+
+    Attributes
+    ----------
+    path
+        The file or folder read.
+    site
+        One row (index ``community_id`` = the site id): ``name``, ``kind``,
+        ``households`` and ``residents`` (sums over buildings), flags, and the
+        floor-area totals the checks read.
+    buildings
+        Index ``building_id``: ``use``, ``households``, floor area by use.
+    service_rooms
+        Index ``facility_id``: ``floor_area_m2``, ``activity_area_m2``,
+        ``room_kind``, ``category``.
+    commercial
+        Index ``facility_id``: ``floor_area_m2`` and optional ``category``.
+    facilities
+        Proposed own facilities with ``category`` (index ``facility_id``).
+    stage
+        ``""`` for the proposal, ``"existing"`` for an estate's current state.
+    """
+
+    path: str
+    site: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    service_rooms: gpd.GeoDataFrame
+    commercial: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    stage: str = ""
+
+    @property
+    def site_id(self) -> str:
+        """The site's id."""
+        return str(self.site.index[0])
+
+    @property
+    def name(self) -> str:
+        """The site's name."""
+        return str(self.site["name"].iloc[0])
+
+
+@dataclass(frozen=True)
+class Context:
+    """The surroundings of a plan: the walking network and existing facilities."""
+
+    path: str
+    network: Any  # geoplan.network.WalkNetwork
+    facilities: gpd.GeoDataFrame
+    area: shapely.Geometry = field(default_factory=shapely.Polygon)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _layer_names(path: Path) -> list[str]:
+    if path.is_dir():
+        return sorted(p.stem for p in path.glob("*.geojson"))
+    import pyogrio
+
+    try:
+        return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise InputError(f"cannot read the file: {exc}", file=str(path)) from exc
+
+
+def has_existing_layers(path: str | os.PathLike[str]) -> bool:
+    """Whether a plan holds ``existing_*`` layers (renovation: before and after).
+
+    Examples
+    --------
+    >>> has_existing_layers("data/plans/renovation.gpkg")  # doctest: +SKIP
+    True
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError("file not found", file=str(p))
+    return any(n.startswith("existing_") for n in _layer_names(p))
+
+
+def _read_raw_layer(path: Path, layer: str) -> tuple[gpd.GeoDataFrame, str]:
+    if path.is_dir():
+        file = path / f"{layer}.geojson"
+        label = str(file)
+        src: Path = file
+        lyr: str | None = None
+    else:
+        label = f"{path} (layer {layer})"
+        src, lyr = path, layer
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gdf = gpd.read_file(src, layer=lyr, engine="pyogrio")
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise InputError(f"cannot read the layer: {exc}", file=label) from exc
+    return gdf, label
+
+
+def _numeric(frame: pd.DataFrame, cols: Iterable[str], *, file: str) -> None:
+    for col in cols:
+        if col not in frame.columns:
+            continue
+        raw = frame[col]
+        text = raw.astype("string").str.strip().str.replace(",", "", regex=False)
+        empty = text.isna() | text.eq("") | text.str.lower().isin(["nan", "none", "null", "<na>"])
+        values = pd.to_numeric(text.mask(empty), errors="coerce").astype(float)
+        bad = values.isna() & ~empty
+        if bad.any():
+            rid = bad.index[bad.to_numpy()][0]
+            raise InputError(f"{raw[rid]!r} is not a number", file=file, row=rid, column=col)
+        neg = values < 0
+        if neg.any():
+            rid = neg.index[neg.to_numpy()][0]
+            raise InputError(f"{col} is negative ({values[rid]:g})", file=file, row=rid, column=col)
+        frame[col] = values
+
+
+def _rename_id(raw: gpd.GeoDataFrame, own: str, canonical: str) -> gpd.GeoDataFrame:
+    if own in raw.columns and canonical not in raw.columns:
+        return raw.rename(columns={own: canonical})
+    return raw
+
+
+def _empty_like(crs: Any, index_name: str) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "name": pd.Series(dtype=object),
+            "category": pd.Series(dtype=object),
+            "floor_area_m2": pd.Series(dtype=float),
+        },
+        geometry=gpd.GeoSeries([], crs=crs),
+        index=pd.Index([], name=index_name, dtype=object),
+    )
+
+
+def read_plan(
+    path: str | os.PathLike[str],
+    *,
+    stage: str = "",
+    crs: Any = None,
+    metric_crs: Any = None,
+) -> Plan:
+    """Read and validate a development plan (GeoPackage, or a folder of GeoJSON).
+
+    Parameters
+    ----------
+    path
+        A ``.gpkg`` with layers ``site``, ``buildings`` and optionally
+        ``service_rooms``, ``commercial``, ``facilities``; or a folder with one
+        ``<layer>.geojson`` per layer. Format: ``docs/development-audit.md``.
+    stage
+        ``""`` (the proposal) or ``"existing"`` (layers ``existing_<layer>``; a
+        missing ``existing_site`` falls back to ``site``).
+    crs
+        What the coordinates really are when the file says nothing or is wrong
+        (``"gcj02"``, ``"bd09"`` or any pyproj CRS).
+    metric_crs
+        Projected CRS of the output; default the local UTM zone.
+
+    Raises
+    ------
+    InputError
+        Naming the file (and layer), the row id and the column: a missing layer or
+        column, a residential building without households, overlapping
+        buildings, a building outside the site, a room with more activity area
+        than floor area, a plan without CRS or with projected coordinates
+        labelled as longitude/latitude.
+
+    Examples
+    --------
+    >>> plan = read_plan("data/plans/pass.gpkg")  # doctest: +SKIP
+    >>> plan.site["households"].iloc[0]  # doctest: +SKIP
+    1200.0
+    """
+    from geoplan.io.readers import prepare_layer
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError("file not found", file=str(p))
+    if stage not in ("", "existing"):
+        raise ValueError("stage is '' or 'existing'")
+    names = set(_layer_names(p))
+    prefix = f"{stage}_" if stage else ""
+
+    def layer_name(base: str) -> str | None:
+        if prefix + base in names:
+            return prefix + base
+        if base == "site" and base in names:
+            return base
+        return None
+
+    for base in _REQUIRED_LAYERS:
+        if layer_name(base) is None:
+            raise InputError(
+                f"the plan has no {prefix + base!r} layer (layers: {', '.join(sorted(names))}); "
+                "see docs/development-audit.md",
+                file=str(p),
+            )
+    # buildings first: they fix the metric CRS of the whole plan
+    raw_b, file_b = _read_raw_layer(p, layer_name("buildings"))  # type: ignore[arg-type]
+    raw_b = _rename_id(raw_b, "id", "building_id")
+    if "households" not in raw_b.columns:
+        raise InputError(
+            "required column 'households' is missing (households of each building)",
+            file=file_b,
+            column="households",
+        )
+    buildings = prepare_layer(raw_b, "buildings", file=file_b, crs=crs, metric_crs=metric_crs)
+    _numeric(buildings, _PLAN_NUMERIC, file=file_b)
+    _check_buildings(buildings, file=file_b)
+    metric = buildings.crs
+
+    raw_s, file_s = _read_raw_layer(p, layer_name("site"))  # type: ignore[arg-type]
+    raw_s = _rename_id(raw_s, "site_id", "community_id")
+    if len(raw_s) != 1:
+        raise InputError(
+            f"the site layer must hold exactly one polygon, not {len(raw_s)}", file=file_s
+        )
+    raw_s = raw_s.copy()
+    raw_s["households"] = float(buildings["households"].sum())
+    if "kind" not in raw_s.columns:
+        raw_s["kind"] = "urban"
+    if "name" not in raw_s.columns:
+        raise InputError("required column 'name' is missing", file=file_s, column="name")
+    with warnings.catch_warnings():
+        # a site with fewer residents than households is caught for buildings already
+        warnings.simplefilter("ignore", DataQualityWarning)
+        site = prepare_layer(raw_s, "communities", file=file_s, crs=crs, metric_crs=metric)
+    if "renovation" in site.columns:
+        site["renovation"] = _bool_col(site, "renovation", file=file_s)
+    else:
+        site["renovation"] = False
+    _check_within_site(buildings, site, file=file_b)
+
+    rooms = _optional_layer(p, layer_name("service_rooms"), "service_rooms", crs, metric)
+    commercial = _optional_layer(p, layer_name("commercial"), "commercial", crs, metric)
+    facilities = _optional_layer(p, layer_name("facilities"), "facilities", crs, metric)
+    site = _site_totals(site, buildings, rooms, commercial, file_b=file_b)
+    for frame in (buildings, rooms, commercial, facilities, site):
+        frame.attrs["plan"] = str(p)
+    return Plan(str(p), site, buildings, rooms, commercial, facilities, stage=stage)
+
+
+def _bool_col(frame: pd.DataFrame, col: str, *, file: str) -> pd.Series:
+    from geoplan.io import columns as C
+
+    text = frame[col].astype("string").str.strip().str.lower().fillna("")
+    ok = text.isin(C.TRUE_VALUES) | text.isin(C.FALSE_VALUES)
+    if not ok.all():
+        rid = ok.index[~ok.to_numpy()][0]
+        raise InputError(f"{frame.loc[rid, col]!r} is not yes/no", file=file, row=rid, column=col)
+    return text.isin(C.TRUE_VALUES).astype(bool)
+
+
+def _optional_layer(
+    p: Path, layer: str | None, kind: str, crs: Any, metric: Any
+) -> gpd.GeoDataFrame:
+    from geoplan.io.readers import prepare_layer
+
+    if layer is None:
+        return _empty_like(metric, "facility_id")
+    raw, file = _read_raw_layer(p, layer)
+    if len(raw) == 0:
+        return _empty_like(metric, "facility_id")
+    own_id = {"service_rooms": "room_id", "commercial": "commercial_id"}.get(kind, "facility_id")
+    raw = _rename_id(raw, own_id, "facility_id").copy()
+    if kind in ("service_rooms", "commercial") and "floor_area_m2" not in raw.columns:
+        raise InputError(
+            "required column 'floor_area_m2' is missing", file=file, column="floor_area_m2"
+        )
+    if kind == "commercial":
+        # plain retail space has no category: validate it as a building-like layer
+        cats = raw.pop("category") if "category" in raw.columns else None
+        raw = _rename_id(raw, "facility_id", "id")
+        out = prepare_layer(raw, "buildings", file=file, crs=crs, metric_crs=metric)
+        out = out.drop(columns=["households_estimated"], errors="ignore")
+        out.index.name = "facility_id"
+        out["category"] = _commercial_categories(cats, out.index, file=file)
+    else:
+        if kind == "service_rooms":
+            kinds = raw.pop("kind") if "kind" in raw.columns else pd.Series(None, index=raw.index)
+            raw["room_kind"] = [
+                _ROOM_KIND_ALIASES.get(str(k).strip(), str(k).strip())
+                if isinstance(k, str) and k.strip()
+                else "community_service"
+                for k in kinds
+            ]
+            raw["category"] = [
+                ROOM_KINDS.get(k, "community_service_centre") for k in raw["room_kind"]
+            ]
+        out = prepare_layer(raw, "facilities", file=file, crs=crs, metric_crs=metric)
+    if kind == "service_rooms":
+        bad = ~out["room_kind"].isin(list(ROOM_KINDS))
+        if bad.any():
+            rid = bad.index[bad.to_numpy()][0]
+            raise InputError(
+                f"unknown room kind {out.loc[rid, 'room_kind']!r}: use {' or '.join(ROOM_KINDS)}",
+                file=file,
+                row=rid,
+                column="kind",
+            )
+        act = out["activity_area_m2"] if "activity_area_m2" in out.columns else None
+        if act is not None:
+            over = act > out["floor_area_m2"]
+            if over.any():
+                rid = over.index[over.to_numpy()][0]
+                raise InputError(
+                    f"activity area {act[rid]:g} m2 exceeds the floor area "
+                    f"{out.loc[rid, 'floor_area_m2']:g} m2",
+                    file=file,
+                    row=rid,
+                    column="activity_area_m2",
+                )
+    if kind in ("service_rooms", "commercial") and out["floor_area_m2"].isna().any():
+        rid = out.index[out["floor_area_m2"].isna().to_numpy()][0]
+        raise InputError("floor_area_m2 is missing", file=file, row=rid, column="floor_area_m2")
+    out.attrs["source_file"] = file
+    return out
+
+
+def _commercial_categories(cats: pd.Series | None, index: pd.Index, *, file: str) -> pd.Series:
+    from geoplan.categories import validate_categories
+
+    out = pd.Series([None] * len(index), index=index, dtype=object)
+    if cats is None:
+        return out
+    values = pd.Series(cats.to_numpy(dtype=object), index=index)
+    text = values.astype("string").str.strip()
+    has = (text.notna() & text.ne("")).to_numpy(dtype=bool)
+    if has.any():
+        out[has] = validate_categories(values[has].astype(str), file=file).to_numpy(dtype=object)
+    return out
+
+
+def _check_buildings(b: gpd.GeoDataFrame, *, file: str) -> None:
+    res_area = b["residential_m2"] if "residential_m2" in b.columns else None
+    use = b["use"].astype("string").str.lower() if "use" in b.columns else None
+    residential = pd.Series(False, index=b.index)
+    if res_area is not None:
+        residential |= res_area.fillna(0).gt(0)
+    if use is not None:
+        residential |= use.eq("residential").fillna(False).astype(bool)
+    missing = b["households"].isna() & residential
+    if missing.any():
+        rid = missing.index[missing.to_numpy()][0]
+        raise InputError(
+            "households is missing for a residential building (a plan states the "
+            "households of every residential building)",
+            file=file,
+            row=rid,
+            column="households",
+        )
+    b["households"] = b["households"].fillna(0.0)
+    if not any(c in b.columns for c in _PLAN_NUMERIC):
+        raise InputError(
+            f"no floor-area column: give {', '.join(USE_AREA_COLUMNS)} (floor area by use) "
+            "or total_floor_area_m2",
+            file=file,
+        )
+    poly = b.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    if poly.sum() > 1:
+        geoms = b.geometry.to_numpy()[poly]
+        ids = b.index[poly]
+        tree = shapely.STRtree(geoms)
+        left, right = tree.query(geoms, predicate="intersects")
+        keep = left < right
+        for i, j in zip(left[keep], right[keep], strict=True):
+            overlap = shapely.area(shapely.intersection(geoms[i], geoms[j]))
+            if overlap > _GEOM_TOLERANCE_M2:
+                raise InputError(
+                    f"building overlaps building {ids[j]} by {overlap:,.0f} m2",
+                    file=file,
+                    row=ids[i],
+                    column="geometry",
+                )
+
+
+def _check_within_site(b: gpd.GeoDataFrame, site: gpd.GeoDataFrame, *, file: str) -> None:
+    poly = site.geometry.iloc[0]
+    pts = b.geometry.representative_point()
+    outside = ~pts.within(poly)
+    if outside.any():
+        rid = outside.index[outside.to_numpy()][0]
+        raise InputError(
+            f"building lies outside the site boundary of {site.index[0]} "
+            f"({int(outside.sum())} buildings outside)",
+            file=file,
+            row=rid,
+            column="geometry",
+        )
+
+
+def _site_totals(
+    site: gpd.GeoDataFrame,
+    b: gpd.GeoDataFrame,
+    rooms: gpd.GeoDataFrame,
+    commercial: gpd.GeoDataFrame,
+    *,
+    file_b: str,
+) -> gpd.GeoDataFrame:
+    site = site.copy()
+    if "total_floor_area_m2" in b.columns and b["total_floor_area_m2"].notna().all():
+        total = float(b["total_floor_area_m2"].sum())
+    else:
+        by_use = b[[c for c in USE_AREA_COLUMNS if c in b.columns]].fillna(0.0)
+        if "total_floor_area_m2" in b.columns:
+            given = b["total_floor_area_m2"]
+            total = float(given.fillna(by_use.sum(axis=1)).sum())
+        else:
+            total = float(by_use.to_numpy().sum())
+    comm_service = sum(
+        float(b[c].fillna(0).sum()) for c in ("commercial_m2", "service_m2") if c in b.columns
+    )
+    room_area = rooms["floor_area_m2"].astype(float) if len(rooms) else pd.Series(dtype=float)
+    kinds = rooms["room_kind"] if len(rooms) else pd.Series(dtype=object)
+    svc = float(room_area[kinds.eq("community_service").to_numpy()].sum()) if len(rooms) else 0.0
+    eld = float(room_area[kinds.eq("elderly_care").to_numpy()].sum()) if len(rooms) else 0.0
+    itemised = float(room_area.sum()) + (
+        float(commercial["floor_area_m2"].sum()) if len(commercial) else 0.0
+    )
+    if itemised > comm_service + _GEOM_TOLERANCE_M2:
+        raise InputError(
+            f"service rooms and commercial spaces add up to {itemised:,.0f} m2 but the "
+            f"buildings declare only {comm_service:,.0f} m2 of commercial_m2 + service_m2",
+            file=file_b,
+            column="service_m2",
+        )
+    sid = site.index[0]
+    site.loc[sid, "total_floor_area_m2"] = total
+    site.loc[sid, "commercial_service_area_m2"] = comm_service
+    site.loc[sid, "developer_service_rooms_m2"] = svc
+    site.loc[sid, "elderly_care_area_m2"] = eld
+    if "residents" in b.columns and b["residents"].notna().all():
+        site.loc[sid, "residents"] = float(b["residents"].sum())
+    return site
+
+
+def read_context(
+    path: str | os.PathLike[str],
+    *,
+    metric_crs: Any,
+    crs: Any = None,
+) -> Context:
+    """Read the surroundings of a plan: walking network and existing facilities.
+
+    Parameters
+    ----------
+    path
+        An OSM file (``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.pbf``) or a
+        GeoPackage with a ``streets`` line layer and a ``facilities`` layer.
+    metric_crs
+        The plan's metric CRS; the context is projected to it.
+    crs
+        What the GeoPackage coordinates really are when the file is wrong.
+
+    Examples
+    --------
+    >>> ctx = read_context("data/plans/context.gpkg", metric_crs=32650)  # doctest: +SKIP
+    """
+    from geoplan.io.osm import osm_facilities
+    from geoplan.io.readers import read_facilities
+    from geoplan.network import network_from_lines, network_from_osm
+
+    p = Path(path)
+    label = str(p)
+    if not p.exists():
+        raise InputError("file not found", file=label)
+    name = p.name.lower()
+    if name.endswith((".osm", ".osm.bz2", ".osm.gz", ".pbf")):
+        net = network_from_osm(p, crs=metric_crs)
+        fac = osm_facilities(p, crs=metric_crs)
+        fac = (
+            fac[["name", "category", "geometry"]].copy()
+            if len(fac)
+            else _empty_like(metric_crs, "facility_id")
+        )
+        fac.index = fac.index.astype(str)
+        fac.index.name = "facility_id"
+    elif name.endswith(".gpkg"):
+        layers = set(_layer_names(p))
+        if "streets" not in layers:
+            raise InputError(
+                f"the context GeoPackage has no 'streets' layer (layers: "
+                f"{', '.join(sorted(layers))})",
+                file=label,
+            )
+        streets, s_label = _read_raw_layer(p, "streets")
+        if streets.crs is None:
+            if crs is None:
+                raise InputError(
+                    "the streets layer has no CRS; give it with crs=",
+                    file=s_label,
+                    column="geometry",
+                )
+            streets = streets.set_crs(crs)
+        elif crs is not None:
+            streets = streets.set_crs(crs, allow_override=True)
+        net = network_from_lines(streets, crs=metric_crs)
+        if "facilities" in layers:
+            fac = read_facilities(p, layer="facilities", crs=crs, metric_crs=metric_crs)
+        else:
+            fac = _empty_like(metric_crs, "facility_id")
+    else:
+        raise InputError(
+            "unsupported context: give an OSM file (.osm, .osm.bz2, .pbf) or a GeoPackage "
+            "with 'streets' and 'facilities' layers",
+            file=label,
+        )
+    if net.n_edges == 0:
+        raise InputError("the context has no walkable streets", file=label)
+    area = shapely.convex_hull(shapely.union_all(net.geometry))
+    return Context(label, net, fac, area)
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+def _target_key(t: Any) -> tuple[Any, ...]:
+    return (
+        t.audit,
+        t.measure,
+        t.comparator,
+        t.threshold,
+        t.scope,
+        t.column,
+        t.columns,
+        t.category,
+        t.group,
+        t.within_min,
+        t.within_m,
+        tuple(sorted(t.applies_if.items())),
+    )
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One profile's share of a combined audit: the targets it runs, renamed on clash."""
+
+    profile: Any
+    rename: dict[str, str]
+    cited: dict[str, list[dict[str, Any]]]  # check id -> every (profile, source) citing it
+
+
+def merge_profiles(profiles: Sequence[Any]) -> list[_Run]:
+    """Split the targets of several profiles so that each distinct target runs once.
+
+    Targets are compared by content (audit, measure, comparator, threshold,
+    scope, column(s), category/group, distances, applies_if), not by id. The
+    first profile that states a target runs it with its own parameters; later
+    identical ones only add their source to its citations. A later target with
+    the same id but a different content runs as ``<id>@<profile>``.
+
+    Examples
+    --------
+    >>> runs = merge_profiles(["tianjin-2025", "ningxia-2025"])
+    >>> ids = [t.id for r in runs for t in r.profile.targets]
+    >>> ids.count("new_commercial_service_share")
+    1
+    >>> [c["profile"] for c in runs[0].cited["new_commercial_service_share"]]
+    ['tianjin-2025', 'ningxia-2025']
+    """
+    from geoplan.profiles import load_profile
+
+    loaded = [load_profile(p) if isinstance(p, str | Path) else p for p in profiles]
+    if not loaded:
+        raise InputError("give at least one profile", column="profile")
+    seen: dict[tuple[Any, ...], tuple[int, str]] = {}
+    used_ids: set[str] = set()
+    runs: list[_Run] = []
+    for n, prof in enumerate(loaded):
+        drop: list[str] = []
+        rename: dict[str, str] = {}
+        cited: dict[str, list[dict[str, Any]]] = {}
+        for t in prof.targets:
+            src = prof.sources[t.source]
+            cite = {
+                "profile": prof.name,
+                "source": t.source,
+                "title_zh": src.title_zh,
+                "title_en": src.title_en,
+                "clause": t.clause,
+                "confirmed": bool(t.confirmed),
+            }
+            if t.audit not in _TARGET_AUDITS:
+                drop.append(t.id)
+                continue
+            key = _target_key(t)
+            if key in seen:
+                run_no, check_id = seen[key]
+                target_runs = runs[run_no].cited if run_no < n else cited
+                target_runs[check_id].append(cite)
+                drop.append(t.id)
+                continue
+            check_id = t.id if t.id not in used_ids else f"{t.id}@{prof.name}"
+            used_ids.add(check_id)
+            if check_id != t.id:
+                rename[t.id] = check_id
+            seen[key] = (n, check_id)
+            cited[check_id] = [cite]
+        derived = prof.derive(prof.name, drop=drop) if drop else prof
+        runs.append(_Run(derived, rename, cited))
+    return runs
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def audit_development(
+    plan: Plan,
+    context: Context,
+    *,
+    profiles: Sequence[Any],
+) -> AuditResult:
+    """Audit one development plan against one or more standards profiles.
+
+    Parameters
+    ----------
+    plan
+        From :func:`read_plan`.
+    context
+        From :func:`read_context` (in the plan's CRS).
+    profiles
+        Profile names, paths or :class:`~geoplan.profiles.Profile` objects. Targets
+        of the ``floor_area``, ``development`` and ``coverage`` audits run; each
+        distinct target once (:func:`merge_profiles`).
+
+    Returns
+    -------
+    AuditResult
+        ``name='development'``; ``table``: the site (one row) with
+        ``<check>__value/__threshold/__pass/__shortfall``; ``findings``: one row
+        per (entity, check) with ``audit``, ``profile``, ``cited`` (every source
+        stating the target), ``remedy_zh`` / ``remedy_en``; ``summary``: the
+        development's figures, per-check verdicts and coverage; ``extra``:
+        ``checks`` (one row per check, for reports), ``buildings`` (walking
+        access per building), ``facilities`` (existing and proposed), ``site``.
+
+    Examples
+    --------
+    >>> plan = read_plan("data/plans/pass.gpkg")  # doctest: +SKIP
+    >>> ctx = read_context("data/plans/context.gpkg", metric_crs=plan.site.crs)  # doctest: +SKIP
+    >>> audit_development(plan, ctx, profiles=["ningxia-2025"]).passed  # doctest: +SKIP
+    True
+    """
+    from geoplan.audit.coverage import audit_coverage
+    from geoplan.audit.floor_area import audit_floor_area
+
+    if not plan.site.crs.equals(context.network.crs):
+        raise InputError(
+            f"the plan ({plan.site.crs.name}) and the context ({context.network.crs.name}) "
+            "must share one metric CRS: read the context with metric_crs=plan.site.crs",
+            file=context.path,
+        )
+    runs = merge_profiles(profiles)
+    _check_site_in_context(plan, context, runs[0].profile)
+    site = plan.site
+    sid = plan.site_id
+    svc_fac = _service_facilities(plan)
+    own_fac = _own_facilities(plan)
+    all_fac = _combined_facilities(context.facilities, own_fac)
+    buildings = plan.buildings.copy()
+    buildings["community_id"] = sid
+
+    parts: list[pd.DataFrame] = []
+    tables: list[pd.DataFrame] = []
+    access: list[gpd.GeoDataFrame] = []
+    coverage_summary: dict[str, Any] = {}
+    not_applicable: list[dict[str, Any]] = []
+    speeds: dict[str, float] = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for run in runs:
+            prof = run.profile
+            speed = float(prof.parameter("walk_speed_m_per_min"))
+            speeds[prof.name] = speed
+            not_applicable += [
+                _na_entry(t, run)
+                for t in prof.targets
+                if t.audit != "coverage" and not bool(t.applies_mask(site).iloc[0])
+            ]
+            if any(t.audit in ("floor_area", "development") for t in prof.targets):
+                # floor_area measures development targets too (rooms, commercial share)
+                assignment = pd.DataFrame(
+                    {"community_id": sid, "assign_method": "given", "assign_distance_m": 0.0},
+                    index=svc_fac.index,
+                )
+                fa = audit_floor_area(site, svc_fac, profile=prof, assignment=assignment)
+                parts.append(_tag(fa.findings, run))
+                tables.append(_check_columns(fa.table))
+            if prof.targets_for("coverage"):
+                cov = audit_coverage(
+                    buildings, all_fac, context.network, profile=prof, communities=site
+                )
+                f = cov.findings
+                f = f[f["entity_id"].astype(str).eq(sid)] if len(f) else f
+                parts.append(_tag(_access_remedies(f, cov.table, prof, speed), run))
+                access.append(cov.table)
+                for cat, entry in cov.summary.get("coverage", {}).items():
+                    coverage_summary.setdefault(cat, entry)
+    _warn_once(caught)
+    access_table = _merge_access(access, buildings)
+    findings = _finish_findings(parts, site)
+    table = site.copy()
+    for t in tables:
+        table = table.join(t[[c for c in t.columns if c not in table.columns]])
+    checks = _checks_frame(findings, sid)
+    summary = _summary(plan, findings, checks, coverage_summary, not_applicable, runs, speeds)
+    sites = gpd.GeoDataFrame(table, geometry="geometry", crs=site.crs)
+    return AuditResult(
+        name="development",
+        table=sites,
+        findings=findings,
+        summary=summary,
+        profile="+".join(r.profile.name for r in runs),
+        parameters={"profiles": [r.profile.name for r in runs], "walk_speed_m_per_min": speeds},
+        extra={
+            "checks": checks,
+            "buildings": access_table,
+            "facilities": all_fac,
+            "site": sites[["name", "households", "geometry"]],
+        },
+    )
+
+
+def _na_entry(t: Any, run: _Run) -> dict[str, Any]:
+    cid = run.rename.get(t.id, t.id)
+    return {
+        "check_id": cid,
+        "description_zh": t.description_zh,
+        "description_en": t.description_en,
+        "scope": t.scope,
+        "profile": run.profile.name,
+    }
+
+
+def _check_site_in_context(plan: Plan, context: Context, prof: Any) -> None:
+    max_snap = float(prof.parameter("max_snap_m"))
+    reach = shapely.buffer(context.area, max_snap)
+    poly = plan.site.geometry.iloc[0]
+    if not shapely.within(poly, reach):
+        where = "outside" if not shapely.intersects(poly, reach) else "partly outside"
+        raise InputError(
+            f"the site lies {where} the context area ({context.path}: the streets' extent "
+            f"plus max_snap_m = {max_snap:g} m); give a context that covers the site, or "
+            "check the plan's CRS",
+            file=plan.site.attrs.get("source_file", plan.path),
+            row=plan.site_id,
+            column="geometry",
+        )
+
+
+def _service_facilities(plan: Plan) -> gpd.GeoDataFrame:
+    """Service rooms and proposed facilities, all assigned to the site."""
+    frames = []
+    for frame in (plan.service_rooms, plan.facilities):
+        if len(frame):
+            cols = [
+                c
+                for c in ("name", "category", "floor_area_m2", "activity_area_m2")
+                if c in frame.columns
+            ]
+            frames.append(frame[[*cols, "geometry"]])
+    if not frames:
+        out = _empty_like(plan.site.crs, "facility_id")
+        out["activity_area_m2"] = pd.Series(dtype=float)
+    else:
+        out = gpd.GeoDataFrame(pd.concat(frames), geometry="geometry", crs=plan.site.crs)
+    out = out[~out.index.duplicated(keep="first")]
+    return out
+
+
+def _own_facilities(plan: Plan) -> gpd.GeoDataFrame:
+    frames = []
+    for frame in (plan.service_rooms, plan.commercial, plan.facilities):
+        if len(frame):
+            sub = frame[frame["category"].notna()]
+            frames.append(
+                sub[["name", "category", "geometry"]]
+                if "name" in sub.columns
+                else sub[["category", "geometry"]]
+            )
+    if not frames:
+        return _empty_like(plan.site.crs, "facility_id")[["name", "category", "geometry"]]
+    out = gpd.GeoDataFrame(pd.concat(frames), geometry="geometry", crs=plan.site.crs)
+    return out[~out.index.duplicated(keep="first")]
+
+
+def _combined_facilities(existing: gpd.GeoDataFrame, own: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    ex = existing[[c for c in ("name", "category") if c in existing.columns] + ["geometry"]].copy()
+    ex["origin"] = "existing"
+    new = own.copy()
+    new.index = pd.Index([f"plan/{i}" for i in new.index], name="facility_id")
+    new["origin"] = "proposed"
+    ex.index = ex.index.astype(str)
+    ex.index.name = "facility_id"
+    out = gpd.GeoDataFrame(pd.concat([ex, new]), geometry="geometry", crs=existing.crs)
+    out["category"] = out["category"].astype(object)
+    out["name"] = out["name"].astype(object) if "name" in out.columns else None
+    # points on the map and in the reach engine: polygons by a point on their surface
+    out["geometry"] = out.geometry.representative_point()
+    return out
+
+
+def _check_columns(table: pd.DataFrame) -> pd.DataFrame:
+    return table[[c for c in table.columns if "__" in str(c)]]
+
+
+def _tag(findings: pd.DataFrame, run: _Run) -> pd.DataFrame:
+    if findings is None or len(findings) == 0:
+        return pd.DataFrame(columns=[*FINDING_COLUMNS, "audit", "profile", "cited"])
+    f = findings.copy()
+    by_id = {t.id: t for t in run.profile.targets}
+    f["measure"] = [by_id[c].measure if c in by_id else None for c in f["check_id"]]
+    f["column"] = [by_id[c].column if c in by_id else None for c in f["check_id"]]
+    f["audit"] = [by_id[c].audit if c in by_id else None for c in f["check_id"]]
+    f["check_id"] = f["check_id"].map(lambda c: run.rename.get(c, c))
+    f["profile"] = run.profile.name
+    f["cited"] = pd.Series(
+        [run.cited.get(c, []) for c in f["check_id"]], index=f.index, dtype=object
+    )
+    return f
+
+
+# -- remedies ---------------------------------------------------------------------
+
+
+def _m2(v: float) -> str:
+    return f"{math.ceil(v - 1e-9):,}"
+
+
+def _area_remedy(row: dict[str, Any], site: pd.DataFrame) -> tuple[str, str]:
+    """(zh, en) remedy for a failed floor-area or development finding, by measure."""
+    need = float(row.get("shortfall_m2") or 0.0)
+    measure, column = row.get("measure"), row.get("column")
+    if measure == "commercial_service_share":
+        total = float(site["total_floor_area_m2"].iloc[0])
+        have = float(site["commercial_service_area_m2"].iloc[0])
+        thr = float(row["threshold"])
+        added = max(0.0, (thr * total - have) / (1.0 - thr)) if thr < 1 else math.inf
+        return (
+            f"将 {_m2(need)} 平方米住宅建筑面积改为商业或服务用途，或新增商业和综合服务设施 "
+            f"{_m2(added)} 平方米",
+            f"convert {_m2(need)} m2 of residential floor area to commercial or service use, "
+            f"or add {_m2(added)} m2 of new commercial and service floor area",
+        )
+    if measure == "activity_share":
+        return (
+            f"将 {_m2(need)} 平方米办公或辅助用房改为居民活动用房",
+            f"turn {_m2(need)} m2 of office or ancillary space into resident activity rooms",
+        )
+    if measure == "area_per_household" and column == "elderly_care_area_m2":
+        return (f"增加养老服务用房 {_m2(need)} 平方米", f"add {_m2(need)} m2 of elderly-care rooms")
+    if measure == "area_per_household" and column != "developer_service_rooms_m2":
+        return (f"增加 {column} {_m2(need)} 平方米", f"add {_m2(need)} m2 of {column}")
+    return (
+        f"增加社区服务用房 {_m2(need)} 平方米",
+        f"add {_m2(need)} m2 of community service rooms",
+    )
+
+
+# -- access measures ------------------------------------------------------------------
+
+
+def _cat_label(cat: str) -> tuple[str, str]:
+    from geoplan.categories import load_categories
+
+    cats = load_categories()
+    if cat in cats:
+        c = cats[cat]
+        return c.zh, c.en
+    return cat, cat
+
+
+def _km(m: float, lang: str) -> str:
+    if m < 1000:
+        step = round(m / 10.0) * 10
+        return f"{step:,.0f}米" if lang == "zh" else f"{step:,.0f} m"
+    return f"{m / 1000.0:.1f}公里" if lang == "zh" else f"{m / 1000.0:.1f} km"
+
+
+def _access_lines(
+    cats: Sequence[str], table: pd.DataFrame, limit_m: float, minutes: float | None
+) -> tuple[str, str, float, float]:
+    """Remedy text for categories not reached within limit_m; households failing; nearest."""
+    hh = (
+        table["households"].astype(float).to_numpy()
+        if "households" in table.columns
+        else np.zeros(len(table))
+    )
+    rows = []
+    for c in cats:
+        col = f"walk_m__{c}"
+        d = table[col].to_numpy(float) if col in table.columns else np.full(len(table), np.inf)
+        bad = d > limit_m
+        n = float(hh[bad].sum())
+        if n <= 0:
+            continue
+        far = d[bad]
+        w = hh[bad]
+        order = np.argsort(far, kind="stable")
+        cum = np.cumsum(w[order])
+        med = float(far[order][np.searchsorted(cum, cum[-1] / 2.0)])
+        rows.append((n, c, med))
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    if minutes is not None:
+        lim_zh = f"步行 {minutes:g} 分钟（{_km(limit_m, 'zh')}）"
+        lim_en = f"{minutes:g} minutes' walk ({_km(limit_m, 'en')})"
+    else:
+        lim_zh = f"步行 {_km(limit_m, 'zh')}"
+        lim_en = f"{_km(limit_m, 'en')} on foot"
+    zh, en = [], []
+    for n, c, med in rows[:_MAX_LISTED]:
+        czh, cen = _cat_label(c)
+        if math.isfinite(med):
+            near_zh = f"最近的在 {_km(med, 'zh')} 外"
+            near_en = f"the nearest is {_km(med, 'en')} away"
+        else:
+            near_zh, near_en = "附近（搜索范围内）也没有", "there is none within the search radius"
+        zh.append(f"{n:,.0f} 户{lim_zh}内没有{czh}，{near_zh}，应在地块内或周边增设")
+        en.append(
+            f"{n:,.0f} households have no {cen} within {lim_en}: {near_en}; "
+            "provide one on or near the site"
+        )
+    if len(rows) > _MAX_LISTED:
+        more = [_cat_label(c) for _, c, _ in rows[_MAX_LISTED:]]
+        zh.append("另缺：" + "、".join(m[0] for m in more))
+        en.append("also missing: " + ", ".join(m[1] for m in more))
+    total = 0.0
+    if rows:
+        worst = np.zeros(len(table), dtype=bool)
+        for c in cats:
+            col = f"walk_m__{c}"
+            d = table[col].to_numpy(float) if col in table.columns else np.full(len(table), np.inf)
+            worst |= d > limit_m
+        total = float(hh[worst].sum())
+    nearest = rows[0][2] if rows else math.nan
+    return "；".join(zh), "; ".join(en), total, nearest
+
+
+def _target_cats(t: Any) -> list[str]:
+    from geoplan.categories import categories_in_group
+
+    if t.category:
+        return [str(t.category)]
+    return list(categories_in_group(str(t.group)))
+
+
+def _limit_of(t: Any, speed: float) -> tuple[float, float | None]:
+    if t.measure == "walk_distance":
+        return float(t.threshold), None
+    if t.within_min is not None:
+        return float(t.within_min) * speed, float(t.within_min)
+    if t.measure == "walk_time":
+        return float(t.threshold) * speed, float(t.threshold)
+    return float(t.within_m), None
+
+
+def _access_remedies(
+    findings: pd.DataFrame, table: pd.DataFrame, prof: Any, speed: float
+) -> pd.DataFrame:
+    if findings is None or len(findings) == 0:
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    f = findings.copy()
+    zh, en, n_fail, near = [], [], [], []
+    for _, row in f.iterrows():
+        t = prof.target(str(row["check_id"]))
+        limit, minutes = _limit_of(t, speed)
+        a, b, n, d = _access_lines(_target_cats(t), table, limit, minutes)
+        ok = row["passed"] is True or row["passed"] is np.True_
+        zh.append("" if ok else a)
+        en.append("" if ok else b)
+        n_fail.append(n)
+        near.append(d)
+    f["remedy_zh"] = zh
+    f["remedy_en"] = en
+    f["households_failing"] = n_fail
+    f["nearest_m"] = near
+    return f
+
+
+def _merge_access(tables: list[gpd.GeoDataFrame], buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = pd.DataFrame(tables[0] if tables else buildings).copy()
+    for table in tables[1:]:
+        new = [c for c in table.columns if c not in out.columns]
+        out = out.join(table[new]) if new else out
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=buildings.crs)
+
+
+def _warn_once(caught: list[warnings.WarningMessage]) -> None:
+    """Re-issue recorded warnings once each: every profile's run repeats the same ones."""
+    seen: set[tuple[type, str]] = set()
+    for w in caught:
+        key = (w.category, str(w.message))
+        if key not in seen:
+            seen.add(key)
+            warnings.warn(str(w.message), w.category, stacklevel=3)
+
+
+# -- putting it together -----------------------------------------------------------
+
+
+def _finish_findings(parts: list[pd.DataFrame], site: pd.DataFrame) -> pd.DataFrame:
+    cols = [
+        *FINDING_COLUMNS,
+        "audit",
+        "profile",
+        "measure",
+        "column",
+        "cited",
+        "remedy_zh",
+        "remedy_en",
+        "households_failing",
+        "nearest_m",
+    ]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    f = pd.concat([p.reindex(columns=cols) for p in parts], ignore_index=True)
+    f["passed"] = pd.Series(
+        [
+            None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else bool(v)
+            for v in f["passed"]
+        ],
+        index=f.index,
+        dtype=object,
+    )
+    for col in ("remedy_zh", "remedy_en"):
+        f[col] = f[col].astype(object).where(f[col].notna(), "")
+    area = f["audit"].ne("coverage") & f["passed"].map(lambda v: v is False)
+    for i in f.index[area.to_numpy()]:
+        zh, en = _area_remedy(f.loc[i].to_dict(), site)
+        f.loc[i, "remedy_zh"], f.loc[i, "remedy_en"] = zh, en
+    order = {"floor_area": 1, "development": 0, "coverage": 2}
+    f["_o"] = f["audit"].map(order)
+    f = f.sort_values(["_o", "check_id", "scope", "entity_id"], kind="stable")
+    return f.drop(columns="_o").reset_index(drop=True)
+
+
+def _checks_frame(findings: pd.DataFrame, site_id: str) -> pd.DataFrame:
+    """One row per check: the verdict over its entities, for reports."""
+    rows = []
+    for cid, grp in findings.groupby("check_id", sort=False):
+        passed = grp["passed"]
+        fails = grp[passed.map(lambda v: v is False)]
+        site_rows = grp[grp["scope"].ne("facility")]
+        head = site_rows.iloc[0] if len(site_rows) else grp.iloc[0]
+        verdict: bool | None
+        if len(fails):
+            verdict = False
+        elif passed.map(lambda v: v is True).any():
+            verdict = True
+        else:
+            verdict = None
+        if len(site_rows) == 0 and len(fails):  # facility checks: show the worst facility
+            head = fails.sort_values("shortfall", ascending=False).iloc[0]
+        remedy_zh, remedy_en = _check_remedies(fails, str(site_id))
+        own = fails[fails["entity_id"].astype(str).eq(site_id)]
+        sm2 = (own if len(own) else fails)["shortfall_m2"].astype(float)
+        rows.append(
+            {
+                "check_id": cid,
+                "audit": head["audit"],
+                "profile": head["profile"],
+                "description_zh": head["description_zh"],
+                "description_en": head["description_en"],
+                "scope": head["scope"],
+                "entities": len(grp),
+                "failed": len(fails),
+                "value": head["value"],
+                "threshold": head["threshold"],
+                "comparator": head["comparator"],
+                "unit": head["unit"],
+                "passed": verdict,
+                "shortfall": head["shortfall"],
+                "shortfall_m2": float(sm2.sum()) if sm2.notna().any() else math.nan,
+                "households_failing": head.get("households_failing", math.nan),
+                "nearest_m": head.get("nearest_m", math.nan),
+                "source": head["source"],
+                "clause": head["clause"],
+                "confirmed": bool(head["confirmed"]),
+                "cited": head["cited"],
+                "remedy_zh": remedy_zh,
+                "remedy_en": remedy_en,
+            }
+        )
+    out = pd.DataFrame(rows)
+    if len(out):  # Python True/False/None, never numpy bools
+        out["passed"] = pd.Series(list(out["passed"]), index=out.index, dtype=object)
+    return out
+
+
+def _check_remedies(fails: pd.DataFrame, site_id: str) -> tuple[str, str]:
+    """The site's remedy; for facility-level checks, each failing room's."""
+    own = fails[fails["entity_id"].astype(str).eq(site_id)]
+    rows = own if len(own) else fails
+    zh: list[str] = []
+    en: list[str] = []
+    for r in rows.to_dict(orient="records"):
+        own_row = str(r["entity_id"]) == site_id
+        who = str(r["entity_name"] or r["entity_id"])
+        if r["remedy_zh"]:
+            zh.append(str(r["remedy_zh"]) if own_row else f"{who}：{r['remedy_zh']}")
+        if r["remedy_en"]:
+            en.append(str(r["remedy_en"]) if own_row else f"{who}: {r['remedy_en']}")
+    return "；".join(zh), "; ".join(en)
+
+
+def _summary(
+    plan: Plan,
+    findings: pd.DataFrame,
+    checks: pd.DataFrame,
+    coverage: dict[str, Any],
+    not_applicable: list[dict[str, Any]],
+    runs: list[_Run],
+    speeds: dict[str, float],
+) -> dict[str, Any]:
+    s = plan.site.iloc[0]
+
+    def num(col: str) -> float | None:
+        v = s.get(col)
+        return None if v is None or pd.isna(v) else round(float(v), 3)
+
+    ran = set(checks["check_id"]) if len(checks) else set()
+    na = sorted({e["check_id"] for e in not_applicable} - ran)
+    verdicts = {str(r.check_id): r.passed for r in checks.itertuples()}
+    return {
+        "plan_schema_version": PLAN_SCHEMA_VERSION,
+        "development": {
+            "id": plan.site_id,
+            "name": plan.name,
+            "stage": plan.stage or "proposed",
+            "kind": str(s.get("kind")),
+            "district_code": None
+            if pd.isna(s.get("district_code"))
+            else str(s.get("district_code")),
+            "new_development": bool(s.get("new_development", False)),
+            "renovation": bool(s.get("renovation", False)),
+            "old_estate": bool(s.get("old_estate", False)),
+            "central_district": bool(s.get("central_district", False)),
+            "buildings": len(plan.buildings),
+            "households": num("households"),
+            "total_floor_area_m2": num("total_floor_area_m2"),
+            "commercial_service_area_m2": num("commercial_service_area_m2"),
+            "developer_service_rooms_m2": num("developer_service_rooms_m2"),
+            "elderly_care_area_m2": num("elderly_care_area_m2"),
+            "site_area_m2": round(float(plan.site.geometry.area.iloc[0]), 1),
+            "proposed_facilities": len(plan.facilities),
+        },
+        "profiles": [r.profile.name for r in runs],
+        "walk_speed_m_per_min": speeds,
+        "verdicts": verdicts,
+        "checks_passed": sum(1 for v in verdicts.values() if v is True),
+        "checks_failed": sum(1 for v in verdicts.values() if v is False),
+        "checks_not_measured": sum(1 for v in verdicts.values() if v is None),
+        "not_applicable": na,
+        "checks": check_summary(findings) if len(findings) else {},
+        "coverage": coverage,
+    }
