@@ -15,6 +15,23 @@ import click
 
 from geoplan._errors import GeoplanError
 
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."
+)
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of messages, reports and maps.",
+)
+crs_option = click.option(
+    "--crs",
+    default=None,
+    help="What the input coordinates really are when the files say nothing or are wrong: "
+    "gcj02 (AMap, Tencent), bd09 (Baidu), or an EPSG code.",
+)
+
 EXIT_PASS = 0
 EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2

@@ -16,27 +16,11 @@ def main(verbose: int) -> None:
 
 
 def _register() -> None:
-    # Commands live in one module per topic; a module that is not there yet is skipped
-    # only while the package is being built up. Import errors inside a module surface.
-    import importlib
+    # One module per topic; each lists its click commands in COMMANDS (the
+    # development module attaches itself to the ``audit`` group instead).
+    from geoplan.cli import audit, coverage, demo, development, grids, map, network, profiles, site
 
-    for name in (
-        "profiles",
-        "audit",
-        "development",
-        "demo",
-        "network",
-        "coverage",
-        "map",
-        "site",
-        "grids",
-    ):
-        try:
-            mod = importlib.import_module(f"geoplan.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"geoplan.cli.{name}":
-                raise
-            continue
+    for mod in (profiles, audit, development, demo, network, coverage, map, site, grids):
         for cmd in getattr(mod, "COMMANDS", ()):
             main.add_command(cmd)
 

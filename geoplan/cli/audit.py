@@ -12,8 +12,11 @@ from geoplan.cli._common import (
     EXIT_FAIL,
     EXIT_PASS,
     Progress,
+    crs_option,
     echo_json,
     handle_errors,
+    json_option,
+    lang_option,
     print_result,
 )
 
@@ -24,12 +27,6 @@ _PROFILE = click.option(
     show_default=True,
     help="Profile name (see `geoplan profiles list`) or a .toml file.",
 )
-_CRS = click.option(
-    "--crs",
-    default=None,
-    help="What the input coordinates really are when the files say nothing or are wrong: "
-    "gcj02 (AMap), bd09 (Baidu), or an EPSG code.",
-)
 _OUT = click.option(
     "--out",
     "out_dir",
@@ -37,8 +34,6 @@ _OUT = click.option(
     default=None,
     help="Folder for outputs (GeoPackage, CSV, JSON); nothing is written without it.",
 )
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
-_LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 _LAYER_HELP = "GeoPackage, GeoJSON, Shapefile or CSV."
 
 
@@ -61,10 +56,10 @@ def audit() -> None:
     help="Facilities (points or polygons). " + _LAYER_HELP,
 )
 @_PROFILE
-@_CRS
+@crs_option
 @_OUT
-@_JSON
-@_LANG
+@json_option
+@lang_option
 @handle_errors
 def floor_area_cmd(
     communities: Path,
@@ -106,10 +101,10 @@ def floor_area_cmd(
     help="Facilities, for the volunteer-station share of service facilities.",
 )
 @_PROFILE
-@_CRS
+@crs_option
 @_OUT
-@_JSON
-@_LANG
+@json_option
+@lang_option
 @handle_errors
 def organisations_cmd(
     communities: Path,

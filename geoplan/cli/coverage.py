@@ -13,8 +13,11 @@ from geoplan.cli._common import (
     EXIT_FAIL,
     EXIT_PASS,
     Progress,
+    crs_option,
     echo_json,
     handle_errors,
+    json_option,
+    lang_option,
     print_result,
 )
 
@@ -54,11 +57,7 @@ from geoplan.cli._common import (
     help="Profile name or .toml file with coverage targets.",
 )
 @click.option("--elderly", is_flag=True, help="Use the profile's elderly walking speed.")
-@click.option(
-    "--crs",
-    default=None,
-    help="What the input layers' coordinates really are (gcj02, bd09, EPSG code).",
-)
+@crs_option
 @click.option(
     "--out",
     "out_dir",
@@ -73,8 +72,8 @@ from geoplan.cli._common import (
     show_default=True,
     help="Write the gap map (HTML, PNG) into --out.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@json_option
+@lang_option
 @handle_errors
 def coverage(
     network_path: Path,

@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from geoplan.cli._common import Progress, echo_json, handle_errors, print_result
+from geoplan.cli._common import (
+    Progress,
+    echo_json,
+    handle_errors,
+    json_option,
+    lang_option,
+    print_result,
+)
 
 
 @click.command("demo")
@@ -35,8 +42,8 @@ from geoplan.cli._common import Progress, echo_json, handle_errors, print_result
     show_default=True,
     help="Profiles to audit against (repeat the option).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@json_option
+@lang_option
 @click.option(
     "--map/--no-map",
     "make_map",

@@ -25,8 +25,10 @@ from geoplan.cli._common import (
     EXIT_FAIL,
     EXIT_PASS,
     Progress,
+    crs_option,
     echo_json,
     handle_errors,
+    json_option,
 )
 from geoplan.cli.audit import audit
 
@@ -186,14 +188,9 @@ def _print(result: Any, before: Any | None, lang: str) -> None:
     show_default=True,
     help="Report language(s).",
 )
-@click.option(
-    "--crs",
-    default=None,
-    help="What the plan coordinates really are when the file is wrong: gcj02, bd09, "
-    "or an EPSG code.",
-)
+@crs_option
 @click.option("--no-static-map", is_flag=True, help="Skip the PNG map of the Markdown report.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report JSON on stdout.")
+@json_option
 @handle_errors
 def development_cmd(
     plans: tuple[Path, ...],

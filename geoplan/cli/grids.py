@@ -8,7 +8,16 @@ from typing import Any
 
 import click
 
-from geoplan.cli._common import EXIT_FAIL, EXIT_PASS, Progress, echo_json, handle_errors
+from geoplan.cli._common import (
+    EXIT_FAIL,
+    EXIT_PASS,
+    Progress,
+    crs_option,
+    echo_json,
+    handle_errors,
+    json_option,
+    lang_option,
+)
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -40,9 +49,7 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     show_default=True,
     help="Profile with the grids households ranges.",
 )
-@click.option(
-    "--crs", default=None, help="What the input coordinates really are (gcj02, bd09, EPSG code)."
-)
+@crs_option
 @click.option(
     "--out",
     "out_dir",
@@ -50,8 +57,8 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     default=None,
     help="Folder for grids.gpkg (grids + membership), grids.csv and grids.json.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@json_option
+@lang_option
 @handle_errors
 def grids(
     buildings: Path,

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from geoplan.cli._common import EXIT_PASS, Progress, handle_errors
+from geoplan.cli._common import EXIT_PASS, Progress, handle_errors, lang_option
 
 
 def _load_result(folder: Path, name: str) -> Any | None:
@@ -72,7 +72,7 @@ def _load_result(folder: Path, name: str) -> Any | None:
     help="Also write a static PNG beside the HTML.",
 )
 @click.option("--title", default=None, help="Map title.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@lang_option
 @handle_errors
 def map_cmd(
     results: Path,

@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from geoplan.cli._common import EXIT_PASS, Progress, echo_json, handle_errors
+from geoplan.cli._common import (
+    EXIT_PASS,
+    Progress,
+    crs_option,
+    echo_json,
+    handle_errors,
+    json_option,
+)
 
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf")
 
@@ -70,8 +77,8 @@ def network() -> None:
     default=None,
     help="Also write the edges as a GeoPackage to look at in QGIS.",
 )
-@click.option("--crs", default=None, help="Metric CRS for the network (default: local UTM).")
-@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@crs_option
+@json_option
 @handle_errors
 def build_cmd(source: Path, out: Path, gpkg: Path | None, crs: str | None, as_json: bool) -> None:
     """Read SOURCE (OSM .osm/.osm.bz2/.pbf, or a line layer) into a walking network."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from geoplan.cli._common import echo_json, handle_errors
+from geoplan.cli._common import echo_json, handle_errors, json_option, lang_option
 
 
 @click.group("profiles")
@@ -13,7 +13,7 @@ def profiles() -> None:
 
 
 @profiles.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 @handle_errors
 def list_cmd(as_json: bool) -> None:
     """List the packaged profiles."""
@@ -39,9 +39,9 @@ def list_cmd(as_json: bool) -> None:
 
 @profiles.command("show")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 @click.option("--toml", "as_toml", is_flag=True, help="Print the profile file (copy it to edit).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@lang_option
 @handle_errors
 def show_cmd(name: str, as_json: bool, as_toml: bool, lang: str) -> None:
     """Show one profile's targets: NAME or a path to a .toml file."""
