@@ -9,7 +9,7 @@ left out, so the ratio shows what the buildings cost.
 
 Usage::
 
-    PYTHONPATH=. python benchmarks/bench_map.py --size 1m
+    python -m benchmarks.bench_map --size 1m
 """
 
 from __future__ import annotations

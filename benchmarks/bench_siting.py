@@ -6,7 +6,7 @@ candidate sites scattered over a square city, a candidate covering the demand
 within a walking radius. Prints the greedy time for set cover (95% target) and
 max cover, and the greedy/exact ratio on small cases.
 
-Run: ``python benchmarks/bench_siting.py`` (``--small`` for a quick run).
+Run: ``python -m benchmarks.bench_siting`` (``--small`` for a quick run).
 """
 
 from __future__ import annotations

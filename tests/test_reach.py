@@ -9,7 +9,9 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
+import scipy.sparse as sp
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -371,3 +373,244 @@ def test_presnapped_origins_give_the_same_result(shared_data: Path) -> None:
     o = snap_points(net, origins, max_snap_m=100.0, min_component_nodes=1)
     b = nearest_facilities(net, o, fac, min_component_nodes=1, **kw)  # type: ignore[arg-type]
     pd.testing.assert_frame_equal(a, b)
+
+
+# ------------------------------------------------- reach matrix: spatial windows
+
+
+def _random_network(
+    seed: int, n: int, *, short_share: float, oneway_share: float, side: float = 1000.0
+) -> WalkNetwork:
+    """A random geometric network: each node joined to its nearest neighbours.
+
+    Lengths are the chord times a factor >= 1 (bent streets), except a share of
+    edges shorter than their chord (lengths from another projection); some
+    edges are one-way, some doubled (parallel edges), one node pair coincides
+    (a zero-length edge), one edge is a self-loop.
+    """
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0.0, side, size=(n, 2))
+    xy[1] = xy[0]  # two nodes at one spot
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    near = np.argsort(d, axis=1)[:, 1:4]
+    u = np.repeat(np.arange(n), 3)
+    v = near.ravel()
+    keep = rng.random(u.size) < 0.8
+    u, v = u[keep], v[keep]
+    dup = rng.random(u.size) < 0.1
+    u = np.concatenate([u, u[dup], [0, 2]])
+    v = np.concatenate([v, v[dup], [1, 2]])
+    chord = np.hypot(xy[v, 0] - xy[u, 0], xy[v, 1] - xy[u, 1])
+    factor = np.where(
+        rng.random(u.size) < short_share,
+        rng.uniform(0.7, 1.0, u.size),
+        rng.uniform(1.0, 1.4, u.size),
+    )
+    length = chord * factor
+    length[-1] = 5.0  # the self-loop (left out of the graph)
+    geoms = shapely.linestrings(np.stack([xy[u], xy[v]], axis=1))
+    return WalkNetwork(
+        node_id=np.arange(n, dtype=np.int64),
+        x=xy[:, 0],
+        y=xy[:, 1],
+        u=u,
+        v=v,
+        length_m=length,
+        geometry=geoms,
+        oneway=rng.random(u.size) < oneway_share,
+        crs=pyproj.CRS(CRS),
+        way_id=np.arange(u.size, dtype=np.int64),
+        highway=np.full(u.size, None, dtype=object),
+    )
+
+
+def _points_for(net: WalkNetwork, rng: np.random.Generator, n: int) -> list[Point]:
+    """Points at nodes, on edges, near edges, and far from the network."""
+    kind = rng.integers(0, 4, n)
+    e = rng.integers(0, net.n_edges, n)
+    on = shapely.line_interpolate_point(net.geometry[e], rng.uniform(0, 1, n), normalized=True)
+    node = rng.integers(0, net.n_nodes, n)
+    out = []
+    for k in range(n):
+        if kind[k] == 0:
+            out.append(Point(net.x[node[k]], net.y[node[k]]))
+        elif kind[k] == 1:
+            out.append(on[k])
+        elif kind[k] == 2:
+            c = shapely.get_coordinates(on[k])[0] + rng.uniform(-40, 40, 2)
+            out.append(Point(c))
+        else:
+            out.append(Point(rng.uniform(-300, 1300, 2)))
+    return out
+
+
+def _assert_same_matrix(a: sp.csr_matrix, b: sp.csr_matrix) -> None:
+    """Same stored entries (zeros included), values to 1e-9."""
+    assert isinstance(a, sp.csr_matrix) and isinstance(b, sp.csr_matrix)
+    assert a.shape == b.shape
+    a, b = a.copy(), b.copy()
+    a.sum_duplicates()
+    b.sum_duplicates()
+    np.testing.assert_array_equal(a.indptr, b.indptr)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_allclose(a.data, b.data, rtol=0, atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 100_000),
+    st.integers(8, 60),
+    st.sampled_from([0.0, 0.0, 0.3]),
+    st.sampled_from([0.0, 0.2]),
+    st.floats(0.0, 700.0),
+    st.booleans(),
+)
+def test_windowed_reach_matrix_equals_whole_graph(
+    seed: int, n: int, short: float, oneway: float, limit: float, gated: bool
+) -> None:
+    from geoplan.reach import _reach_matrix_global
+
+    net = _random_network(seed, n, short_share=short, oneway_share=oneway)
+    rng = np.random.default_rng(seed + 1)
+    src_pts = _points_for(net, rng, 12)
+    org_pts = _points_for(net, rng, 40)
+    # origins on the sources' own edges and spots, too
+    org_pts += src_pts[:4]
+    kw: dict[str, object] = {"max_snap_m": 60.0, "min_component_nodes": 1}
+    if gated:
+        c = rng.uniform(100, 900, 2)
+        box = shapely.box(c[0] - 120, c[1] - 120, c[0] + 120, c[1] + 120)
+        kw["compounds"] = gpd.GeoSeries([box], crs=CRS)
+        kw["gates"] = gpd.GeoSeries(
+            [Point(c[0] - 120, c[1] - 120), Point(c[0] + 120, c[1] + 120)], crs=CRS
+        )
+        inside = [Point(c + rng.uniform(-100, 100, 2)) for _ in range(4)]
+        src_pts += inside[:2]
+        org_pts += inside[2:]
+    s = snap_points(net, gpd.GeoSeries(src_pts, crs=CRS), **kw)  # type: ignore[arg-type]
+    o = snap_points(net, gpd.GeoSeries(org_pts, crs=CRS), **kw)  # type: ignore[arg-type]
+    got = reach_matrix(net, o, s, limit_m=limit)
+    _assert_same_matrix(got, _reach_matrix_global(net, o, s, limit_m=limit))
+    assert (got.data <= limit).all()
+
+
+def test_windows_are_smaller_than_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    import geoplan.reach as reach
+
+    net = _grid(12, np.array([0.0, 0.3, 0.1]))
+    pts = _random_points(net, 60, seed=4, pad=0.0)
+    o = snap_points(net, pts, max_snap_m=1e6, min_component_nodes=1)
+    s = snap_points(net, pts.iloc[:20], max_snap_m=1e6, min_component_nodes=1)
+    sizes: list[int] = []
+    real = reach.dijkstra
+
+    def spy(graph, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sizes.append(graph.shape[0])
+        return real(graph, *args, **kwargs)
+
+    monkeypatch.setattr(reach, "dijkstra", spy)
+    got = reach_matrix(net, o, s, limit_m=250.0)
+    assert len(sizes) > 1 and max(sizes) < net.n_nodes / 2
+    sizes.clear()
+    _assert_same_matrix(got, reach._reach_matrix_global(net, o, s, limit_m=250.0))
+    assert min(sizes) > net.n_nodes
+    assert got.nnz > 0
+
+
+def test_zero_length_edge_with_a_chord_falls_back_to_whole_graph() -> None:
+    from geoplan.reach import _chord_factor, _reach_matrix_global
+
+    lines = [LineString([(0, 0), (100, 0)]), LineString([(100, 0), (200, 0)])]
+    net0 = network_from_lines(gpd.GeoDataFrame(geometry=lines, crs=CRS))
+    # a "teleport": the second street is recorded as 0 m long
+    net = WalkNetwork(
+        node_id=net0.node_id,
+        x=net0.x,
+        y=net0.y,
+        u=net0.u,
+        v=net0.v,
+        length_m=np.array([100.0, 0.0]),
+        geometry=net0.geometry,
+        oneway=net0.oneway,
+        crs=net0.crs,
+        way_id=net0.way_id,
+        highway=net0.highway,
+    )
+    assert _chord_factor(net) == np.inf
+    assert _chord_factor(net0) == pytest.approx(1.0)
+    o = snap_points(net, gpd.GeoSeries([Point(200, 0), Point(0, 0)], crs=CRS), max_snap_m=1)
+    s = snap_points(net, gpd.GeoSeries([Point(50, 0)], crs=CRS), max_snap_m=1)
+    got = reach_matrix(net, o, s, limit_m=60.0)
+    # 50 m to the junction, then the 0 m street: the far end is 50 m away
+    assert got.toarray().tolist() == [[50.0, 50.0]]
+    _assert_same_matrix(got, _reach_matrix_global(net, o, s, limit_m=60.0))
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 100_000), st.floats(50.0, 500.0))
+def test_reach_matrix_rows_match_networkx(seed: int, limit: float) -> None:
+    net = _random_network(seed, 40, short_share=0.0, oneway_share=0.0)
+    rng = np.random.default_rng(seed + 7)
+    kw = {"max_snap_m": 60.0, "min_component_nodes": 1}
+    src = gpd.GeoSeries(_points_for(net, rng, 4), crs=CRS)
+    o = snap_points(net, gpd.GeoSeries(_points_for(net, rng, 30), crs=CRS), **kw)  # type: ignore[arg-type]
+    s = snap_points(net, src, **kw)  # type: ignore[arg-type]
+    m = reach_matrix(net, o, s, limit_m=limit).tocsr()
+    for j in range(s.n):
+        row = m.getrow(j).tocoo()
+        got = dict(zip(row.col.tolist(), row.data.tolist(), strict=True))
+        if not s.reachable[j]:
+            assert got == {}
+            continue
+        sj = snap_points(net, src.iloc[[j]], **kw)  # type: ignore[arg-type]
+        exp_all = _nx_reference(net, sj, o)[1]
+        exp = {p: d for p, d in exp_all.items() if d <= limit}
+        # only a tie with the limit itself may differ by rounding
+        for p in set(got) ^ set(exp):
+            assert exp_all.get(p, np.inf) == pytest.approx(limit, abs=1e-6)
+        for p in set(got) & set(exp):
+            assert got[p] == pytest.approx(exp[p], abs=1e-6)
+
+
+def test_windowed_reach_matrix_on_real_file(shared_data: Path) -> None:
+    from geoplan.reach import _chord_factor, _reach_matrix_global
+
+    net = network_from_osm(shared_data / "osm" / "aguascalientes.osm.pbf")
+    assert _chord_factor(net) <= 1.0 + 1e-9
+    o = snap_points(net, _near_edges(net, 300, 15), max_snap_m=100, min_component_nodes=1)
+    s = snap_points(net, _near_edges(net, 40, 16), max_snap_m=100, min_component_nodes=1)
+    got = reach_matrix(net, o, s, limit_m=400.0)
+    assert got.nnz > 50
+    _assert_same_matrix(got, _reach_matrix_global(net, o, s, limit_m=400.0))
+
+
+def test_lengths_shorter_than_chords_widen_the_windows() -> None:
+    from geoplan.reach import _chord_factor, _reach_matrix_global
+
+    # a straight street of 20 blocks drawn 100 m long but recorded as 50 m each
+    # (lengths measured in another projection): walks reach twice as far as the
+    # straight line suggests
+    xs = np.arange(21) * 100.0
+    lines = [LineString([(a, 0), (a + 100.0, 0)]) for a in xs[:-1]]
+    net0 = network_from_lines(gpd.GeoDataFrame(geometry=lines, crs=CRS))
+    net = WalkNetwork(
+        node_id=net0.node_id,
+        x=net0.x,
+        y=net0.y,
+        u=net0.u,
+        v=net0.v,
+        length_m=net0.length_m / 2,
+        geometry=net0.geometry,
+        oneway=net0.oneway,
+        crs=net0.crs,
+        way_id=net0.way_id,
+        highway=net0.highway,
+    )
+    assert _chord_factor(net) == pytest.approx(2.0)
+    o = snap_points(net, gpd.GeoSeries(shapely.points(xs, np.zeros(21)), crs=CRS), max_snap_m=1)
+    s = snap_points(net, gpd.GeoSeries([Point(0, 0), Point(2000, 0)], crs=CRS), max_snap_m=1)
+    got = reach_matrix(net, o, s, limit_m=400.0)
+    # 8 blocks (800 m on the map, 400 m walked) from each end
+    assert np.diff(got.indptr).tolist() == [9, 9]
+    assert got.getrow(0).toarray()[0, 8] == pytest.approx(400.0)
+    _assert_same_matrix(got, _reach_matrix_global(net, o, s, limit_m=400.0))
