@@ -209,7 +209,14 @@ def _point_min(
         return out_d, out_s
     d_row, end = _row_dist(aug, located[0], located[1], dist)
     vals = d_row + snapped.access_leg_m
-    order = np.lexsort((vals, snapped.access_point))
+    ap_all = snapped.access_point
+    if ap_all.size < 2 or bool((ap_all[1:] > ap_all[:-1]).all()):
+        # one access row per point (no gated compounds): nothing to reduce
+        ok = vals <= limit_m
+        out_d[ap_all[ok]] = vals[ok]
+        out_s[ap_all[ok]] = src[end[ok]]
+        return out_d, out_s
+    order = np.lexsort((vals, ap_all))
     ap = snapped.access_point[order]
     first = np.ones(ap.size, dtype=bool)
     first[1:] = ap[1:] != ap[:-1]
