@@ -19,6 +19,7 @@ from __future__ import annotations
 from geoplan.render.interactive import (
     DEFAULT_AGGREGATE_ABOVE,
     DEFAULT_CELL_M,
+    adaptive_cell_m,
     add_legend,
     base_map,
     building_coverage_layer,
@@ -44,6 +45,7 @@ __all__ = [
     "DEFAULT_AGGREGATE_ABOVE",
     "DEFAULT_CELL_M",
     "OfflineAssetError",
+    "adaptive_cell_m",
     "add_legend",
     "base_map",
     "building_coverage_layer",

@@ -54,6 +54,9 @@ __all__ = [
 DEFAULT_AGGREGATE_ABOVE = 20_000
 #: Side of the aggregation cells, in metres of the buildings' CRS.
 DEFAULT_CELL_M = 250.0
+#: Most cells an aggregated buildings layer draws: a larger city gets larger cells,
+#: so the page stays a few MB whatever the city's extent.
+DEFAULT_MAX_CELLS = 10_000
 
 _COORD_DECIMALS = 6  # about 0.1 m: enough to draw, keeps city maps small
 _BACKGROUND = "#f4f3ef"
@@ -606,6 +609,30 @@ def coverage_cells(
     return out
 
 
+def adaptive_cell_m(
+    buildings: gpd.GeoDataFrame,
+    *,
+    cell_m: float = DEFAULT_CELL_M,
+    max_cells: int = DEFAULT_MAX_CELLS,
+) -> float:
+    """The cell side for aggregating ``buildings``: ``cell_m``, or larger when the
+    buildings' extent would need more than ``max_cells`` cells.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> b = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0), shapely.Point(60_000, 60_000)],
+    ...     crs=32650)
+    >>> adaptive_cell_m(b)
+    600.0
+    """
+    if len(buildings) == 0:
+        return cell_m
+    w, s, e, n = (float(v) for v in buildings.total_bounds)
+    needed = math.sqrt(max(e - w, 0.0) * max(n - s, 0.0) / max(max_cells, 1))
+    return float(max(cell_m, math.ceil(needed)))
+
+
 def building_coverage_layer(
     buildings: gpd.GeoDataFrame,
     *,
@@ -636,7 +663,8 @@ def building_coverage_layer(
     covered = _covered_column(buildings, category)
     cat_label = lb.category_style(category).label(language)
     if len(buildings) > aggregate_above:
-        cells = coverage_cells(buildings, category=category, cell_m=cell_m)
+        cell = adaptive_cell_m(buildings, cell_m=cell_m)
+        cells = coverage_cells(buildings, category=category, cell_m=cell)
         geo = _display_geometry(cells, "buildings", st)
         cell_tips = [
             _tip(

@@ -36,6 +36,7 @@ from geoplan.render._labels import Lang, StyleClass
 from geoplan.render.interactive import (
     DEFAULT_AGGREGATE_ABOVE,
     DEFAULT_CELL_M,
+    adaptive_cell_m,
     coverage_cells,
 )
 
@@ -249,7 +250,7 @@ def static_gap_map(
         if col not in b.columns:
             raise InputError(f"buildings has no column {col!r}", column=col)
         if len(b) > aggregate_above:
-            cells = coverage_cells(b, category=cat, cell_m=cell_m)
+            cells = coverage_cells(b, category=cat, cell_m=adaptive_cell_m(b, cell_m=cell_m))
             for key, cls in lb.CELL_CLASSES.items():
                 sel = (cells["cls"] == key).to_numpy()
                 if sel.any():
