@@ -35,6 +35,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from geoplan._errors import DataQualityWarning, InputError
+from geoplan._snap import _nearest, _segment_grid, _SegmentGrid
 from geoplan.io.osm import WalkRuns, local_utm_crs, read_walk_runs
 
 __all__ = [
@@ -223,6 +224,11 @@ class WalkNetwork:
     def edge_tree(self) -> shapely.STRtree:
         """STRtree over the edge geometries (built once)."""
         return shapely.STRtree(self.geometry)
+
+    @functools.cached_property
+    def _segments(self) -> _SegmentGrid:
+        # straight segments of every edge, binned into a uniform grid (see _nearest)
+        return _segment_grid(self.geometry)
 
     def nodes_gdf(self) -> gpd.GeoDataFrame:
         """Nodes as points, indexed by ``node_id``, with ``component``, ``component_nodes``."""
@@ -768,46 +774,6 @@ def _as_points(points: gpd.GeoDataFrame | gpd.GeoSeries, net: WalkNetwork, what:
     if notpt.any():
         pts[notpt] = shapely.point_on_surface(values[notpt])
     return pts
-
-
-def _spread_bits(v: np.ndarray) -> np.ndarray:
-    v = v & 0xFFFF
-    v = (v | (v << 8)) & 0x00FF00FF
-    v = (v | (v << 4)) & 0x0F0F0F0F
-    v = (v | (v << 2)) & 0x33333333
-    return (v | (v << 1)) & 0x55555555
-
-
-def _morton(xy: np.ndarray) -> np.ndarray:
-    """Z-order keys of 2-D points on a 65536 x 65536 grid over their bounds."""
-    if xy.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    lo = xy.min(axis=0)
-    span = np.maximum(xy.max(axis=0) - lo, 1e-9)
-    g = np.minimum((xy - lo) / span * 65535, 65535).astype(np.int64)
-    return _spread_bits(g[:, 0]) | (_spread_bits(g[:, 1]) << 1)
-
-
-def _nearest(net: WalkNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest edge, offset (m) and distance for every point (-1/nan if empty)."""
-    n = pts.size
-    edge = np.full(n, -1, dtype=np.int64)
-    off = np.full(n, np.nan)
-    dist = np.full(n, np.inf)
-    ok = ~(shapely.is_missing(pts) | shapely.is_empty(pts))
-    if net.n_edges == 0 or not ok.any():
-        return edge, off, dist
-    # query in Morton (Z-order) order: neighbouring points hit the same tree nodes,
-    # which is about twice as fast for buildings that arrive in arbitrary order
-    cand = np.flatnonzero(ok)
-    cand = cand[np.argsort(_morton(shapely.get_coordinates(pts[cand])), kind="stable")]
-    (qi, ei), d = net.edge_tree.query_nearest(pts[cand], return_distance=True, all_matches=False)
-    idx = cand[qi]
-    edge[idx] = ei
-    dist[idx] = d
-    frac = shapely.line_locate_point(net.geometry[ei], pts[idx], normalized=True)
-    off[idx] = np.nan_to_num(frac) * net.length_m[ei]
-    return edge, off, dist
 
 
 def snap_points(

@@ -10,6 +10,8 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 from geoplan._errors import DataQualityWarning, InputError
@@ -276,3 +278,221 @@ def test_snap_matches_brute_force(shared_data: Path) -> None:
         net.geometry[s.edge], s.offset_m / net.length_m[s.edge], normalized=True
     )
     np.testing.assert_allclose(shapely.distance(on_edge, pts), s.snap_m, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- _nearest
+# The segment grid behind _nearest must give exactly what GEOS gives: the distance of
+# shapely.distance, the offset of line_locate_point * length_m, and (where the
+# nearest edge is unique) the same edge; among equally near edges the lowest index.
+
+
+def _reference(net: WalkNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Brute force: distance from every point to every edge, and the minimum."""
+    d_all = shapely.distance(pts[:, None], net.geometry[None, :])
+    return d_all, d_all.min(axis=1)
+
+
+def _check_nearest(net: WalkNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from geoplan._snap import _nearest
+
+    edge, off, dist = _nearest(net, pts)
+    d_all, best = _reference(net, pts)
+    np.testing.assert_allclose(dist, best, rtol=0, atol=1e-9)
+    assert (edge >= 0).all()
+    rows = np.arange(pts.size)
+    # the edge returned is at that distance
+    np.testing.assert_allclose(d_all[rows, edge], best, rtol=0, atol=1e-9)
+    # among edges at exactly that distance the lowest index wins
+    same = d_all == dist[:, None]
+    has_same = same.any(axis=1)
+    np.testing.assert_array_equal(edge[has_same], same[has_same].argmax(axis=1))
+    # where the nearest edge is unique it is the one found
+    unique = (d_all <= best[:, None] + 1e-9).sum(axis=1) == 1
+    np.testing.assert_array_equal(edge[unique], d_all[unique].argmin(axis=1))
+    # offsets: GEOS line_locate_point on the chosen edge, times length_m
+    frac = shapely.line_locate_point(net.geometry[edge], pts, normalized=True)
+    expected = np.nan_to_num(frac) * net.length_m[edge]
+    np.testing.assert_allclose(off, expected, rtol=1e-9, atol=1e-9)
+    return edge, dist
+
+
+@st.composite
+def _networks_and_points(draw: st.DrawFn) -> tuple[WalkNetwork, np.ndarray]:
+    n_lines = draw(st.integers(1, 10))
+    span = draw(st.sampled_from([50.0, 400.0, 3000.0]))
+    coord = st.floats(-span, span).map(lambda v: round(v, 3))  # millimetres
+    grid = st.integers(-4, 4).map(lambda k: k * span / 4)  # shared vertices, ties
+    origin = draw(st.sampled_from([(0.0, 0.0), (431_234.5, 4_401_987.25)]))
+    geoms = []
+    for _ in range(n_lines):
+        n_v = draw(st.integers(2, 7))
+        xy = [(draw(st.one_of(coord, grid)), draw(st.one_of(coord, grid))) for _ in range(n_v)]
+        if draw(st.booleans()):
+            xy.insert(1, xy[0])  # a zero-length segment
+        geoms.append(LineString([(origin[0] + x, origin[1] + y) for x, y in xy]))
+    net = network_from_lines(lines(*geoms), node_at_vertices=draw(st.booleans()))
+    assume(net.n_edges > 0)
+    vertices = shapely.get_coordinates(net.geometry)
+    pts = []
+    for _ in range(draw(st.integers(1, 25))):
+        kind = draw(st.sampled_from(["free", "vertex", "far", "on"]))
+        if kind == "vertex":
+            x, y = vertices[draw(st.integers(0, len(vertices) - 1))]
+        elif kind == "on":
+            e = draw(st.integers(0, net.n_edges - 1))
+            p = shapely.line_interpolate_point(
+                net.geometry[e], draw(st.floats(0, 1)), normalized=True
+            )
+            x, y = p.x, p.y
+        else:
+            reach = span * (40.0 if kind == "far" else 1.3)
+            x = origin[0] + round(draw(st.floats(-reach, reach)), 4)
+            y = origin[1] + round(draw(st.floats(-reach, reach)), 4)
+        pts.append(Point(x, y))
+    return net, np.array(pts, dtype=object)
+
+
+@settings(max_examples=120, deadline=None)
+@given(_networks_and_points())
+def test_nearest_matches_brute_force_hypothesis(case: tuple[WalkNetwork, np.ndarray]) -> None:
+    net, pts = case
+    _check_nearest(net, pts)
+
+
+def test_nearest_ties_missing_far_and_degenerate() -> None:
+    from geoplan._snap import _nearest
+
+    net = network_from_lines(
+        lines(
+            LineString([(0, 10), (100, 10)]),  # edge 0
+            LineString([(0, -10), (100, -10)]),  # edge 1: as near as edge 0 from y = 0
+            LineString([(200, 0), (200, 0), (210, 0), (210, 0), (230, 0)]),  # zero-length parts
+        )
+    )
+    pts = np.array(
+        [Point(50, 0), None, Point(), Point(205, 3), Point(215, 0), Point(301, 0),
+         Point(50, 25_000), Point(-9_000, -9_000)],
+        dtype=object,
+    )  # fmt: skip
+    edge, off, dist = _nearest(net, pts)
+    assert edge[0] == 0 and dist[0] == 10.0 and off[0] == 50.0  # tie: the lower edge
+    assert edge[1] == edge[2] == -1
+    assert np.isnan(off[1:3]).all() and np.isinf(dist[1:3]).all()
+    keep = np.array([0, 3, 4, 5, 6, 7])
+    _check_nearest(net, pts[keep])  # far points (the STRtree fallback) included
+    # a zero-length edge (the builders drop them; a hand-made network may not)
+    dot = WalkNetwork(
+        node_id=[0, 1], x=[300.0, 0.0], y=[0.0, 0.0], u=[0, 1], v=[0, 1],
+        length_m=[0.0, 0.0], geometry=[LineString([(300, 0), (300, 0)]),
+        LineString([(0, 0), (0, 0)])], oneway=[False, False], crs=CRS,
+        way_id=[-1, -1], highway=[None, None],
+    )  # fmt: skip
+    e, o, d = _nearest(dot, shapely.points([301.0, 0.0], [0.0, -2.0]))
+    assert e.tolist() == [0, 1] and o.tolist() == [0.0, 0.0] and d.tolist() == [1.0, 2.0]
+    # an empty network
+    empty = WalkNetwork(
+        node_id=[], x=[], y=[], u=[], v=[], length_m=[], geometry=np.zeros(0, dtype=object),
+        oneway=[], crs=CRS, way_id=[], highway=[],
+    )  # fmt: skip
+    e, o, d = _nearest(empty, pts[:1])
+    assert e.tolist() == [-1] and np.isnan(o).all() and np.isinf(d).all()
+
+
+def test_nearest_passes_and_fallback_are_exact() -> None:
+    from geoplan._snap import _grid_nearest
+
+    # short segments (20 m cells): points 12 m, 30 m, 70 m and 3 km south of the
+    # network are settled by the first, second and third pass, and the STRtree
+    rng = np.random.default_rng(3)
+    geoms = [LineString([(x, 0), (x + 10, 0)]) for x in range(0, 2000, 10)]
+    geoms += [LineString([(0, y), (0, y + 10)]) for y in range(0, 2000, 10)]
+    net = network_from_lines(lines(*geoms))
+    xs = rng.uniform(30, 1900, 400)
+    ys = -np.repeat([12.0, 30.0, 70.0, 3000.0], 100)
+    pts = shapely.points(xs, ys)
+    _, dist = _check_nearest(net, pts)
+    g = net._segments
+    p, _, d, _ = _grid_nearest(g, xs, ys)
+    settled = np.zeros(pts.size, dtype=bool)
+    settled[p] = True
+    assert settled[:300].all() and not settled[300:].any()
+    np.testing.assert_array_equal(d, dist[p])
+    assert g.e_ax.dtype == np.float32
+
+
+def test_nearest_wide_extents_and_multilinestrings(monkeypatch: pytest.MonkeyPatch) -> None:
+    import geoplan._snap as gn
+    from geoplan._snap import _nearest
+
+    # two towns 300 km apart: a few huge cells (float32 scan, metre-sized rounding
+    # bound), or small cells and a float64 scan; exact either way
+    far = 300_000.0
+    geoms = [
+        LineString([(0, 0), (50, 0), (50, 50)]),
+        LineString([(far, far), (far + 80, far + 5), (far + 90, far + 70)]),
+    ]
+    pts = shapely.points([10, far + 85, far / 2, far + 40], [3, far + 30, far / 2, far - 1])
+    net = network_from_lines(lines(*geoms))
+    assert net._segments.e_ax.dtype == np.float32 and net._segments.tol_m > 0.1
+    _check_nearest(net, pts)
+    monkeypatch.setattr(gn, "_GRID_CELLS_PER_SEGMENT", 500_000)  # 214 m cells
+    monkeypatch.setattr(gn, "_GRID_FLOAT32_MAX_TOL", 0.0)
+    net = network_from_lines(lines(*geoms))
+    assert net._segments.e_ax.dtype == np.float64
+    _check_nearest(net, pts)
+    # a MultiLineString edge (the builders never make one): its parts are not joined
+    mls = MultiLineString([[(0, 0), (10, 0)], [(100, 0), (110, 0)]])
+    odd = WalkNetwork(
+        node_id=[0, 1, 2, 3], x=[0.0, 110.0, 0.0, 60.0], y=[0.0, 0.0, 30.0, 30.0],
+        u=[0, 2], v=[1, 3], length_m=[20.0, 60.0],
+        geometry=[mls, LineString([(0, 30), (60, 30)])], oneway=[False, False], crs=CRS,
+        way_id=[-1, -1], highway=[None, None],
+    )  # fmt: skip
+    pts = shapely.points([55, 105, 5, 30], [2, 1, 12, 29])
+    edge, off, dist = _nearest(odd, pts)
+    _, best = _reference(odd, pts)
+    np.testing.assert_allclose(dist, best, atol=1e-9)
+    assert edge.tolist() == [1, 0, 0, 1]  # (55, 2) is 28 m from edge 1, not on a fake join
+    expected = np.nan_to_num(shapely.line_locate_point(odd.geometry[edge], pts, normalized=True))
+    np.testing.assert_allclose(off, expected * odd.length_m[edge], atol=1e-9)
+
+
+def test_nearest_offsets_on_long_polylines_and_scaled_lengths() -> None:
+    # many long polylines: offsets sum segment lengths in order, as GEOS does
+    rng = np.random.default_rng(5)
+    geoms = []
+    for k in range(60):
+        n_v = 300 if k < 3 else 40
+        steps = rng.normal(0, 7, size=(n_v, 2)) + np.array([5.0, 0.0])
+        geoms.append(LineString(np.cumsum(steps, axis=0) + np.array([0.0, 40.0 * k])))
+    net = network_from_lines(lines(*geoms))
+    pts = shapely.points(rng.uniform(-50, 1600, 500), rng.uniform(-50, 2500, 500))
+    _check_nearest(net, pts)
+    # length_m differing from the geometry length (osmnx's geodesic lengths): the
+    # offset is the same fraction of length_m
+    scaled = WalkNetwork(
+        node_id=net.node_id, x=net.x, y=net.y, u=net.u, v=net.v,
+        length_m=net.length_m * 1.003, geometry=net.geometry, oneway=net.oneway,
+        crs=net.crs, way_id=net.way_id, highway=net.highway,
+    )  # fmt: skip
+    _check_nearest(scaled, pts)
+
+
+@pytest.mark.parametrize(
+    "name", ["aguascalientes.osm.bz2", "West-Oakland.osm.bz2", "beijing_haidian_cau.osm.bz2"]
+)
+def test_nearest_matches_brute_force_on_real_files(shared_data: Path, name: str) -> None:
+    net = network_from_osm(shared_data / "osm" / name)
+    rng = np.random.default_rng(11)
+    x0, x1, y0, y1 = net.x.min(), net.x.max(), net.y.min(), net.y.max()
+    # random points over the extent and beyond, and points beside random edges
+    free = shapely.points(
+        rng.uniform(x0 - 500, x1 + 500, 300), rng.uniform(y0 - 500, y1 + 500, 300)
+    )
+    e = rng.integers(0, net.n_edges, 300)
+    on = shapely.line_interpolate_point(net.geometry[e], rng.uniform(0, 1, 300), normalized=True)
+    beside = shapely.points(shapely.get_x(on) + rng.normal(0, 15, 300),
+                            shapely.get_y(on) + rng.normal(0, 15, 300))  # fmt: skip
+    xy = shapely.get_coordinates(net.geometry)
+    vertices = shapely.points(xy[rng.integers(0, len(xy), 50)])
+    _check_nearest(net, np.concatenate([free, beside, vertices]))

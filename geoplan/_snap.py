@@ -1,0 +1,528 @@
+"""Exact nearest-edge snapping on a uniform grid of edge segments (private).
+
+Used by :mod:`geoplan.network`: every edge polyline is split into straight
+segments once per network, binned into square cells, and each point checks the
+segments of the cells around it, widening the block until the answer is provably
+the nearest; far points fall back to shapely's STRtree. Ties go to the lowest edge
+index. Kept apart from ``network.py`` so that module stays one job: the graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
+
+if TYPE_CHECKING:
+    from geoplan.network import WalkNetwork
+
+
+def _spread_bits(v: np.ndarray) -> np.ndarray:
+    v = v & 0xFFFF
+    v = (v | (v << 8)) & 0x00FF00FF
+    v = (v | (v << 4)) & 0x0F0F0F0F
+    v = (v | (v << 2)) & 0x33333333
+    return (v | (v << 1)) & 0x55555555
+
+
+def _morton(xy: np.ndarray) -> np.ndarray:
+    """Z-order keys of 2-D points on a 65536 x 65536 grid over their bounds."""
+    if xy.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo = xy.min(axis=0)
+    span = np.maximum(xy.max(axis=0) - lo, 1e-9)
+    g = np.minimum((xy - lo) / span * 65535, 65535).astype(np.int64)
+    return _spread_bits(g[:, 0]) | (_spread_bits(g[:, 1]) << 1)
+
+
+# Tuning of the segment grid behind _nearest (algorithm constants, not planning
+# thresholds). The cell side is this percentile of the segment lengths, clipped to
+# [min, max] metres; segments longer than a cell side are binned as several pieces.
+# The grid has at most this many cells per segment (a network spread thinly over
+# a large area gets bigger cells rather than a huge grid).
+_GRID_CELL_PERCENTILE = 75.0
+_GRID_CELL_MIN_M = 20.0
+_GRID_CELL_MAX_M = 200.0
+_GRID_CELLS_PER_SEGMENT = 4
+# Widths (in cells) of the square blocks searched around the points still
+# unsettled, pass after pass; a block of width w settles at least every point
+# whose nearest segment lies within (w - 2) / 2 cell sides.
+_GRID_PASS_WIDTHS = (3, 5, 9)
+# Candidate (point, segment) pairs evaluated per numpy step: bounds memory and keeps
+# the working arrays in cache.
+_GRID_PAIR_CHUNK = 1 << 15
+# Safety margin, relative to the cell side, on every exactness radius.
+_GRID_MARGIN = 1e-6
+# The scan runs in float32 when its rounding bound stays below this share of a cell.
+_GRID_FLOAT32_MAX_TOL = 0.01
+
+
+@dataclass(frozen=True, eq=False)
+class _SegmentGrid:
+    """The straight segments of a network's edges, binned into a uniform grid.
+
+    ``coords`` holds the vertices of every edge, edge after edge, and ``owner``
+    the edge of each vertex (as :func:`shapely.get_coordinates` returns them);
+    segment ``k`` joins vertices ``seg_v[k]`` and ``seg_v[k] + 1``, so segments are
+    numbered in edge-major order and the lowest number wins a tie. For binning,
+    each segment is cut into pieces no longer than ``2 * half_piece_m`` and each
+    piece is an **entry** in the cell of its midpoint. Entries are stored cell by
+    cell (row-major, ``nx`` cells a row from ``(x0, y0)``; cell ``k`` holds entries
+    ``cell_start[k]:cell_start[k + 1]``) with what the distance scan reads: the
+    segment ``e_seg``, its start ``e_ax``/``e_ay`` relative to ``(x0, y0)``,
+    ``e_dx``/``e_dy`` and ``e_inv_len2`` (1 / squared length; 0 for a segment
+    shorter than a quarter of ``tol_m``, taken as its start point). The scan runs
+    in float32 when that keeps its rounding error, bounded by ``tol_m``, far below
+    a cell side. ``edge_v`` holds the first vertex of every edge (and the vertex
+    count at the end); ``odd_edges`` the MultiLineString edges, whose parts the
+    segments wrongly join: points nearest to one go to the STRtree. ``complete``
+    is False when the edges have no segment, non-finite coordinates or a
+    non-lineal geometry; :func:`_nearest` then uses the STRtree for every point.
+    """
+
+    complete: bool
+    cell_m: float
+    half_piece_m: float
+    tol_m: float
+    x0: float
+    y0: float
+    nx: int
+    ny: int
+    cell_start: np.ndarray
+    e_seg: np.ndarray
+    e_ax: np.ndarray
+    e_ay: np.ndarray
+    e_dx: np.ndarray
+    e_dy: np.ndarray
+    e_inv_len2: np.ndarray
+    coords: np.ndarray
+    owner: np.ndarray
+    edge_v: np.ndarray
+    seg_v: np.ndarray
+    odd_edges: np.ndarray
+
+
+def _incomplete_grid() -> _SegmentGrid:
+    z = np.zeros(0)
+    zi = np.zeros(0, dtype=np.int64)
+    return _SegmentGrid(False, 1.0, 0.0, 0.0, 0.0, 0.0, 0, 0, np.zeros(1, np.int64),
+                        zi, z, z, z, z, z, np.zeros((0, 2)), zi, zi, zi, zi)  # fmt: skip
+
+
+def _sequential_starts(seg_m: np.ndarray, first: np.ndarray, nseg: np.ndarray) -> np.ndarray:
+    """Distance along its line of each segment's start, summed in order.
+
+    GEOS adds segment lengths one after the other (``LengthIndexOfPoint``,
+    ``Length::ofLine``); a global cumulative sum minus each line's base would
+    differ by rounding. Position k of every line is done in one vectorised step
+    while many lines are that long; the few longest finish with a sequential
+    ``np.cumsum`` each.
+    """
+    start = np.zeros(seg_m.size)
+    active = np.flatnonzero(nseg > 1)
+    k = 1
+    while active.size > 32:
+        at = first[active] + k
+        start[at] = start[at - 1] + seg_m[at - 1]
+        k += 1
+        active = active[nseg[active] > k]
+    for e in active.tolist():
+        a, b = int(first[e]) + k - 1, int(first[e] + nseg[e])
+        start[a:b] = np.cumsum(np.concatenate([start[a : a + 1], seg_m[a : b - 1]]))
+    return start
+
+
+def _segment_grid(geometry: np.ndarray) -> _SegmentGrid:
+    """Build the :class:`_SegmentGrid` of an array of edge geometries."""
+    if geometry.size == 0:
+        return _incomplete_grid()
+    kinds = shapely.get_type_id(geometry)
+    # LineString, LinearRing; None and empty lines have no segment; a MultiLineString's
+    # parts are wrongly joined, so points nearest to one go to the STRtree
+    usual = (kinds == 1) | (kinds == 2) | (kinds == -1)
+    if not (usual | (kinds == 5)).all():
+        return _incomplete_grid()
+    coords, owner = shapely.get_coordinates(geometry, return_index=True)
+    same = owner[1:] == owner[:-1]
+    v = np.flatnonzero(same)  # segment k joins vertices v[k] and v[k] + 1
+    if v.size == 0:
+        return _incomplete_grid()
+    n_s = v.size
+    # (numpy gathers fastest with intp indices and, for rows, with np.take)
+    a = np.take(coords, v, axis=0)
+    d = np.take(coords, v + 1, axis=0)
+    d -= a
+    ax, ay, dx, dy = a[:, 0], a[:, 1], d[:, 0], d[:, 1]
+    mx, my = ax + 0.5 * dx, ay + 0.5 * dy  # segment midpoints
+    # the grid covers the midpoints (pieces beyond them go to the border cells)
+    xmin, xmax, ymin, ymax = float(mx.min()), float(mx.max()), float(my.min()), float(my.max())
+    if not np.isfinite([xmin, xmax, ymin, ymax]).all():  # NaN and inf propagate
+        return _incomplete_grid()
+    w, h = xmax - xmin, ymax - ymin
+    len2 = dx * dx + dy * dy
+    seg_m = np.sqrt(len2)
+    sample = seg_m[:: max(1, n_s // 8192)]  # a percentile of a fixed subsample is enough
+    cell = float(np.clip(np.percentile(sample, _GRID_CELL_PERCENTILE),
+                         _GRID_CELL_MIN_M, _GRID_CELL_MAX_M))  # fmt: skip
+    cap = _GRID_CELLS_PER_SEGMENT * n_s + 4096
+    while True:
+        nx, ny = int(w / cell) + 1, int(h / cell) + 1
+        if nx * ny <= cap:
+            break
+        cell *= 1.01 * float(np.sqrt(nx * ny / cap))
+    inv = 1.0 / cell
+    # pieces no longer than a cell side, each binned at its midpoint: a segment's
+    # first piece at position k < n_s, the others after
+    npc = np.maximum(np.ceil(seg_m * inv), 1.0)
+    piece_seg = np.arange(n_s, dtype=np.intp)
+    long = np.flatnonzero(npc > 1.0)
+    if long.size:
+        k = npc[long]
+        lax, lay, ldx, ldy = ax[long], ay[long], dx[long], dy[long]
+        mx[long] = lax + (0.5 / k) * ldx
+        my[long] = lay + (0.5 / k) * ldy
+        more = (k - 1.0).astype(np.intp)
+        rep = np.repeat(np.arange(long.size), more)
+        f = (np.arange(rep.size) - np.repeat(np.cumsum(more) - more, more) + 1.5) / k[rep]
+        mx = np.concatenate([mx, lax[rep] + f * ldx[rep]])
+        my = np.concatenate([my, lay[rep] + f * ldy[rep]])
+        piece_seg = np.concatenate([piece_seg, long[rep]])
+    cell_t = np.int32 if nx * ny < 2**31 else np.int64
+    mx -= xmin
+    mx *= inv
+    my -= ymin
+    my *= inv
+    np.clip(mx, 0.0, nx - 1, out=mx)
+    np.clip(my, 0.0, ny - 1, out=my)
+    cell_id = my.astype(cell_t)
+    np.multiply(cell_id, nx, out=cell_id)
+    np.add(cell_id, mx.astype(cell_t), out=cell_id)
+    e = piece_seg[np.argsort(cell_id)]  # the segment of every entry, cell by cell
+    cell_start = np.zeros(nx * ny + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cell_id, minlength=nx * ny), out=cell_start[1:])
+    edge_v = np.zeros(geometry.size + 1, dtype=np.int64)  # first vertex of every edge
+    np.cumsum(np.bincount(owner, minlength=geometry.size), out=edge_v[1:])
+    # the scan's rounding bound: inputs rounded to the dtype (coordinates relative to
+    # (xmin, ymin), at most `scale` in size) and a few operations on them, with a
+    # wide margin; float32 when that stays far below a cell side
+    scale = 2.0 * (max(w, h) + (max(_GRID_PASS_WIDTHS) + 2) * cell + float(seg_m.max()))
+    dtype: type[np.floating[Any]] = np.float32
+    if 16.0 * float(np.finfo(np.float32).eps) * scale > _GRID_FLOAT32_MAX_TOL * cell:
+        dtype = np.float64
+    tol = 16.0 * float(np.finfo(dtype).eps) * scale
+
+    def entries(values: np.ndarray, shift: float = 0.0) -> np.ndarray:
+        out = np.empty(n_s, dtype=dtype)
+        np.subtract(values, shift, out=out, casting="unsafe")  # in float64, then cast
+        return out[e]
+
+    inv_len2 = np.divide(1.0, len2, out=np.zeros_like(len2), where=len2 > (0.25 * tol) ** 2)
+    return _SegmentGrid(
+        complete=True,
+        cell_m=cell,
+        half_piece_m=0.5 * float((seg_m / npc).max()),
+        tol_m=tol,
+        x0=xmin,
+        y0=ymin,
+        nx=nx,
+        ny=ny,
+        cell_start=cell_start,
+        e_seg=e,
+        e_ax=entries(ax, xmin),
+        e_ay=entries(ay, ymin),
+        e_dx=entries(dx),
+        e_dy=entries(dy),
+        e_inv_len2=entries(inv_len2),
+        coords=coords,
+        owner=owner,
+        edge_v=edge_v,
+        seg_v=v,
+        odd_edges=np.flatnonzero(~usual),
+    )
+
+
+def _point_segment_distance(
+    px: np.ndarray, py: np.ndarray, g: _SegmentGrid, s: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from each point to segment ``s`` and the projection factor on it.
+
+    Both as GEOS computes them: the distance as ``Distance::pointToSegment``; the
+    factor as ``LineSegment::projectionFactor`` (0 at the start point, 1 at the
+    end point, NaN on a zero-length segment), unclamped.
+    """
+    v = g.seg_v[s]
+    a, b = np.take(g.coords, v, axis=0), np.take(g.coords, v + 1, axis=0)
+    ax, ay, bx, by = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    deg = len2 <= 0.0  # equal ends (or a length that underflows): the start point
+    safe = np.where(deg, 1.0, len2)
+    r = ((px - ax) * dx + (py - ay) * dy) / safe
+    sc = ((ay - py) * dx - (ax - px) * dy) / safe
+    da = np.sqrt((px - ax) ** 2 + (py - ay) ** 2)
+    db = np.sqrt((px - bx) ** 2 + (py - by) ** 2)
+    d = np.where(deg | (r <= 0.0), da, np.where(r >= 1.0, db, np.abs(sc) * np.sqrt(len2)))
+    at_a = (px == ax) & (py == ay)
+    r = np.where(at_a, 0.0, np.where((px == bx) & (py == by), 1.0, np.where(deg, np.nan, r)))
+    return d, r
+
+
+def _project_on_edges(
+    g: _SegmentGrid, s: np.ndarray, r: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Edge of segment ``s`` and a point's position on it as a fraction of its length.
+
+    ``r`` is the point's projection factor on the segment. As GEOS
+    ``line_locate_point(..., normalized=True)`` computes it: the distance along the
+    line to the projection (lengths of the earlier segments summed in order, plus
+    the clamped factor times the segment's length) over the line's length (summed
+    in order; 0 for a zero-length line). Work is proportional to the vertices of
+    the edges concerned, not of the network.
+    """
+    v = g.seg_v[s]
+    edge = g.owner[v].astype(np.int64)
+    fv = g.edge_v[edge]
+    nseg = g.edge_v[edge + 1] - 1 - fv
+    a, b = np.take(g.coords, v, axis=0), np.take(g.coords, v + 1, axis=0)
+    dx, dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+    sl = np.sqrt(dx * dx + dy * dy)
+    s0 = np.zeros(s.size)
+    line_m = sl.copy()
+    multi = np.flatnonzero(nseg > 1)
+    if multi.size:  # edges of several segments: sum their segments' lengths in order
+        ue, which = np.unique(edge[multi], return_inverse=True)
+        ufv = g.edge_v[ue]
+        un = g.edge_v[ue + 1] - 1 - ufv
+        first = np.cumsum(un) - un
+        sv = np.repeat(ufv - first, un) + np.arange(int(un.sum()))
+        pa, pb = np.take(g.coords, sv, axis=0), np.take(g.coords, sv + 1, axis=0)
+        ddx, ddy = pb[:, 0] - pa[:, 0], pb[:, 1] - pa[:, 1]
+        lengths = np.sqrt(ddx * ddx + ddy * ddy)
+        start = _sequential_starts(lengths, first, un)
+        last = first + un - 1
+        s0[multi] = start[first[which] + (v[multi] - fv[multi])]
+        line_m[multi] = (start[last] + lengths[last])[which]
+    # GEOS: factor <= 0 the segment's start, <= 1 start + factor * length, else
+    # (or NaN) its end
+    m = np.where(r <= 0.0, s0, np.where(r <= 1.0, s0 + r * sl, s0 + sl))
+    frac = np.divide(m, line_m, out=np.zeros_like(m), where=line_m > 0.0)
+    return edge, frac
+
+
+def _grid_nearest(
+    g: _SegmentGrid, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The points settled, their nearest segment, distance and projection factor.
+
+    Returns positions into ``x``/``y`` (of the points settled, in scan order) and
+    per such point the segment, the GEOS distance and projection factor.
+
+    Pass after pass (:data:`_GRID_PASS_WIDTHS`), each unsettled point looks at the
+    segments binned in a square block of cells placed around it. Its nearest one
+    there is its nearest of all when no farther than the point's distance to the
+    block's border less half a piece (and a rounding margin): every piece that
+    close has its midpoint inside the block. Distances are then recomputed with
+    GEOS's formula for the few candidates within the scan's rounding bound of the
+    minimum, and among segments at the same distance the lowest number wins
+    (lowest edge, then first segment along it, as GEOS ``line_locate_point``
+    does within a line).
+    """
+    inv = 1.0 / g.cell_m
+    sx = (x - g.x0) * inv
+    sy = (y - g.y0) * inv
+    # visit points cell by cell: neighbours read the same segments
+    kx = np.clip(sx, -1.0, g.nx).astype(np.int64)
+    todo = np.argsort(np.clip(sy, -1.0, g.ny).astype(np.int64) * (g.nx + 2) + kx)
+    lx = (x - g.x0).astype(g.e_ax.dtype)
+    ly = (y - g.y0).astype(g.e_ax.dtype)
+    found_p: list[np.ndarray] = []
+    found_s: list[np.ndarray] = []
+    for width in _GRID_PASS_WIDTHS:
+        if todo.size == 0:
+            break
+        todo = _grid_pass(g, lx, ly, sx, sy, todo, width, found_p, found_s)
+    p = np.concatenate(found_p) if found_p else np.zeros(0, dtype=np.int64)
+    s = np.concatenate(found_s).astype(np.int64) if found_s else p
+    if p.size == 0:
+        return p, s, np.zeros(0), np.zeros(0)
+    d, r = _point_segment_distance(x[p], y[p], g, s)
+    # near ties: the exact minimum, then the lowest segment (pairs come grouped by point)
+    head = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
+    if head.size < p.size:
+        size = np.diff(np.r_[head, p.size])
+        dmin = np.minimum.reduceat(d, head)
+        rk = np.where(d == np.repeat(dmin, size), s, np.iinfo(np.int64).max)
+        win = np.flatnonzero(rk == np.repeat(np.minimum.reduceat(rk, head), size))
+        first = np.r_[True, p[win][1:] != p[win][:-1]]
+        head = win[first]
+    return p[head], s[head], d[head], r[head]
+
+
+def _grid_pass(
+    g: _SegmentGrid,
+    x: np.ndarray,
+    y: np.ndarray,
+    sx: np.ndarray,
+    sy: np.ndarray,
+    todo: np.ndarray,
+    width: int,
+    found_p: list[np.ndarray],
+    found_s: list[np.ndarray],
+) -> np.ndarray:
+    """One pass of :func:`_grid_nearest` over ``todo``; returns those still unsettled."""
+    nx, ny = g.nx, g.ny
+    px, py = sx[todo], sy[todo]
+    c0 = np.floor(px - (width - 1) / 2.0)
+    r0 = np.floor(py - (width - 1) / 2.0)
+    border = np.minimum(np.minimum(px - c0, c0 + width - px), np.minimum(py - r0, r0 + width - py))
+    radius = (border - _GRID_MARGIN) * g.cell_m - g.half_piece_m - g.tol_m
+    # the block, clipped to the grid (cells outside it hold no segments)
+    lo_c = np.clip(c0, 0, nx).astype(np.int64)
+    hi_c = np.clip(c0 + width, 0, nx).astype(np.int64)
+    lo_r = np.clip(r0, 0, ny).astype(np.int64)
+    hi_r = np.clip(r0 + width, 0, ny).astype(np.int64)
+    rows = lo_r[:, None] + np.arange(width, dtype=np.int64)[None, :]
+    valid = (rows < hi_r[:, None]) & (hi_c > lo_c)[:, None]
+    rows = np.minimum(rows, ny - 1) * nx
+    lo = g.cell_start[rows + lo_c[:, None]]
+    cnt = np.where(valid, g.cell_start[rows + hi_c[:, None]] - lo, 0)
+    per_point = cnt.sum(axis=1)
+    ends = np.cumsum(per_point)
+    settled = np.zeros(todo.size, dtype=bool)
+    a = 0
+    while a < todo.size:
+        b = int(np.searchsorted(ends, ends[a] - per_point[a] + _GRID_PAIR_CHUNK, side="right"))
+        b = max(b, a + 1)
+        _grid_chunk(g, x, y, todo[a:b], lo[a:b].ravel(), cnt[a:b].ravel(), per_point[a:b],
+                    radius[a:b], settled[a:b], found_p, found_s)  # fmt: skip
+        a = b
+    return todo[~settled]
+
+
+def _grid_chunk(
+    g: _SegmentGrid,
+    x: np.ndarray,
+    y: np.ndarray,
+    pts: np.ndarray,
+    lo: np.ndarray,
+    cnt: np.ndarray,
+    per_point: np.ndarray,
+    radius: np.ndarray,
+    settled: np.ndarray,
+    found_p: list[np.ndarray],
+    found_s: list[np.ndarray],
+) -> None:
+    """Candidates of the points ``pts`` among the segments of their blocks (in place)."""
+    total = int(cnt.sum())
+    if total == 0:
+        return
+    ent = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt)
+    ent += np.arange(total, dtype=np.int64)
+    # squared distances, cheaply
+    wx = np.repeat(x[pts], per_point)
+    wx -= g.e_ax[ent]
+    wy = np.repeat(y[pts], per_point)
+    wy -= g.e_ay[ent]
+    sdx, sdy = g.e_dx[ent], g.e_dy[ent]
+    t = wx * sdx
+    t += wy * sdy
+    t *= g.e_inv_len2[ent]
+    np.clip(t, 0.0, 1.0, out=t)
+    sdx *= t
+    sdy *= t
+    wx -= sdx
+    wy -= sdy
+    wx *= wx
+    wy *= wy
+    wx += wy
+    d2 = wx
+    has = np.flatnonzero(per_point)
+    starts = (np.cumsum(per_point) - per_point)[has]
+    m = np.minimum.reduceat(d2, starts)
+    # settled: the nearest candidate lies within the point's exactness radius (which
+    # allows for the scan's rounding, tol_m)
+    dm = np.sqrt(m.astype(np.float64))
+    ok = dm <= radius[has]
+    settled[has[ok]] = True
+    # every candidate that may be the nearest (within twice the rounding bound of
+    # the minimum) goes to the exact comparison
+    lim = np.where(ok, (dm + 2.0 * g.tol_m) ** 2, -1.0).astype(d2.dtype)
+    near = np.flatnonzero(d2 <= np.repeat(lim, per_point[has]))
+    who = has[np.searchsorted(starts, near, side="right") - 1]
+    found_p.append(pts[who])
+    found_s.append(g.e_seg[ent[near]])
+
+
+def _nearest(net: WalkNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest edge, offset (m) and distance for every point (-1/nan/inf if empty).
+
+    Exact, two ways. Points are first looked up in the network's segment grid
+    (:class:`_SegmentGrid`, built once per network: vectorised point-to-segment
+    distances over blocks of cells around each point, :func:`_grid_nearest`),
+    which settles every point within a few cell sides (tens to hundreds of
+    metres) of the network. The rest (far points, non-point geometries, points
+    nearest to a MultiLineString edge, networks with non-lineal or non-finite
+    edges) go through the edges' STRtree. Distances are GEOS's point-to-segment
+    distances (as ``shapely.distance``) and offsets GEOS's
+    ``line_locate_point(normalized=True)`` times ``length_m``. Among equally near
+    edges the lowest edge index wins, on both paths.
+    """
+    n = pts.size
+    edge = np.full(n, -1, dtype=np.int64)
+    off = np.full(n, np.nan)
+    dist = np.full(n, np.inf)
+    ok = ~(shapely.is_missing(pts) | shapely.is_empty(pts))
+    if net.n_edges == 0 or not ok.any():
+        return edge, off, dist
+    cand = np.flatnonzero(ok)
+    g = net._segments
+    if g.complete:
+        is_pt = shapely.get_type_id(pts[cand]) == 0
+        on = cand[is_pt]
+        xy = shapely.get_coordinates(pts[on])
+        x, y = xy[:, 0], xy[:, 1]
+        fin = np.isfinite(x) & np.isfinite(y)
+        on, x, y = on[fin], x[fin], y[fin]
+        p, seg, d, r = _grid_nearest(g, x, y)
+        on = on[p]
+        e, frac = _project_on_edges(g, seg, r)
+        if g.odd_edges.size:  # MultiLineStrings: their points go to the STRtree
+            fine = ~np.isin(e, g.odd_edges)
+            on, e, d, frac = on[fine], e[fine], d[fine], frac[fine]
+        edge[on] = e
+        dist[on] = d
+        off[on] = frac * net.length_m[e]
+        settled = np.zeros(n, dtype=bool)
+        settled[on] = True
+        cand = cand[~settled[cand]]
+    if cand.size:
+        _tree_nearest(net, pts, cand, edge, off, dist)
+    return edge, off, dist
+
+
+def _tree_nearest(
+    net: WalkNetwork,
+    pts: np.ndarray,
+    cand: np.ndarray,
+    edge: np.ndarray,
+    off: np.ndarray,
+    dist: np.ndarray,
+) -> None:
+    """The STRtree path of :func:`_nearest` for the points ``cand`` (in place)."""
+    # query in Morton (Z-order) order: neighbouring points hit the same tree nodes,
+    # which is about twice as fast for buildings that arrive in arbitrary order
+    cand = cand[np.argsort(_morton(shapely.get_coordinates(pts[cand])), kind="stable")]
+    (qi, ei), d = net.edge_tree.query_nearest(pts[cand], return_distance=True, all_matches=True)
+    # all equally near edges are returned: keep the lowest edge index
+    o = np.lexsort((ei, qi))
+    qi, ei, d = qi[o], ei[o], d[o]
+    head = np.ones(qi.size, dtype=bool)
+    head[1:] = qi[1:] != qi[:-1]
+    qi, ei, d = qi[head], ei[head], d[head]
+    idx = cand[qi]
+    edge[idx] = ei
+    dist[idx] = d
+    frac = shapely.line_locate_point(net.geometry[ei], pts[idx], normalized=True)
+    off[idx] = np.nan_to_num(frac) * net.length_m[ei]
