@@ -68,7 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     city = synthetic_city(args.size)
     p = coverage_parameters()
     t0 = time.perf_counter()
-    reach = nearest_facilities(city.network, city.buildings, city.facilities, **p)
+    reach = nearest_facilities(
+        city.network,
+        city.buildings,
+        city.facilities,
+        limit_m=p["limit_m"],
+        max_snap_m=p["max_snap_m"],
+        walk_speed_m_per_min=p["walk_speed_m_per_min"],
+    )
     t_cov = time.perf_counter() - t0
     from geoplan.profiles import load_profile
 

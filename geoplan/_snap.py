@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 import shapely
 
 if TYPE_CHECKING:
@@ -35,6 +36,28 @@ def _morton(xy: np.ndarray) -> np.ndarray:
     span = np.maximum(xy.max(axis=0) - lo, 1e-9)
     g = np.minimum((xy - lo) / span * 65535, 65535).astype(np.int64)
     return _spread_bits(g[:, 0]) | (_spread_bits(g[:, 1]) << 1)
+
+
+def bucket_order(keys: np.ndarray, n_buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stable order of ``keys`` (ints in ``[0, n_buckets)``) and each bucket's start.
+
+    A counting sort: scipy's compiled COO -> CSR conversion with the keys as rows
+    and the positions as columns, about four times faster than ``np.argsort`` on
+    millions of keys. ``starts`` has ``n_buckets + 1`` entries.
+
+    Examples
+    --------
+    >>> order, starts = bucket_order(np.array([2, 0, 2, 1]), 3)
+    >>> order.tolist(), starts.tolist()
+    ([1, 3, 0, 2], [0, 1, 2, 4])
+    """
+    n = int(keys.size)
+    idx_t = np.int32 if max(n, n_buckets) < np.iinfo(np.int32).max else np.int64
+    m = sp.csr_matrix(
+        (np.ones(n, dtype=np.int8), (keys.astype(idx_t, copy=False), np.arange(n, dtype=idx_t))),
+        shape=(n_buckets, max(n, 1)),
+    )
+    return m.indices.astype(np.intp, copy=False), m.indptr.astype(np.int64, copy=False)
 
 
 # Tuning of the segment grid behind _nearest (algorithm constants, not planning
@@ -199,9 +222,8 @@ def _segment_grid(geometry: np.ndarray) -> _SegmentGrid:
     cell_id = my.astype(cell_t)
     np.multiply(cell_id, nx, out=cell_id)
     np.add(cell_id, mx.astype(cell_t), out=cell_id)
-    e = piece_seg[np.argsort(cell_id)]  # the segment of every entry, cell by cell
-    cell_start = np.zeros(nx * ny + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cell_id, minlength=nx * ny), out=cell_start[1:])
+    order, cell_start = bucket_order(cell_id, nx * ny)
+    e = piece_seg[order]  # the segment of every entry, cell by cell
     edge_v = np.zeros(geometry.size + 1, dtype=np.int64)  # first vertex of every edge
     np.cumsum(np.bincount(owner, minlength=geometry.size), out=edge_v[1:])
     # the scan's rounding bound: inputs rounded to the dtype (coordinates relative to

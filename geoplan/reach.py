@@ -122,14 +122,13 @@ def _augment(net: WalkNetwork, sources: Snapped) -> _Augmented:
     j = np.concatenate([seg_b[k0:], seg_a[k0:][two], doors[sources.access_point]])
     ww = np.concatenate([w, w[two], sources.access_leg_m])
     keep = i != j
-    extra = csr_from_edges(n_aug, j[keep], i[keep], ww[keep]).tocoo()  # reversed
-    base = net.csr_reverse.tocoo()
-    csr_rev = sp.csr_matrix(
-        (
-            np.concatenate([base.data, extra.data]),
-            (np.concatenate([base.row, extra.row]), np.concatenate([base.col, extra.col])),
-        ),
-        shape=(n_aug, n_aug),
+    bi, bj, bw = net.directed_edges()
+    # reversed (rows are the walk's ends); the shorter of parallel edges is kept
+    csr_rev = csr_from_edges(
+        n_aug,
+        np.concatenate([bj, j[keep]]),
+        np.concatenate([bi, i[keep]]),
+        np.concatenate([bw, ww[keep]]),
     )
     return _Augmented(
         csr_rev=csr_rev,
@@ -194,10 +193,29 @@ def _check_limit(limit_m: float) -> None:
         raise InputError("limit_m must be a finite number >= 0", column="limit_m")
 
 
+@dataclass(frozen=True, eq=False)
+class _Rows:
+    """Access rows located on pieces: both piece ends and the walk to each (once per run)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    to_a: np.ndarray  # inf where the piece is one-way (no walking back to a)
+    to_b: np.ndarray
+
+
+def _rows(aug: _Augmented, net: WalkNetwork, targets: Snapped) -> _Rows:
+    piece, off = _locate(aug, net, targets)
+    return _Rows(
+        a=aug.seg_a[piece],
+        b=aug.seg_b[piece],
+        to_a=np.where(aug.seg_oneway[piece], np.inf, off - aug.seg_start[piece]),
+        to_b=aug.seg_end[piece] - off,
+    )
+
+
 def _point_min(
     snapped: Snapped,
-    located: tuple[np.ndarray, np.ndarray],
-    aug: _Augmented,
+    rows: _Rows,
     dist: np.ndarray,
     src: np.ndarray,
     limit_m: float,
@@ -207,8 +225,12 @@ def _point_min(
     out_s = np.full(snapped.n, -1, dtype=np.int64)
     if snapped.access_point.size == 0:
         return out_d, out_s
-    d_row, end = _row_dist(aug, located[0], located[1], dist)
-    vals = d_row + snapped.access_leg_m
+    # the arithmetic of _row_dist on the precomputed rows
+    via_a = dist[rows.a] + rows.to_a
+    via_b = dist[rows.b] + rows.to_b
+    use_b = via_b < via_a
+    vals = np.where(use_b, via_b, via_a) + snapped.access_leg_m
+    end = np.where(use_b, rows.b, rows.a)
     ap_all = snapped.access_point
     if ap_all.size < 2 or bool((ap_all[1:] > ap_all[:-1]).all()):
         # one access row per point (no gated compounds): nothing to reduce
@@ -289,7 +311,7 @@ def multi_source_distances(
     dist, src = _run(aug, aug.doors[aug.doors >= 0], limit_m)
     if targets is None:
         return dist[: network.n_nodes], src[: network.n_nodes]
-    return _point_min(targets, _locate(aug, network, targets), aug, dist, src, limit_m)
+    return _point_min(targets, _rows(aug, network, targets), dist, src, limit_m)
 
 
 def reach_matrix(
@@ -760,7 +782,7 @@ def nearest_facilities(
     f = _snap_both(network, facilities, **kw)  # type: ignore[arg-type]
     _warn_unreachable(f, "facilities", max_snap_m)
     aug = _augment(network, f)
-    located = _locate(aug, network, o)
+    rows = _rows(aug, network, o)
     out = o.to_frame()[["snap_m", "reachable", "gated", "component", "component_nodes"]]
     fac_ids = np.asarray(facilities.index.astype(str), dtype=object)
     cat_values = cats.to_numpy(dtype=object)
@@ -768,7 +790,7 @@ def nearest_facilities(
     for c in sorted({str(c) for c in cat_values if isinstance(c, str)}):
         sel = (cat_values == c) & (aug.doors >= 0)
         dist, src = _run(aug, aug.doors[sel], limit_m)
-        d, s = _point_min(o, located, aug, dist, src, limit_m)
+        d, s = _point_min(o, rows, dist, src, limit_m)
         ids = np.full(o.n, None, dtype=object)
         ids[s >= 0] = fac_ids[s[s >= 0]]
         columns[f"walk_m__{c}"] = d

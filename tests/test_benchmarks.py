@@ -118,6 +118,10 @@ def test_benchmark_main_tiny_prints_ratios_and_matches_networkx(
     assert set(geo["covered_share"]) == set(CATEGORY_SHARES)
     assert all(0.0 <= v <= 1.0 for v in geo["covered_share"].values())
     assert geo["peak_rss_mb"] >= geo["base_rss_mb"] > 0
+    # geoplan and bare ran three times each; the median run is the one reported
+    for name in ("geoplan", "bare"):
+        runs = steps[(name, None)]["runs_s"]
+        assert len(runs) == 3 and steps[(name, None)]["seconds"] == sorted(runs)[1]
 
 
 def test_comparison_detects_a_wrong_distance() -> None:

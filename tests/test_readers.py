@@ -400,6 +400,7 @@ def test_never_overwrites_an_input(tmp_path: Path) -> None:
 def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
     dest = tmp_path / "out.json"
     dest.write_text("old", encoding="utf-8")
+
     def write_then_fail() -> None:
         with atomic_path(dest) as tmp:
             tmp.write_text("half", encoding="utf-8")
