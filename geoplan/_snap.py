@@ -65,7 +65,7 @@ def bucket_order(keys: np.ndarray, n_buckets: int) -> tuple[np.ndarray, np.ndarr
 # [min, max] metres; segments longer than a cell side are binned as several pieces.
 # The grid has at most this many cells per segment (a network spread thinly over
 # a large area gets bigger cells rather than a huge grid).
-_GRID_CELL_PERCENTILE = 75.0
+_GRID_CELL_PERCENTILE = 95.0
 _GRID_CELL_MIN_M = 20.0
 _GRID_CELL_MAX_M = 200.0
 _GRID_CELLS_PER_SEGMENT = 4
@@ -225,7 +225,7 @@ def _segment_grid(geometry: np.ndarray) -> _SegmentGrid:
     order, cell_start = bucket_order(cell_id, nx * ny)
     e = piece_seg[order]  # the segment of every entry, cell by cell
     edge_v = np.zeros(geometry.size + 1, dtype=np.int64)  # first vertex of every edge
-    np.cumsum(np.bincount(owner, minlength=geometry.size), out=edge_v[1:])
+    np.cumsum(shapely.get_num_coordinates(geometry), out=edge_v[1:])
     # the scan's rounding bound: inputs rounded to the dtype (coordinates relative to
     # (xmin, ymin), at most `scale` in size) and a few operations on them, with a
     # wide margin; float32 when that stays far below a cell side

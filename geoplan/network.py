@@ -868,8 +868,9 @@ def snap_points(
     ae = np.concatenate(rows_e).astype(np.int64)
     ao = np.concatenate(rows_o).astype(np.float64)
     al = np.concatenate(rows_l).astype(np.float64)
-    order = np.lexsort((al, ap))
-    ap, ae, ao, al = ap[order], ae[order], ao[order], al[order]
+    if ap.size > 1 and not bool((ap[1:] > ap[:-1]).all()):  # gated rows: sort by point
+        order = np.lexsort((al, ap))
+        ap, ae, ao, al = ap[order], ae[order], ao[order], al[order]
     # per point: the access with the shortest leg
     first = np.ones(ap.size, dtype=bool)
     first[1:] = ap[1:] != ap[:-1]

@@ -122,13 +122,31 @@ def _augment(net: WalkNetwork, sources: Snapped) -> _Augmented:
     j = np.concatenate([seg_b[k0:], seg_a[k0:][two], doors[sources.access_point]])
     ww = np.concatenate([w, w[two], sources.access_leg_m])
     keep = i != j
-    bi, bj, bw = net.directed_edges()
-    # reversed (rows are the walk's ends); the shorter of parallel edges is kept
+    # the reversed graph (rows are the walk's ends) written in one concatenation per
+    # array, in the node dtype: on a city network every copy here is tens of MB,
+    # and fresh memory is what costs on a small machine. The shorter of parallel
+    # edges is kept (csr_from_edges).
+    idx_t = np.int32 if n_aug < np.iinfo(np.int32).max else np.int64
+    u, v, length = net.u, net.v, net.length_m
+    fwd = u != v  # self-loops left out
+    back = fwd & ~net.oneway
+    whole_f = bool(fwd.all())
+    whole_b = whole_f and bool(back.all())
     csr_rev = csr_from_edges(
         n_aug,
-        np.concatenate([bj, j[keep]]),
-        np.concatenate([bi, i[keep]]),
-        np.concatenate([bw, ww[keep]]),
+        np.concatenate(
+            [v if whole_f else v[fwd], u if whole_b else u[back], j[keep].astype(idx_t)]
+        ).astype(idx_t, copy=False),
+        np.concatenate(
+            [u if whole_f else u[fwd], v if whole_b else v[back], i[keep].astype(idx_t)]
+        ).astype(idx_t, copy=False),
+        np.concatenate(
+            [
+                length if whole_f else length[fwd],
+                length if whole_b else length[back],
+                ww[keep],
+            ]
+        ),
     )
     return _Augmented(
         csr_rev=csr_rev,
