@@ -935,11 +935,17 @@ def suggest_sites(
     gates: gpd.GeoDataFrame | None = None,
     gate_tolerance_m: float = 0.0,
     time_limit_s: float | None = None,
+    communities: gpd.GeoDataFrame | None = None,
 ) -> SitingResult:
     """Recommend new sites for ``category`` on walking distances over ``network``.
 
     Households are those of ``buildings``; those reaching an existing facility
-    of the category within the limit count as covered already.
+    of the category within the limit count as covered already. When the
+    profile's coverage target is scoped to central districts (Tianjin's wet
+    markets) and ``communities`` carry the ``central_district`` flag, only the
+    households of central communities count toward the target, as in
+    :func:`geoplan.audit.coverage.audit_coverage`; the others still get the
+    sites' coverage in ``covered_after`` but weigh nothing.
 
     Parameters
     ----------
@@ -973,6 +979,9 @@ def suggest_sites(
         Facility category column; gated compounds and their gates for snapping.
     time_limit_s
         Exact method: time limit.
+    communities
+        Communities (``central_district`` flag) giving the target's scope; the
+        buildings' ``community_id`` or their position assigns them.
 
     Returns
     -------
@@ -1012,6 +1021,15 @@ def suggest_sites(
     if category_col not in facilities.columns:
         raise InputError(f"facilities have no {category_col!r} column", column=category_col)
     demand = _demand(buildings, p)
+    scope = p.target(t_id).scope if t_id is not None else "all"
+    counted = np.ones(len(demand), dtype=bool)
+    if scope == "central_district":
+        from geoplan.audit.coverage import in_scope
+
+        if communities is None or "central_district" not in communities.columns:
+            scope = "all (no central_district flags given)"
+        else:
+            counted = in_scope(buildings, communities.to_crs(crs), scope)
     existing = facilities.loc[
         (facilities[category_col].astype("string") == category).fillna(False).to_numpy(dtype=bool)
     ]
@@ -1023,7 +1041,7 @@ def suggest_sites(
     }
     covered0 = _covered_by_existing(network, demand, existing, limit_m=limit_m, **snap_kw)
     cov = coverage_matrix_from_network(network, demand, candidates, limit_m=limit_m, **snap_kw)
-    w = demand["households"].to_numpy(dtype=np.float64)
+    w = np.where(counted, demand["households"].to_numpy(dtype=np.float64), 0.0)
     common: dict[str, Any] = {
         "already_covered": covered0,
         "method": method,
@@ -1051,6 +1069,8 @@ def suggest_sites(
         "max_snap_m": max_snap_m,
         "n_candidates": len(candidates),
         "n_existing": len(existing),
+        "scope": scope,
+        "buildings_counted": int(counted.sum()),
     }
     return replace(
         result, sites=sites, category=category, limit_m=float(limit_m), parameters=params

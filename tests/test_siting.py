@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import LineString, Point, box
 
-from geoplan._errors import InputError
+from geoplan._errors import DataQualityWarning, InputError
 from geoplan.siting import (
     candidates_from_buildings,
     candidates_from_network,
@@ -374,6 +375,47 @@ def test_sample_wet_market_sites_reach_the_target_with_the_minimum_count(sample_
     )
 
 
+def test_sample_sites_count_the_targets_scope_like_the_coverage_audit(sample_case) -> None:
+    """Tianjin's wet-market target covers central districts: siting with the
+    communities starts from the audit's own figure and only central households weigh."""
+    from geoplan.audit.coverage import audit_coverage, in_scope
+    from geoplan.households import estimate_households
+    from geoplan.profiles import load_profile
+
+    d, net = sample_case
+    profile = load_profile("tianjin-2025")
+    kw = {"category": "wet_market", "profile": profile, "compounds": d.compounds, "gates": d.gates}
+    cands = candidates_from_network(net)
+    # the sample leaves some households to estimate: siting estimates them itself
+    b = estimate_households(d.buildings, params=profile)
+    with warnings.catch_warnings():  # shops and offices have no households
+        warnings.simplefilter("ignore", DataQualityWarning)
+        audit = audit_coverage(
+            b, d.facilities, net, profile=profile, communities=d.communities,
+            compounds=d.compounds, gates=d.gates,
+        )  # fmt: skip
+    audited = audit.summary["targets"]["wet_market_coverage"]["households_share"]
+    central = in_scope(b, d.communities, "central_district")
+    assert 0 < central.sum() < len(b)  # the sample has a centre and a fringe
+    scoped = suggest_sites(
+        net, b, d.facilities, cands, method="exact", communities=d.communities, **kw
+    )
+    plain = suggest_sites(net, b, d.facilities, cands, method="exact", **kw)
+    assert scoped.parameters["scope"] == "central_district"
+    assert scoped.parameters["buildings_counted"] == int(central.sum())
+    assert scoped.coverage_before == pytest.approx(audited, abs=5e-4)
+    hh = np.nan_to_num(b["households"].to_numpy(dtype=float))
+    assert scoped.households_total == pytest.approx(hh[central].sum())
+    assert scoped.households_total < plain.households_total
+    assert scoped.reached and scoped.optimal and scoped.coverage_after >= 0.95
+    # a gap that is smaller in the centre never needs more sites than the whole area
+    assert 1 <= scoped.n_sites <= plain.n_sites
+    greedy = suggest_sites(
+        net, b, d.facilities, cands, method="greedy", communities=d.communities, **kw
+    )
+    assert greedy.reached and greedy.n_sites >= scoped.n_sites
+
+
 # --------------------------------------------------------------------------- floor area
 
 
@@ -467,6 +509,12 @@ def test_cli_site_writes_outputs_and_sets_exit_codes(tmp_path) -> None:
     payload = json.loads(res.stdout)
     assert payload["reached"] is True and payload["coverage_after"] >= payload["target_share"]
     assert {"sites.gpkg", "sites.csv", "sites.json"} <= {p.name for p in out.iterdir()}
+    # with the communities the target's central-district scope applies
+    scoped = CliRunner().invoke(
+        main, [*args, "--communities", str(folder / "communities.geojson"), "--lang", "en"]
+    )
+    assert scoped.exit_code == 0, scoped.output
+    assert "scope: households of central-district communities" in scoped.output
     # an unknown category is bad input: exit 2
     bad = CliRunner().invoke(main, [*args, "--category", "no_such_category"])
     assert bad.exit_code == 2

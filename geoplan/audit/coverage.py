@@ -30,7 +30,7 @@ from geoplan.audit.results import AuditResult, as_geodataframe, check_summary
 from geoplan.network import WalkNetwork
 from geoplan.reach import nearest_facilities
 
-__all__ = ["audit_coverage", "coverage_targets"]
+__all__ = ["audit_coverage", "coverage_targets", "in_scope"]
 
 _MEASURES = ("walk_time", "walk_distance", "coverage_share")
 
@@ -296,6 +296,30 @@ def _residents(b: gpd.GeoDataFrame, hh: np.ndarray, prof: Any) -> np.ndarray:
         res = b["residents"].astype(float).to_numpy()
         return np.where(np.isnan(res), hh * per, res)
     return hh * per
+
+
+def in_scope(
+    buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None, scope: str
+) -> np.ndarray:
+    """Which buildings a coverage target's ``scope`` counts (bool, aligned to rows).
+
+    ``central_district``: buildings in communities flagged ``central_district``
+    (by ``community_id`` or by position); with no communities or no flags, the
+    whole area counts as the centre, as in :func:`audit_coverage`. Any other
+    scope counts every building.
+
+    Examples
+    --------
+    >>> from shapely import Point, box
+    >>> comm = gpd.GeoDataFrame({"central_district": [True, False]},
+    ...     geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], index=["c1", "c2"], crs=32650)
+    >>> b = gpd.GeoDataFrame(geometry=[Point(5, 5), Point(15, 5)], crs=32650)
+    >>> in_scope(b, comm, "central_district").tolist()
+    [True, False]
+    """
+    if scope != "central_district":
+        return np.ones(len(buildings), dtype=bool)
+    return _central(_community_of(buildings, communities), communities)
 
 
 def _community_of(b: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> np.ndarray:

@@ -49,6 +49,13 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--gates", type=_FILE, default=None, help="Compound gates (points).")
 @click.option(
+    "--communities",
+    type=_FILE,
+    default=None,
+    help="Communities with the central_district flag: a target scoped to central "
+    "districts (Tianjin's wet markets) then counts only their households.",
+)
+@click.option(
     "--k",
     "k",
     type=int,
@@ -88,6 +95,7 @@ def site(
     candidates_path: Path | None,
     compounds: Path | None,
     gates: Path | None,
+    communities: Path | None,
     k: int | None,
     method: str,
     profile_name: str,
@@ -101,7 +109,7 @@ def site(
     import pandas as pd
 
     from geoplan.cli.network import load_any_network
-    from geoplan.io.readers import read_buildings, read_facilities
+    from geoplan.io.readers import read_buildings, read_communities, read_facilities
     from geoplan.io.write import write_csv, write_gpkg, write_text
     from geoplan.profiles import load_profile
     from geoplan.siting import candidates_from_buildings, candidates_from_network, suggest_sites
@@ -133,6 +141,10 @@ def site(
         if gates is not None
         else None
     )
+    comm = None
+    if communities is not None:
+        with progress.step(f"reading {communities}"):
+            comm = read_communities(communities, crs=crs, metric_crs=net.crs)
     with progress.step(f"siting {category} ({method})"):
         result = suggest_sites(
             net,
@@ -145,10 +157,19 @@ def site(
             method=chosen_method,
             compounds=comp,
             gates=gate,
+            communities=comm,
         )
     inputs = [
         p
-        for p in (network_path, buildings, facilities, candidates_path, compounds, gates)
+        for p in (
+            network_path,
+            buildings,
+            facilities,
+            candidates_path,
+            compounds,
+            gates,
+            communities,
+        )
         if p is not None
     ]
     if out_dir is not None:
@@ -218,6 +239,19 @@ def _print(result: Any, *, lang: str) -> None:
         click.echo(
             f"{cat}: coverage {before:.1%} now, {after:.1%} with {result.n_sites} new "
             f"sites ({result.method}, walk {result.limit_m:.0f} m)"
+        )
+    scope = result.parameters.get("scope", "all")
+    if scope == "central_district":
+        n = result.parameters.get("buildings_counted", 0)
+        what = (
+            f"范围：中心城区社区的住户（{n:,} 栋建筑）"
+            if zh
+            else f"scope: households of central-district communities ({n:,} buildings)"
+        )
+        click.echo(f"  {what}")
+    elif scope != "all":
+        click.echo(
+            f"  {'范围：全部住户（未提供 central_district 标记）' if zh else 'scope: ' + scope}"
         )
     if result.target_share is not None:
         verdict = (
