@@ -129,3 +129,37 @@ def test_gap_map_in_chromium_offline(chromium, tmp_path: Path) -> None:  # type:
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 20_000
     context.close()
+
+
+def test_notebook_view_draws_offline_in_a_legacy_encoded_page(chromium, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """What Jupyter shows for ``m`` (``_repr_html_``) works with no CDN, and the
+    Chinese names survive a host page that is not decoded as UTF-8."""
+    m = gap_map(
+        communities=make_communities(),
+        facilities=make_facilities(),
+        title="菜市场覆盖 " + XSS_SCRIPT,
+        lang="zh",
+    )
+    view = m._repr_html_()
+    assert view.isascii() and "cdn." not in view
+    host = tmp_path / "cell.html"  # no charset: Chromium decodes it as windows-1252
+    host.write_bytes(("<html><body>" + view + "</body></html>").encode("ascii"))
+
+    context = chromium.new_context(offline=True, viewport={"width": 1000, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.add_init_script("window.__alerts = []; window.alert = (m) => window.__alerts.push(m);")
+    page.goto(host.resolve().as_uri(), wait_until="load")
+    page.wait_for_timeout(500)
+    frame = page.frames[1]
+    assert frame.evaluate("typeof L") == "object"  # Leaflet came inlined
+    assert frame.evaluate(COUNT_JS) == {
+        "社区达标情况: 每百户社区综合服务设施面积": 3,
+        "设施": 3,
+    }
+    assert XSS_SCRIPT in frame.locator(".geoplan-title").inner_text()
+    assert "图例" in frame.locator(".geoplan-legend").inner_text()
+    assert frame.evaluate("window.__alerts || []") == []
+    assert errors == []

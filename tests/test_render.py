@@ -450,3 +450,22 @@ def test_suzhou_footprints(shared_data: Path, tmp_path: Path) -> None:
     agg = gap_map(buildings=b, title="t", aggregate_above=1000, cell_m=200)
     assert len(features(render(agg))) == len(coverage_cells(b, category="wet_market", cell_m=200))
     _png_ok(static_gap_map(tmp_path / "suzhou.png", buildings=b, title="苏州姑苏"))
+
+
+def test_notebook_view_is_self_contained() -> None:
+    """Jupyter shows ``m._repr_html_()``: an iframe whose page has every asset inlined."""
+    import html as html_mod
+    import re
+
+    from geoplan.render.offline import OfflineMap, external_asset_urls
+
+    m = gap_map(communities=make_communities(), title="社区 " + XSS_IMG, lang="zh")
+    assert isinstance(m, OfflineMap)
+    view = m._repr_html_()
+    srcdoc = re.search(r'srcdoc="([^"]*)"', view)
+    assert srcdoc is not None
+    page = html_mod.unescape(srcdoc.group(1))
+    assert external_asset_urls(page) == []
+    assert "L.map(" in page or "L.map (" in page  # Leaflet's own code and the map script
+    assert "社区 &lt;img src=x onerror=alert(1)&gt;" in page  # the title stays text
+    assert view.isascii()

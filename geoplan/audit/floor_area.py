@@ -79,9 +79,9 @@ def audit_floor_area(
     ...     geometry=[Point(250, 250)], crs=32650,
     ...     index=pd.Index(["F1"], name="facility_id"))
     >>> r = audit_floor_area(comm, fac, profile="tianjin-2025")
-    >>> r.table.loc["C1", "service_area_per_100_households__required_m2"]
+    >>> float(r.table.loc["C1", "service_area_per_100_households__required_m2"])
     600.0
-    >>> r.table.loc["C1", "service_area_per_100_households__shortfall_m2"]
+    >>> float(r.table.loc["C1", "service_area_per_100_households__shortfall_m2"])
     120.0
     """
     from geoplan.profiles import load_profile

@@ -65,8 +65,9 @@ def audit_organisations(
     ...     "residents": [10000.0], "workers": [15.0]},
     ...     index=pd.Index(["C1"], name="community_id"))
     >>> r = audit_organisations(comm, profile="tianjin-2025")
-    >>> r.table.loc["C1", ["workers_per_10k__value", "workers_per_10k__pass"]].tolist()
-    [15.0, False]
+    >>> value, ok = r.table.loc["C1", ["workers_per_10k__value", "workers_per_10k__pass"]]
+    >>> float(value), bool(ok)
+    (15.0, False)
     """
     from geoplan.profiles import load_profile
 

@@ -76,7 +76,7 @@ def read_communities(
     >>> import tempfile, pathlib
     >>> from geoplan.sample import make_sample_district
     >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> path = make_sample_district(seed=0).to_files(folder)
+    >>> [path] = make_sample_district(seed=0).to_files(folder)  # one GeoPackage
     >>> comm = read_communities(path)
     >>> comm.index.name, comm.crs.is_projected
     ('community_id', True)
@@ -194,8 +194,9 @@ def prepare_layer(
     ...     {"编号": ["C1"], "社区名称": ["和平社区"], "社区类型": ["城市"], "户数": [2000]},
     ...     geometry=[box(117.20, 39.12, 117.21, 39.13)], crs=4326)
     >>> out = prepare_layer(raw, "communities")
-    >>> out.loc["C1", ["name", "kind", "households"]].tolist()
-    ['和平社区', 'urban', 2000.0]
+    >>> row = out.loc["C1"]
+    >>> row["name"], row["kind"], float(row["households"])
+    ('和平社区', 'urban', 2000.0)
     """
     id_col, required, geom_types = C.LAYERS[kind]
     df = frame.copy()

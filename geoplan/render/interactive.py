@@ -32,7 +32,7 @@ from folium.template import Template
 from geoplan._errors import InputError
 from geoplan.render import _labels as lb
 from geoplan.render._labels import Lang, StyleClass
-from geoplan.render.offline import use_minimal_assets
+from geoplan.render.offline import OfflineMap, use_minimal_assets
 
 __all__ = [
     "DEFAULT_AGGREGATE_ABOVE",
@@ -170,11 +170,11 @@ def base_map(
     Examples
     --------
     >>> m = base_map()
-    >>> type(m).__name__
-    'Map'
+    >>> isinstance(m, folium.Map)  # an OfflineMap: its notebook view needs no CDN
+    True
     """
     language = lb.validate_lang(lang)
-    m = folium.Map(tiles=None, prefer_canvas=prefer_canvas, control_scale=True, zoom_start=2)
+    m = OfflineMap(tiles=None, prefer_canvas=prefer_canvas, control_scale=True, zoom_start=2)
     use_minimal_assets(m)
     st = _state(m)
     st.lang = language

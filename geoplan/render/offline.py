@@ -19,6 +19,7 @@ Base-map tiles are never inlined: tiles are online by nature.
 from __future__ import annotations
 
 import base64
+import html
 import os
 import re
 from collections.abc import Callable
@@ -32,8 +33,10 @@ from geoplan.io.write import write_text
 
 __all__ = [
     "OfflineAssetError",
+    "OfflineMap",
     "external_asset_urls",
     "inline_assets",
+    "offline_html",
     "save_html",
     "use_minimal_assets",
 ]
@@ -184,6 +187,52 @@ def inline_assets(html: str) -> str:
     return _LINK_RE.sub(_link, out)
 
 
+def offline_html(m: folium.Map | folium.Figure) -> str:
+    """The map's page with every script and stylesheet inlined (what :func:`save_html` writes).
+
+    Raises :class:`OfflineAssetError` if an external asset is left.
+
+    Examples
+    --------
+    >>> import folium
+    >>> external_asset_urls(offline_html(folium.Map(tiles=None)))
+    []
+    """
+    out = inline_assets(m.get_root().render())
+    left = external_asset_urls(out)
+    if left:
+        raise OfflineAssetError(f"external assets left after inlining: {left}")
+    return out
+
+
+class OfflineMap(folium.Map):
+    """A ``folium.Map`` whose notebook view needs no network.
+
+    folium shows a map in Jupyter as an iframe whose page loads Leaflet and
+    jQuery from CDNs, which are often unreachable inside China: the cell stays
+    blank. This view inlines them (the same page :func:`save_html` writes).
+    Everything else is folium's.
+
+    Examples
+    --------
+    >>> m = OfflineMap(tiles=None)
+    >>> view = m._repr_html_()
+    >>> view.startswith("<div") and "cdn.jsdelivr" not in view
+    True
+    """
+
+    def _repr_html_(self, **kwargs: object) -> str:
+        # an attribute value, escaped; non-ASCII as character references so the
+        # names survive whatever encoding the host page (notebook, export) uses
+        page = html.escape(offline_html(self)).encode("ascii", "xmlcharrefreplace").decode()
+        return (
+            '<div style="width:100%;"><div style="position:relative;width:100%;height:0;'
+            'padding-bottom:60%;"><iframe srcdoc="' + page + '" style="position:absolute;'
+            'width:100%;height:100%;left:0;top:0;border:none !important;" '
+            "allowfullscreen></iframe></div></div>"
+        )
+
+
 def save_html(
     m: folium.Map | folium.Figure,
     path: str | os.PathLike[str],
@@ -211,11 +260,5 @@ def save_html(
     >>> external_asset_urls(out.read_text(encoding="utf-8"))
     []
     """
-    root = m.get_root()
-    html = root.render()
-    if offline:
-        html = inline_assets(html)
-        left = [u for u in external_asset_urls(html)]
-        if left:
-            raise OfflineAssetError(f"external assets left after inlining: {left}")
-    return write_text(path, html)
+    page = offline_html(m) if offline else m.get_root().render()
+    return write_text(path, page)
