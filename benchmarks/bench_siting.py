@@ -43,7 +43,8 @@ def coverage_matrix(
     return cov, weights
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Print the siting figures (see the module docstring)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--small", action="store_true", help="a quick run (1/10 size)")
     ap.add_argument(
@@ -52,7 +53,7 @@ def main() -> None:
         help="also site on a synthetic street city of this size (benchmarks/"
         "synthetic_city.py SIZES: tiny, 100k, 1m) through the reach engine",
     )
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.city:
         network_case(args.city)
     scale = 10 if args.small else 1

@@ -148,3 +148,31 @@ def test_real_osm_extract_step(shared_data: Path) -> None:
     path = shared_data / "osm" / "beijing_haidian_cau.osm.bz2"
     r = bench_coverage.run_step("osm_geoplan", osm_file=path)
     assert r["status"] == "ok" and r["nodes"] > 100 and r["edges"] > 100
+
+
+def test_siting_benchmark_runs_small(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import bench_siting
+
+    assert bench_siting.main(["--small", "--city", "tiny"]) in (0, None)
+    text = capsys.readouterr().out
+    assert "greedy set cover to 95%" in text
+    assert "set cover sites greedy/exact" in text and "synthetic city tiny" in text
+
+
+@pytest.mark.browser
+def test_map_benchmark_runs_tiny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    if not Path("/usr/bin/chromium").exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but /usr/bin/chromium is missing")
+        pytest.skip("/usr/bin/chromium is missing")
+    pytest.importorskip("playwright.sync_api")
+    from benchmarks import bench_map
+
+    assert bench_map.main(["--size", "tiny", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "console errors: 0" in text and "all 60 facilities" in text
+    assert {"city_tiny.html", "city_tiny.png", "city_tiny_facilities.html"} <= {
+        p.name for p in tmp_path.iterdir()
+    }

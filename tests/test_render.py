@@ -17,6 +17,7 @@ import shapely
 
 from geoplan._errors import DataQualityWarning, InputError
 from geoplan.render import (
+    add_legend,
     base_map,
     building_coverage_layer,
     community_layer,
@@ -277,6 +278,24 @@ def test_facility_symbols_distinct_per_category() -> None:
     colors = {re.search(r"background:(#[0-9a-f]{6})", s["html"]).group(1) for s in styles.values()}  # type: ignore[union-attr]
     assert len(colors) == 3
     assert "fa-" not in html  # no icon fonts
+
+
+def test_many_facilities_become_canvas_dots_of_the_category_colour() -> None:
+    f = make_facilities()
+    symbols = json.loads(
+        re.search(r"_styles = (\{.*?\});\n", render(facility_layer(f))).group(1)  # type: ignore[union-attr]
+    )
+    m = facility_layer(f, symbols_max=2)  # three facilities: above the limit
+    html = render(add_legend(m))
+    styles = json.loads(
+        re.search(r"_styles = (\{.*?\});\n", html).group(1)  # type: ignore[union-attr]
+    )
+    assert all("html" not in s and s["radius"] > 0 for s in styles.values())
+    for key, st in styles.items():  # the same colour as the symbol it replaces
+        assert f"background:{st['fillColor']}" in symbols[key]["html"]
+    legend = html[html.index('geoplan-legend" id=') :]
+    assert "菜市场" in legend and "geoplan-swatch" in legend
+    assert len(features(html)) == 3
 
 
 def test_other_layers_and_layer_control() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from geoplan.render.interactive import (
     DEFAULT_AGGREGATE_ABOVE,
     DEFAULT_CELL_M,
+    DEFAULT_SYMBOLS_MAX,
     adaptive_cell_m,
     add_legend,
     base_map,
@@ -44,6 +45,7 @@ from geoplan.render.static import find_cjk_font, static_gap_map
 __all__ = [
     "DEFAULT_AGGREGATE_ABOVE",
     "DEFAULT_CELL_M",
+    "DEFAULT_SYMBOLS_MAX",
     "OfflineAssetError",
     "adaptive_cell_m",
     "add_legend",
