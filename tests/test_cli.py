@@ -194,6 +194,20 @@ def test_demo_runs_and_writes(runner: CliRunner, tmp_path: Path) -> None:
     assert (out / "ningxia-2025" / "organisations.csv").exists()
     fa = data["profiles"]["tianjin-2025"]["floor_area"]["checks"]["service_area_per_100_households"]
     assert fa["passed"] > 0 and fa["failed"] > 0
+    # the wet-market gap is closed on paper: sites counted like the coverage target
+    tj = data["profiles"]["tianjin-2025"]
+    wet = tj["sites"]["wet_market"]
+    audited = tj["coverage"]["targets"]["wet_market_coverage"]["households_share"]
+    assert wet["scope"] == "central_district"
+    assert wet["coverage_before"] == pytest.approx(audited, abs=1e-3)
+    assert wet["coverage_before"] < wet["target_share"] <= wet["coverage_after"]
+    assert len(wet["sites"]) >= 1
+    assert (out / "tianjin-2025" / "sites_wet_market.gpkg").exists()
+    assert "建议选址" in (out / "tianjin-2025" / "gap_map.html").read_text(encoding="utf-8")
+    # and the Ningxia grids are delineated, every one in range or explained
+    grids = json.loads((out / "ningxia-2025" / "grids.json").read_text(encoding="utf-8"))
+    assert data["profiles"]["ningxia-2025"]["grids"]["n_grids"] == len(grids["grids"]) > 100
+    assert all(g["in_range"] or g["reason"] for g in grids["grids"])
 
 
 @pytest.mark.shared_data

@@ -107,8 +107,11 @@ def coverage_gap_map(
     title: str | None = None,
     lang: str = "zh",
     tiles: str | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+    grids: gpd.GeoDataFrame | None = None,
 ) -> Any:
-    """A folium gap map from a coverage and/or floor-area AuditResult."""
+    """A folium gap map from a coverage and/or floor-area AuditResult (and, when
+    given, suggested sites and management grids)."""
     from geoplan.render import gap_map
 
     zh = lang == "zh"
@@ -147,12 +150,27 @@ def coverage_gap_map(
         buildings=buildings,
         facilities=facilities,
         unreachable=unreachable,
+        sites=sites,
+        grids=grids,
         title=title or map_title(category, lang=lang),
-        summary=summary_lines(coverage, floor_area, lang=lang),
+        summary=_with_sites(summary_lines(coverage, floor_area, lang=lang), sites, lang=lang),
         lang=lang,
         tiles=tiles,
         category=category,
     )
+
+
+def _with_sites(
+    lines: dict[str, str], sites: gpd.GeoDataFrame | None, *, lang: str
+) -> dict[str, str]:
+    """Add a line for suggested sites (``coverage_share`` after the last one)."""
+    if sites is None or len(sites) == 0 or "coverage_share" not in sites.columns:
+        return lines
+    after = float(sites["coverage_share"].iloc[-1])
+    n = len(sites)
+    if lang == "zh":
+        return {**lines, "建议选址": f"{n} 处，建成后覆盖 {after:.1%}"}
+    return {**lines, "suggested sites": f"{n}, coverage {after:.1%} once built"}
 
 
 def write_gap_maps(

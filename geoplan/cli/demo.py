@@ -83,6 +83,8 @@ def demo(
     notes += [str(w.message) for w in caught]
     with progress.step("building the walking network from the streets"):
         net = network_from_lines(district.streets.to_crs(comm.crs))
+    compounds = district.compounds.to_crs(comm.crs)
+    gates = district.gates.to_crs(comm.crs)
     summary: dict[str, Any] = {
         "seed": seed,
         "out": str(out_dir),
@@ -118,31 +120,62 @@ def demo(
                         net,
                         profile=profile,
                         communities=comm,
-                        compounds=district.compounds.to_crs(comm.crs),
-                        gates=district.gates.to_crs(comm.crs),
+                        compounds=compounds,
+                        gates=gates,
                     )
                 results.append(coverage)
+            sitings = _sitings(profile, net, bld_est, fac, comm, compounds, gates, progress)
+            grids = None
+            if profile.targets_for("grids"):
+                from geoplan.grids import delineate_grids
+
+                with progress.step(f"{profile.name}: management grids"):
+                    grids = delineate_grids(
+                        bld_est,
+                        comm,
+                        profile=profile,
+                        streets=district.streets.to_crs(comm.crs),
+                        compounds=compounds,
+                    )
         notes += [str(w.message) for w in caught]
         with progress.step(f"writing {folder}"):
             for r in results:
                 save_result(r, folder, protect=[gpkg])
+            for s in sitings:
+                _write_sites(folder / f"sites_{s.category}", s, protect=[gpkg])
+            if grids is not None:
+                _write_grids(folder / "grids", grids, bld_est, protect=[gpkg])
             if make_map:
                 from geoplan.cli._maps import write_gap_maps
 
                 floor = next((r for r in results if r.name == "floor_area"), None)
                 if coverage is not None or floor is not None:
                     write_gap_maps(
-                        folder, coverage=coverage, floor_area=floor, facilities=fac, lang=lang
+                        folder,
+                        coverage=coverage,
+                        floor_area=floor,
+                        facilities=fac,
+                        lang=lang,
+                        sites=sitings[0].sites if sitings else None,
+                        grids=grids.grids if grids is not None else None,
                     )
         for r in results:
             entry[r.name] = {"passed": r.passed, "checks": r.summary["checks"]}
             if r.name == "coverage":
                 entry[r.name]["targets"] = r.summary["targets"]
+        if sitings:
+            entry["sites"] = {s.category: _siting_summary(s) for s in sitings}
+        if grids is not None:
+            entry["grids"] = dict(grids.summary)
         summary["profiles"][profile.name] = entry
         if not as_json:
             click.echo("")
             for r in results:
                 print_result(r, lang=lang)
+            for s in sitings:
+                _echo_siting(s, lang=lang)
+            if grids is not None:
+                _echo_grids(grids, lang=lang)
     summary["notes"] = sorted(set(notes))
     if as_json:
         echo_json(summary)
@@ -150,6 +183,116 @@ def demo(
         click.echo(f"\n{'结果已写入' if lang == 'zh' else 'results written to'} {out_dir}/")
         for note in summary["notes"]:
             click.echo(f"  note: {note}", err=True)
+
+
+def _sitings(
+    profile: Any,
+    net: Any,
+    buildings: Any,
+    facilities: Any,
+    communities: Any,
+    compounds: Any,
+    gates: Any,
+    progress: Progress,
+) -> list[Any]:
+    """Greedy sites for every category with a coverage-share target short of it."""
+    import pandas as pd
+
+    from geoplan.siting import candidates_from_buildings, candidates_from_network, suggest_sites
+
+    cats = [
+        t.category
+        for t in profile.targets_for("coverage")
+        if t.measure == "coverage_share" and t.category
+    ]
+    if not cats:
+        return []
+    parts = [candidates_from_network(net)]
+    if "use" in buildings.columns:
+        parts.append(candidates_from_buildings(buildings))
+    candidates = pd.concat(parts)
+    out = []
+    for cat in dict.fromkeys(cats):
+        with progress.step(f"{profile.name}: sites for {cat}"):
+            out.append(
+                suggest_sites(
+                    net,
+                    buildings,
+                    facilities,
+                    candidates,
+                    category=cat,
+                    profile=profile,
+                    compounds=compounds,
+                    gates=gates,
+                    communities=communities,
+                )
+            )
+    return out
+
+
+def _siting_summary(s: Any) -> dict[str, Any]:
+    return {
+        "coverage_before": round(float(s.coverage_before), 4),
+        "coverage_after": round(float(s.coverage_after), 4),
+        "target_share": s.target_share,
+        "sites": [str(i) for i in s.sites.index],
+        "scope": s.parameters.get("scope"),
+    }
+
+
+def _write_sites(stem: Path, s: Any, *, protect: list[Path]) -> None:
+    import json
+
+    from geoplan.io.write import write_csv, write_gpkg, write_text
+
+    write_gpkg(stem.with_suffix(".gpkg"), {"sites": s.sites}, protect=protect)
+    write_csv(stem.with_suffix(".csv"), s.sites, protect=protect)
+    text = json.dumps(s.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str)
+    write_text(stem.with_suffix(".json"), text + "\n", protect=protect)
+
+
+def _write_grids(stem: Path, g: Any, buildings: Any, *, protect: list[Path]) -> None:
+    import json
+
+    from geoplan.io.write import write_csv, write_gpkg, write_text
+
+    members = buildings[[buildings.geometry.name]].assign(grid_code=g.membership)
+    write_gpkg(stem.with_suffix(".gpkg"), {"grids": g.grids, "buildings": members}, protect=protect)
+    write_csv(stem.with_suffix(".csv"), g.grids, protect=protect)
+    text = json.dumps(g.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str)
+    write_text(stem.with_suffix(".json"), text + "\n", protect=protect)
+
+
+def _echo_siting(s: Any, *, lang: str) -> None:
+    from geoplan.categories import load_categories
+
+    ids = ", ".join(str(i) for i in s.sites.index) or "-"
+    cats = load_categories()
+    name = cats[s.category].zh if lang == "zh" and s.category in cats else s.category
+    if lang == "zh":
+        click.echo(
+            f"选址 {name}：覆盖 {s.coverage_before:.1%} -> {s.coverage_after:.1%}，"
+            f"新增 {s.n_sites} 处（{ids}），目标 {s.target_share:.0%}"
+        )
+    else:
+        click.echo(
+            f"sites {s.category}: coverage {s.coverage_before:.1%} -> {s.coverage_after:.1%} "
+            f"with {s.n_sites} new site(s) ({ids}), target {s.target_share:.0%}"
+        )
+
+
+def _echo_grids(g: Any, *, lang: str) -> None:
+    s = g.summary
+    if lang == "zh":
+        click.echo(
+            f"网格 {s['n_grids']} 个：{s['n_in_range']} 个户数达标，"
+            f"{s['n_out_of_range']} 个超出范围（原因见 grids.json）"
+        )
+    else:
+        click.echo(
+            f"grids: {s['n_grids']}, {s['n_in_range']} in range, "
+            f"{s['n_out_of_range']} out of range (reasons in grids.json)"
+        )
 
 
 COMMANDS = [demo]
