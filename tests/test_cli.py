@@ -208,6 +208,8 @@ def test_demo_runs_and_writes(runner: CliRunner, tmp_path: Path) -> None:
     grids = json.loads((out / "ningxia-2025" / "grids.json").read_text(encoding="utf-8"))
     assert data["profiles"]["ningxia-2025"]["grids"]["n_grids"] == len(grids["grids"]) > 100
     assert all(g["in_range"] or g["reason"] for g in grids["grids"])
+    page = (out / "ningxia-2025" / "gap_map.html").read_text(encoding="utf-8")
+    assert f"<b>网格</b> {len(grids['grids'])} 个" in page
 
 
 @pytest.mark.shared_data

@@ -153,11 +153,27 @@ def coverage_gap_map(
         sites=sites,
         grids=grids,
         title=title or map_title(category, lang=lang),
-        summary=_with_sites(summary_lines(coverage, floor_area, lang=lang), sites, lang=lang),
+        summary=_with_grids(
+            _with_sites(summary_lines(coverage, floor_area, lang=lang), sites, lang=lang),
+            grids,
+            lang=lang,
+        ),
         lang=lang,
         tiles=tiles,
         category=category,
     )
+
+
+def _with_grids(
+    lines: dict[str, str], grids: gpd.GeoDataFrame | None, *, lang: str
+) -> dict[str, str]:
+    """Add a line for management grids (how many are within their household range)."""
+    if grids is None or len(grids) == 0 or "in_range" not in grids.columns:
+        return lines
+    ok = int((grids["in_range"].astype(bool) | grids.get("exempt", False)).sum())
+    if lang == "zh":
+        return {**lines, "网格": f"{len(grids)} 个，{ok} 个户数在范围内或豁免"}
+    return {**lines, "grids": f"{len(grids)}, {ok} within their household range or exempt"}
 
 
 def _with_sites(
