@@ -491,11 +491,17 @@ def delineate_grids(
 
     Examples
     --------
-    >>> from geoplan.sample import make_sample_district      # doctest: +SKIP
-    >>> d = make_sample_district(seed=0)                     # doctest: +SKIP
-    >>> g = delineate_grids(d.buildings, d.communities, profile="ningxia-2025",
-    ...                     streets=d.streets)               # doctest: +SKIP
-    >>> g.problems                                           # doctest: +SKIP
+    >>> import warnings
+    >>> from geoplan.sample import make_sample_district
+    >>> d = make_sample_district(seed=0)
+    >>> with warnings.catch_warnings():  # the sample leaves households to estimate
+    ...     warnings.simplefilter("ignore")
+    ...     g = delineate_grids(d.buildings, d.communities, profile="ningxia-2025",
+    ...                         streets=d.streets, compounds=d.compounds)
+    >>> g.summary["n_grids"], g.summary["n_in_range"]
+    (175, 174)
+    >>> g.problems["reason"].tolist()
+    ['community has only 290 households (fewer than 300)']
     """
     from geoplan.profiles import load_profile
 

@@ -377,7 +377,13 @@ def load_network(path: str | os.PathLike[str]) -> WalkNetwork:
 
     Examples
     --------
-    >>> net = load_network("walk.npz")  # doctest: +SKIP
+    >>> import pathlib, tempfile
+    >>> from shapely import LineString
+    >>> net = network_from_lines(gpd.GeoDataFrame(
+    ...     geometry=[LineString([(0, 0), (30, 40)])], crs=32650))
+    >>> again = load_network(net.save(pathlib.Path(tempfile.mkdtemp()) / "walk.npz"))
+    >>> again.n_nodes, float(again.length_m[0]), again.crs.to_epsg()
+    (2, 50.0, 32650)
     """
     path = Path(path)
     try:
@@ -498,7 +504,17 @@ def network_from_osm(
 
     Examples
     --------
-    >>> net = network_from_osm("../shared/data/osm/West-Oakland.osm.bz2")  # doctest: +SKIP
+    >>> import pathlib, tempfile
+    >>> osm = pathlib.Path(tempfile.mkdtemp()) / "街道.osm"
+    >>> _ = osm.write_text(
+    ...     '<osm version="0.6"><node id="1" lat="39.99" lon="116.30"/>'
+    ...     '<node id="2" lat="39.99" lon="116.31"/><node id="3" lat="39.991" lon="116.305">'
+    ...     '<tag k="shop" v="convenience"/><tag k="name" v="便利店"/></node>'
+    ...     '<way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="footway"/></way>'
+    ...     "</osm>", encoding="utf-8")
+    >>> net = network_from_osm(osm)  # or .osm.bz2, .osm.pbf
+    >>> net.n_nodes, net.n_edges, round(float(net.length_m[0]), 1), net.crs.to_epsg()
+    (2, 1, 853.8, 32650)
     """
     runs = read_walk_runs(path, crs=crs, keep_private=keep_private)
     return _network_from_runs(runs, split_shared=True)

@@ -302,9 +302,16 @@ def report_dict(result: Any, *, before: Any | None = None) -> dict[str, Any]:
 
     Examples
     --------
-    >>> d = report_dict(result)  # doctest: +SKIP
-    >>> d["schema_version"]  # doctest: +SKIP
-    '1.0'
+    >>> import warnings
+    >>> from geoplan.audit.development import audit_development, read_context, read_plan
+    >>> plan = read_plan("data/plans/fail.gpkg")
+    >>> ctx = read_context("data/plans/context.gpkg", metric_crs=plan.site.crs)
+    >>> with warnings.catch_warnings():  # one context facility lies off the streets
+    ...     warnings.simplefilter("ignore")
+    ...     result = audit_development(plan, ctx, profiles=["tianjin-2025"])
+    >>> d = report_dict(result)
+    >>> d["schema_version"], d["passed"], d["counts"]["failed"]
+    ('1.0', False, 3)
     """
     out: dict[str, Any] = {
         "schema_version": REPORT_SCHEMA_VERSION,

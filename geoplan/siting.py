@@ -993,13 +993,19 @@ def suggest_sites(
 
     Examples
     --------
-    >>> from geoplan.sample import make_sample_district     # doctest: +SKIP
-    >>> from geoplan.network import network_from_lines      # doctest: +SKIP
-    >>> d = make_sample_district(seed=0)                    # doctest: +SKIP
-    >>> net = network_from_lines(d.streets)                 # doctest: +SKIP
-    >>> cands = candidates_from_network(net)                # doctest: +SKIP
-    >>> r = suggest_sites(net, d.buildings, d.facilities, cands,
-    ...                   category="wet_market", profile="tianjin-2025")  # doctest: +SKIP
+    >>> import warnings
+    >>> from geoplan.sample import make_sample_district
+    >>> from geoplan.network import network_from_lines
+    >>> d = make_sample_district(seed=0)
+    >>> net = network_from_lines(d.streets)
+    >>> cands = candidates_from_network(net)
+    >>> with warnings.catch_warnings():  # the sample leaves households to estimate
+    ...     warnings.simplefilter("ignore")
+    ...     r = suggest_sites(net, d.buildings, d.facilities, cands, category="wet_market",
+    ...                       profile="tianjin-2025", compounds=d.compounds, gates=d.gates,
+    ...                       communities=d.communities)
+    >>> r.parameters["scope"], f"{r.coverage_before:.1%}", f"{r.coverage_after:.1%}", r.n_sites
+    ('central_district', '89.1%', '99.7%', 1)
     """
     from geoplan.profiles import load_profile
 

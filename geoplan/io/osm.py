@@ -397,9 +397,17 @@ def read_osm(
 
     Examples
     --------
-    >>> ext = read_osm("../shared/data/osm/West-Oakland.osm.bz2")  # doctest: +SKIP
-    >>> ext.crs.to_epsg()  # doctest: +SKIP
-    32610
+    >>> import pathlib, tempfile
+    >>> osm = pathlib.Path(tempfile.mkdtemp()) / "街道.osm"
+    >>> _ = osm.write_text(
+    ...     '<osm version="0.6"><node id="1" lat="39.99" lon="116.30"/>'
+    ...     '<node id="2" lat="39.99" lon="116.31"/><node id="3" lat="39.991" lon="116.305">'
+    ...     '<tag k="shop" v="convenience"/><tag k="name" v="便利店"/></node>'
+    ...     '<way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="footway"/></way>'
+    ...     "</osm>", encoding="utf-8")
+    >>> ext = read_osm(osm)
+    >>> ext.crs.to_epsg(), ext.pois.index.tolist()
+    (32650, ['node/3'])
     """
     path = Path(path)
     if not path.is_file():
@@ -492,7 +500,17 @@ def read_walk_runs(
 
     Examples
     --------
-    >>> runs = read_walk_runs("../shared/data/osm/munich_no_pois.osm")  # doctest: +SKIP
+    >>> import pathlib, tempfile
+    >>> osm = pathlib.Path(tempfile.mkdtemp()) / "街道.osm"
+    >>> _ = osm.write_text(
+    ...     '<osm version="0.6"><node id="1" lat="39.99" lon="116.30"/>'
+    ...     '<node id="2" lat="39.99" lon="116.31"/><node id="3" lat="39.991" lon="116.305">'
+    ...     '<tag k="shop" v="convenience"/><tag k="name" v="便利店"/></node>'
+    ...     '<way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="footway"/></way>'
+    ...     "</osm>", encoding="utf-8")
+    >>> runs = read_walk_runs(osm)
+    >>> runs.way_id.tolist(), runs.node_id.tolist()
+    ([10], [1, 2])
     """
     path = Path(path)
     if not path.is_file():
@@ -516,7 +534,17 @@ def osm_facilities(path: str | os.PathLike[str], *, crs: Any = None) -> gpd.GeoD
 
     Examples
     --------
-    >>> fac = osm_facilities("../shared/data/osm/beijing_haidian_cau.osm.bz2")  # doctest: +SKIP
+    >>> import pathlib, tempfile
+    >>> osm = pathlib.Path(tempfile.mkdtemp()) / "街道.osm"
+    >>> _ = osm.write_text(
+    ...     '<osm version="0.6"><node id="1" lat="39.99" lon="116.30"/>'
+    ...     '<node id="2" lat="39.99" lon="116.31"/><node id="3" lat="39.991" lon="116.305">'
+    ...     '<tag k="shop" v="convenience"/><tag k="name" v="便利店"/></node>'
+    ...     '<way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="footway"/></way>'
+    ...     "</osm>", encoding="utf-8")
+    >>> fac = osm_facilities(osm)
+    >>> fac[["name", "category"]].values.tolist()
+    [['便利店', 'convenience_store']]
     """
     return facilities_from_extract(read_osm(path, crs=crs))
 
