@@ -53,7 +53,7 @@ import numpy as np
 
 from benchmarks.synthetic_city import SIZES, SyntheticCity, synthetic_city, write_osm_xml
 
-__all__ = ["STEPS", "coverage_parameters", "main", "run_step"]
+__all__ = ["STEPS", "city_coverage", "coverage_parameters", "main", "run_step"]
 
 ROOT = Path(__file__).resolve().parents[1]
 HAIDIAN = ROOT.parent / "shared" / "data" / "osm" / "beijing_haidian_cau.osm.bz2"
@@ -163,18 +163,23 @@ def _categories(city: SyntheticCity) -> list[str]:
 # --------------------------------------------------------------------------- steps
 
 
-def _step_geoplan(city: SyntheticCity, p: dict[str, float]) -> dict[str, Any]:
+def city_coverage(city: SyntheticCity, p: dict[str, float]) -> Any:
+    """The coverage query: every building to the nearest facility of each category."""
     from geoplan.reach import nearest_facilities
 
+    return nearest_facilities(
+        city.network,
+        city.buildings,
+        city.facilities,
+        limit_m=p["limit_m"],
+        max_snap_m=p["max_snap_m"],
+        walk_speed_m_per_min=p["walk_speed_m_per_min"],
+    )
+
+
+def _step_geoplan(city: SyntheticCity, p: dict[str, float]) -> dict[str, Any]:
     with _measure() as m:
-        res = nearest_facilities(
-            city.network,
-            city.buildings,
-            city.facilities,
-            limit_m=p["limit_m"],
-            max_snap_m=p["max_snap_m"],
-            walk_speed_m_per_min=p["walk_speed_m_per_min"],
-        )
+        res = city_coverage(city, p)
     cats = _categories(city)
     covered = {c: float(np.isfinite(res[f"walk_m__{c}"].to_numpy()).mean()) for c in cats}
     return {**m, "covered_share": covered, "rows": len(res)}

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from benchmarks.bench_coverage import coverage_parameters
+from benchmarks.bench_coverage import city_coverage, coverage_parameters
 from benchmarks.synthetic_city import synthetic_city
-from geoplan.reach import nearest_facilities
 from geoplan.render import gap_map, save_html
 
 CHROMIUM = "/usr/bin/chromium"
@@ -83,14 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     city = synthetic_city(args.size)
     p = coverage_parameters()
     t0 = time.perf_counter()
-    reach = nearest_facilities(
-        city.network,
-        city.buildings,
-        city.facilities,
-        limit_m=p["limit_m"],
-        max_snap_m=p["max_snap_m"],
-        walk_speed_m_per_min=p["walk_speed_m_per_min"],
-    )
+    reach = city_coverage(city, p)
     t_cov = time.perf_counter() - t0
     from geoplan.profiles import load_profile
 

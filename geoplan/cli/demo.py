@@ -64,6 +64,8 @@ def demo(
     from geoplan.audit import audit_floor_area, audit_organisations
     from geoplan.audit.coverage import audit_coverage, coverage_targets
     from geoplan.audit.results import save_result
+    from geoplan.cli.grids import print_grids, write_grids
+    from geoplan.cli.site import write_sites
     from geoplan.households import estimate_households
     from geoplan.io.readers import read_buildings, read_communities, read_facilities
     from geoplan.network import network_from_lines
@@ -142,9 +144,9 @@ def demo(
             for r in results:
                 save_result(r, folder, protect=[gpkg])
             for s in sitings:
-                _write_sites(folder / f"sites_{s.category}", s, protect=[gpkg])
+                write_sites(folder / f"sites_{s.category}", s, protect=[gpkg])
             if grids is not None:
-                _write_grids(folder / "grids", grids, bld_est, protect=[gpkg])
+                write_grids(folder / "grids", grids, bld_est, protect=[gpkg])
             if make_map:
                 from geoplan.cli._maps import write_gap_maps
 
@@ -175,7 +177,7 @@ def demo(
             for s in sitings:
                 _echo_siting(s, lang=lang)
             if grids is not None:
-                _echo_grids(grids, lang=lang)
+                print_grids(grids, lang=lang)
     summary["notes"] = sorted(set(notes))
     if as_json:
         echo_json(summary)
@@ -240,29 +242,6 @@ def _siting_summary(s: Any) -> dict[str, Any]:
     }
 
 
-def _write_sites(stem: Path, s: Any, *, protect: list[Path]) -> None:
-    import json
-
-    from geoplan.io.write import write_csv, write_gpkg, write_text
-
-    write_gpkg(stem.with_suffix(".gpkg"), {"sites": s.sites}, protect=protect)
-    write_csv(stem.with_suffix(".csv"), s.sites, protect=protect)
-    text = json.dumps(s.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str)
-    write_text(stem.with_suffix(".json"), text + "\n", protect=protect)
-
-
-def _write_grids(stem: Path, g: Any, buildings: Any, *, protect: list[Path]) -> None:
-    import json
-
-    from geoplan.io.write import write_csv, write_gpkg, write_text
-
-    members = buildings[[buildings.geometry.name]].assign(grid_code=g.membership)
-    write_gpkg(stem.with_suffix(".gpkg"), {"grids": g.grids, "buildings": members}, protect=protect)
-    write_csv(stem.with_suffix(".csv"), g.grids, protect=protect)
-    text = json.dumps(g.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str)
-    write_text(stem.with_suffix(".json"), text + "\n", protect=protect)
-
-
 def _echo_siting(s: Any, *, lang: str) -> None:
     from geoplan.categories import load_categories
 
@@ -278,20 +257,6 @@ def _echo_siting(s: Any, *, lang: str) -> None:
         click.echo(
             f"sites {s.category}: coverage {s.coverage_before:.1%} -> {s.coverage_after:.1%} "
             f"with {s.n_sites} new site(s) ({ids}), target {s.target_share:.0%}"
-        )
-
-
-def _echo_grids(g: Any, *, lang: str) -> None:
-    s = g.summary
-    if lang == "zh":
-        click.echo(
-            f"网格 {s['n_grids']} 个：{s['n_in_range']} 个户数达标，"
-            f"{s['n_out_of_range']} 个超出范围（原因见 grids.json）"
-        )
-    else:
-        click.echo(
-            f"grids: {s['n_grids']}, {s['n_in_range']} in range, "
-            f"{s['n_out_of_range']} out of range (reasons in grids.json)"
         )
 
 

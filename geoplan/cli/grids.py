@@ -76,7 +76,6 @@ def grids(
 
     from geoplan.grids import delineate_grids
     from geoplan.io.readers import read_aux_layer, read_buildings, read_communities
-    from geoplan.io.write import write_csv, write_gpkg, write_text
     from geoplan.profiles import load_profile
 
     progress = Progress(quiet=as_json)
@@ -101,18 +100,11 @@ def grids(
     inputs = [p for p in (buildings, communities, streets) if p is not None]
     if out_dir is not None:
         with progress.step(f"writing {out_dir}"):
-            members = bld[[bld.geometry.name]].assign(grid_code=result.membership)
-            write_gpkg(
-                out_dir / "grids.gpkg",
-                {"grids": result.grids, "buildings": members},
-                protect=inputs,
-            )
-            write_csv(out_dir / "grids.csv", result.grids, protect=inputs)
-            write_text(out_dir / "grids.json", _json_text(result.to_dict()), protect=inputs)
+            write_grids(out_dir / "grids", result, bld, protect=inputs)
     if as_json:
         echo_json(result.to_dict())
     else:
-        _print(result, lang=lang)
+        print_grids(result, lang=lang)
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
 
 
@@ -122,7 +114,20 @@ def _json_text(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
 
 
-def _print(result: Any, *, lang: str) -> None:
+def write_grids(stem: Path, result: Any, buildings: Any, *, protect: list[Path]) -> None:
+    """``stem``.gpkg (layers ``grids`` and ``buildings`` with ``grid_code``), .csv, .json."""
+    from geoplan.io.write import write_csv, write_gpkg, write_text
+
+    members = buildings[[buildings.geometry.name]].assign(grid_code=result.membership)
+    write_gpkg(
+        stem.with_suffix(".gpkg"), {"grids": result.grids, "buildings": members}, protect=protect
+    )
+    write_csv(stem.with_suffix(".csv"), result.grids, protect=protect)
+    write_text(stem.with_suffix(".json"), _json_text(result.to_dict()), protect=protect)
+
+
+def print_grids(result: Any, *, lang: str) -> None:
+    """The grid summary and every grid outside its range, with the reason."""
     s = result.summary
     if lang == "zh":
         click.echo(

@@ -110,7 +110,6 @@ def site(
 
     from geoplan.cli.network import load_any_network
     from geoplan.io.readers import read_buildings, read_communities, read_facilities
-    from geoplan.io.write import write_csv, write_gpkg, write_text
     from geoplan.profiles import load_profile
     from geoplan.siting import candidates_from_buildings, candidates_from_network, suggest_sites
 
@@ -174,9 +173,7 @@ def site(
     ]
     if out_dir is not None:
         with progress.step(f"writing {out_dir}"):
-            write_gpkg(out_dir / "sites.gpkg", {"sites": result.sites}, protect=inputs)
-            write_csv(out_dir / "sites.csv", result.sites, protect=inputs)
-            write_text(out_dir / "sites.json", _json_text(result.to_dict()), protect=inputs)
+            write_sites(out_dir / "sites", result, protect=inputs)
     if as_json:
         echo_json(result.to_dict())
     else:
@@ -218,6 +215,15 @@ def _str_index(index: Any) -> Any:
     import pandas as pd
 
     return pd.Index([str(i) for i in index], name="candidate_id", dtype=object)
+
+
+def write_sites(stem: Path, result: Any, *, protect: list[Path]) -> None:
+    """``stem``.gpkg (layer ``sites``), .csv and .json of a siting result."""
+    from geoplan.io.write import write_csv, write_gpkg, write_text
+
+    write_gpkg(stem.with_suffix(".gpkg"), {"sites": result.sites}, protect=protect)
+    write_csv(stem.with_suffix(".csv"), result.sites, protect=protect)
+    write_text(stem.with_suffix(".json"), _json_text(result.to_dict()), protect=protect)
 
 
 def _json_text(payload: Any) -> str:
