@@ -166,3 +166,20 @@ def test_per_community_table(district) -> None:  # type: ignore[no-untyped-def]
     comm = r.extra["communities"]
     assert comm.index.equals(d.communities.index)
     assert ((comm["share__wet_market"] >= 0) & (comm["share__wet_market"] <= 1)).all()
+
+
+def test_missing_households_are_estimated_and_flagged(district) -> None:  # type: ignore[no-untyped-def]
+    """Raw buildings (some households missing) give the same audit as pre-estimated
+    ones, with the estimated buildings flagged: the library agrees with the CLI."""
+    d, _, b = district
+    missing = d.buildings["households"].isna()
+    assert missing.any()
+    raw = _run(district, buildings=d.buildings)
+    pre = _run(district)
+    assert raw.summary["targets"] == pre.summary["targets"]
+    assert raw.summary["households"] == pytest.approx(pre.summary["households"])
+    flagged = raw.table["households_estimated"].fillna(False).astype(bool)
+    assert flagged[missing & b["households"].notna()].all()
+    assert not flagged[~missing].any()
+    assert raw.summary["households_estimated_buildings"] == int(flagged.sum()) > 0
+    assert d.buildings["households"].isna().equals(missing)  # the input is not changed

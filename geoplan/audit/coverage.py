@@ -57,8 +57,11 @@ def audit_coverage(
     Parameters
     ----------
     buildings
-        Canonical buildings with ``households`` (estimate missing ones first with
-        :func:`geoplan.households.estimate_households`), in the network's CRS.
+        Canonical buildings with ``households``, in the network's CRS. Missing
+        counts are estimated with the profile's parameters
+        (:func:`geoplan.households.estimate_households`: footprint x floors) and
+        flagged ``households_estimated``; buildings that cannot be estimated count
+        as 0, with a warning naming them.
     facilities
         Canonical facilities with ``category``.
     network
@@ -137,6 +140,10 @@ def audit_coverage(
     largest = max([metres_of(t) for t in targets], default=15.0 * speed)
     limit_m = largest * search_factor
 
+    if "households" not in buildings.columns or buildings["households"].isna().any():
+        from geoplan.households import estimate_households
+
+        buildings = estimate_households(buildings, params=prof)
     hh, weighted_by = _households(buildings)
     residents = _residents(buildings, hh, prof)
     reach = nearest_facilities(
@@ -222,6 +229,11 @@ def audit_coverage(
     summary: dict[str, Any] = {
         "buildings": len(table),
         "households": float(hh.sum()),
+        "households_estimated_buildings": (
+            int(table["households_estimated"].fillna(False).astype(bool).sum())
+            if "households_estimated" in table.columns
+            else 0
+        ),
         "residents": float(residents.sum()),
         "walk_speed_m_per_min": speed,
         "elderly": elderly,
