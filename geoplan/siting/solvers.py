@@ -1,0 +1,635 @@
+"""Partial set cover and maximal covering on a coverage matrix (candidates x demand).
+
+Exact answers by a mixed integer programme solved with HiGHS through
+:func:`scipy.optimize.milp`; city-scale answers by a lazy greedy over sparse
+coverage rows, with a data-dependent bound on its distance from the optimum.
+The solvers see only matrices and weights (spopt style); :mod:`geoplan.siting.sites`
+builds the matrices from a walking network.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from geoplan._errors import InputError
+
+__all__ = ["Method", "SitingResult", "max_cover", "set_cover"]
+
+Method = Literal["exact", "greedy"]
+_METHODS = ("exact", "greedy")
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True, eq=False)
+class SitingResult:
+    """What a siting run chose and what it achieves.
+
+    Attributes
+    ----------
+    problem
+        ``"set_cover"`` (fewest sites reaching a target share) or ``"max_cover"``
+        (best ``k`` sites).
+    method
+        ``"exact"`` (HiGHS MILP) or ``"greedy"``.
+    chosen
+        Candidate ids in selection order (for the exact method: ordered by
+        marginal gain, largest first).
+    added_households
+        Households each chosen site adds, in selection order (marginal gains;
+        they sum to ``households_covered_after - households_covered_before``).
+    households_total
+        Households of all demand points (the denominator of coverage shares).
+    households_covered_before, households_covered_after
+        Households covered by existing facilities, and with the new sites too.
+    target_share
+        The coverage target (set cover), or None.
+    k
+        The number of sites asked for (max cover), or None.
+    reached
+        Set cover: whether the target share is reached (False when even every
+        candidate together cannot reach it). Max cover: None.
+    optimal
+        True when the answer is proven optimal (exact method, solved to
+        optimality, or nothing to choose).
+    bound
+        Best known bound on the optimum: set cover, a lower bound on the number
+        of sites; max cover, an upper bound on the households the new sites can
+        add. None when unknown.
+    gap
+        Relative optimality gap implied by ``bound`` (0 when optimal).
+    sites
+        One row per chosen site, indexed ``site_id`` in selection order:
+        ``order`` (1-based), ``added_households``, ``households_covered``
+        (cumulative), ``coverage_share`` (after adding the site), ``category``
+        and, when the candidates had geometry, a GeoDataFrame with it.
+    covered_before, covered_after
+        Boolean Series aligned to the demand points: covered by existing
+        facilities, and after adding the chosen sites.
+    category, limit_m
+        What was sited and the walking threshold (metres), when known.
+    note
+        Plain-language remarks (e.g. why a target cannot be reached).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> cov = sp.csr_matrix(np.array([[1, 0], [1, 1]], dtype=bool))
+    >>> r = max_cover(cov, np.array([5.0, 7.0]), k=1)
+    >>> r.chosen, r.added_households, r.coverage_before, r.coverage_after
+    (('1',), (12.0,), 0.0, 1.0)
+    """
+
+    problem: str
+    method: str
+    chosen: tuple[str, ...]
+    added_households: tuple[float, ...]
+    households_total: float
+    households_covered_before: float
+    households_covered_after: float
+    target_share: float | None
+    k: int | None
+    reached: bool | None
+    optimal: bool
+    bound: float | None
+    gap: float | None
+    sites: pd.DataFrame
+    covered_before: pd.Series
+    covered_after: pd.Series
+    category: str | None = None
+    limit_m: float | None = None
+    note: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_sites(self) -> int:
+        """Number of chosen sites."""
+        return len(self.chosen)
+
+    @property
+    def coverage_before(self) -> float:
+        """Share of households covered by existing facilities."""
+        return _share(self.households_covered_before, self.households_total)
+
+    @property
+    def coverage_after(self) -> float:
+        """Share of households covered with the chosen sites added."""
+        return _share(self.households_covered_after, self.households_total)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values: the figures and one entry per chosen site.
+
+        Examples
+        --------
+        >>> import numpy as np, scipy.sparse as sp
+        >>> r = set_cover(sp.csr_matrix(np.eye(2, dtype=bool)), np.array([1.0, 3.0]),
+        ...               target_share=0.7)
+        >>> r.to_dict()["sites"]
+        [{'site_id': '1', 'order': 1, 'added_households': 3.0, 'coverage_share': 0.75}]
+        """
+        return {
+            "problem": self.problem,
+            "method": self.method,
+            "category": self.category,
+            "limit_m": self.limit_m,
+            "target_share": self.target_share,
+            "k": self.k,
+            "reached": self.reached,
+            "optimal": self.optimal,
+            "bound": self.bound,
+            "gap": self.gap,
+            "n_sites": self.n_sites,
+            "households_total": self.households_total,
+            "households_covered_before": self.households_covered_before,
+            "households_covered_after": self.households_covered_after,
+            "coverage_before": round(self.coverage_before, 6),
+            "coverage_after": round(self.coverage_after, 6),
+            "note": self.note,
+            "parameters": dict(self.parameters),
+            "sites": [
+                {
+                    "site_id": str(sid),
+                    "order": int(row["order"]),
+                    "added_households": float(row["added_households"]),
+                    "coverage_share": round(float(row["coverage_share"]), 6),
+                }
+                for sid, row in self.sites.iterrows()
+            ],
+        }
+
+
+def _share(part: float, total: float) -> float:
+    return float(part / total) if total > 0 else 1.0
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _as_coverage(coverage: Any) -> sp.csr_matrix:
+    """A boolean CSR from a sparse or dense matrix; stored entries mean covered.
+
+    Numeric matrices (e.g. walking distances from :func:`geoplan.reach.reach_matrix`,
+    which stores 0.0 for a point at the source) count by their sparsity pattern;
+    boolean matrices by their True entries.
+    """
+    if sp.issparse(coverage):
+        m = sp.csr_matrix(coverage, copy=True)
+        if m.dtype == bool:
+            m.eliminate_zeros()
+    else:
+        arr = np.asarray(coverage)
+        if arr.ndim != 2:
+            raise InputError("coverage must be a 2-D matrix (candidates x demand)")
+        m = sp.csr_matrix(arr.astype(bool))
+    m.sum_duplicates()
+    out = sp.csr_matrix(
+        (np.ones(m.indices.size, dtype=bool), m.indices.copy(), m.indptr.copy()), shape=m.shape
+    )
+    out.sort_indices()
+    return out
+
+
+def _weights(weights: Any, n: int) -> np.ndarray:
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    if w.size != n:
+        raise InputError(
+            f"weights has {w.size} values but the coverage matrix has {n} demand columns",
+            column="households",
+        )
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise InputError("weights (households) must be finite and >= 0", column="households")
+    return w
+
+
+def _mask(values: Any, n: int, name: str) -> np.ndarray:
+    if values is None:
+        return np.zeros(n, dtype=bool)
+    a = np.asarray(values, dtype=bool).ravel()
+    if a.size != n:
+        raise InputError(f"{name} has {a.size} values, expected {n}", column=name)
+    return a
+
+
+def _ids(candidate_ids: Sequence[Any] | pd.Index | None, n: int) -> np.ndarray:
+    if candidate_ids is None:
+        return np.array([str(i) for i in range(n)], dtype=object)
+    ids = np.array([str(i) for i in candidate_ids], dtype=object)
+    if ids.size != n:
+        raise InputError(f"candidate_ids has {ids.size} ids, expected {n}", column="candidate_id")
+    if pd.Index(ids).has_duplicates:
+        raise InputError("candidate ids must be unique", column="candidate_id")
+    return ids
+
+
+def _check_method(method: str) -> None:
+    if method not in _METHODS:
+        raise InputError(f"method must be one of {_METHODS}, got {method!r}", column="method")
+
+
+# --------------------------------------------------------------------------- greedy
+
+
+def _row_gain(cov: sp.csr_matrix, j: int, w_open: np.ndarray) -> float:
+    a, b = cov.indptr[j], cov.indptr[j + 1]
+    return float(w_open[cov.indices[a:b]].sum())
+
+
+def _lazy_greedy(
+    cov: sp.csr_matrix,
+    w: np.ndarray,
+    covered: np.ndarray,
+    *,
+    need: float,
+    k: int | None,
+) -> tuple[list[int], list[float], float]:
+    """Lazy greedy (Minoux): pick the largest marginal gain until ``need`` or ``k``.
+
+    Gains only shrink as demand gets covered, so a candidate whose recomputed gain
+    still tops the queue is the true best. ``w_open`` holds the weight of demand
+    not yet covered (0 once covered). Returns chosen rows, their gains, and the
+    largest gain seen at each step's start (for the set-cover lower bound).
+
+    Returns
+    -------
+    chosen, gains, lower_bound
+        ``lower_bound`` is a lower bound on the number of sites any solution
+        needs (set cover); 0 when ``need`` is not finite.
+    """
+    w_open = np.where(covered, 0.0, w)
+    gains0 = np.asarray(cov @ w_open, dtype=np.float64).ravel()
+    heap = [(-g, int(j)) for j, g in enumerate(gains0.tolist()) if g > 0]
+    heapq.heapify(heap)
+    chosen: list[int] = []
+    gains: list[float] = []
+    got = 0.0
+    lower = 0.0
+    tol = 1e-9 * max(float(w.sum()), 1.0)
+    limit = k if k is not None else cov.shape[0]
+    while heap and len(chosen) < limit and got < need - tol:
+        _, j = heapq.heappop(heap)
+        g = _row_gain(cov, j, w_open)
+        if g <= 0:
+            continue
+        if heap and g < -heap[0][0] - tol:
+            heapq.heappush(heap, (-g, j))
+            continue
+        # g is the largest marginal gain now: no solution adds more per site.
+        if math.isfinite(need):
+            lower = max(lower, (need - got) / g)
+        a, b = cov.indptr[j], cov.indptr[j + 1]
+        w_open[cov.indices[a:b]] = 0.0
+        chosen.append(j)
+        gains.append(g)
+        got += g
+    return chosen, gains, lower
+
+
+# --------------------------------------------------------------------------- exact (HiGHS)
+
+
+def _aggregate_columns(cov: sp.csr_matrix, w: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Merge demand columns covered by the same set of candidates (weights summed)."""
+    at = cov.T.tocsr()
+    at.sort_indices()
+    keys = [at.indices[at.indptr[i] : at.indptr[i + 1]].tobytes() for i in range(at.shape[0])]
+    codes, uniques = pd.factorize(pd.Series(keys, dtype=object))
+    n_groups = len(uniques)
+    agg_w = np.bincount(codes, weights=w, minlength=n_groups)
+    first = np.full(n_groups, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(codes.size)[::-1]
+    return sp.csr_matrix(at[first].T), agg_w
+
+
+def _milp(
+    cov: sp.csr_matrix,
+    w: np.ndarray,
+    *,
+    need: float | None,
+    k: int | None,
+    time_limit_s: float | None,
+) -> tuple[np.ndarray, bool, float | None]:
+    """Solve set cover (``need``) or max cover (``k``) exactly on reduced inputs.
+
+    Variables: x (one per candidate, binary), y (one per demand group, in [0, 1],
+    y <= sum of x of the candidates covering it). Set cover minimises the number
+    of sites, then (with a weight below one site) maximises coverage; max cover
+    maximises covered weight with at most ``k`` sites.
+
+    Returns
+    -------
+    x, optimal, bound
+        Chosen candidate mask, whether proven optimal, and the dual bound in the
+        problem's own terms (sites for set cover, weight for max cover).
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n_c, n_d = cov.shape
+    total = float(w.sum())
+    a = sp.csr_matrix(cov, dtype=np.float64)
+    # y_d - sum_j A[j, d] x_j <= 0
+    link = sp.hstack([-a.T.tocsr(), sp.identity(n_d, format="csr")], format="csr")
+    cons = [LinearConstraint(link, -np.inf, 0.0)]
+    if need is not None:
+        c = np.concatenate([np.ones(n_c), -0.5 * w / total])
+        cons.append(LinearConstraint(sp.csr_matrix(np.r_[np.zeros(n_c), w][None, :]), need, np.inf))
+    else:
+        assert k is not None
+        c = np.concatenate([np.zeros(n_c), -w / total])
+        cons.append(
+            LinearConstraint(
+                sp.csr_matrix(np.r_[np.ones(n_c), np.zeros(n_d)][None, :]), -np.inf, float(k)
+            )
+        )
+    integrality = np.r_[np.ones(n_c), np.zeros(n_d)]
+    options: dict[str, Any] = {"mip_rel_gap": 0.0, "presolve": True}
+    if time_limit_s is not None:
+        options["time_limit"] = float(time_limit_s)
+    res = milp(
+        c, integrality=integrality, bounds=Bounds(0.0, 1.0), constraints=cons, options=options
+    )
+    if res.x is None:
+        raise InputError(f"the exact solver found no solution: {res.message}")
+    x = res.x[:n_c] > 0.5
+    optimal = res.status == 0
+    dual = getattr(res, "mip_dual_bound", None)
+    bound: float | None = None
+    if dual is not None and np.isfinite(dual):
+        bound = float(math.ceil(dual - 1e-6)) if need is not None else float(-dual * total)
+    return x, optimal, bound
+
+
+# --------------------------------------------------------------------------- solvers
+
+
+def _order_by_gain(
+    cov: sp.csr_matrix, w: np.ndarray, covered: np.ndarray, rows: np.ndarray
+) -> tuple[list[int], list[float]]:
+    """Order a fixed set of rows greedily (largest marginal gain first)."""
+    sub = cov[rows]
+    chosen, gains, _ = _lazy_greedy(sub, w, covered, need=math.inf, k=None)
+    order = [int(rows[j]) for j in chosen]
+    rest = [int(r) for r in rows if int(r) not in set(order)]
+    return order + rest, gains + [0.0] * len(rest)
+
+
+def _solve(
+    coverage: Any,
+    weights: Any,
+    *,
+    problem: str,
+    target_share: float | None,
+    k: int | None,
+    already_covered: Any,
+    method: str,
+    candidate_ids: Sequence[Any] | pd.Index | None,
+    demand_index: pd.Index | None,
+    time_limit_s: float | None,
+) -> SitingResult:
+    _check_method(method)
+    cov = _as_coverage(coverage)
+    n_c, n_d = cov.shape
+    w = _weights(weights, n_d)
+    covered0 = _mask(already_covered, n_d, "already_covered")
+    ids = _ids(candidate_ids, n_c)
+    didx = demand_index if demand_index is not None else pd.RangeIndex(n_d)
+    if len(didx) != n_d:
+        raise InputError(f"demand index has {len(didx)} entries, expected {n_d}")
+    total = float(w.sum())
+    before = float(w[covered0].sum())
+    tol = 1e-9 * max(total, 1.0)
+    need = math.inf
+    notes: list[str] = []
+    if problem == "set_cover":
+        assert target_share is not None
+        need = max(0.0, target_share * total - before)
+    # Only uncovered demand with households, and candidates that reach some, matter.
+    open_cols = np.flatnonzero(~covered0 & (w > 0))
+    sub = cov[:, open_cols].tocsr()
+    w_sub = w[open_cols]
+    useful = np.flatnonzero(np.diff(sub.indptr) > 0)
+    sub = sub[useful]
+    reachable_w = float(w_sub[np.unique(sub.indices)].sum()) if sub.nnz else 0.0
+    reached: bool | None = None
+    goal = need
+    if problem == "set_cover":
+        reached = need <= reachable_w + tol
+        if not reached:
+            goal = reachable_w
+            notes.append(
+                f"target {target_share:.1%} cannot be reached: every candidate together "
+                f"covers {_share(before + reachable_w, total):.1%} of households"
+            )
+    optimal = False
+    bound: float | None = None
+    if sub.shape[0] == 0 or (problem == "set_cover" and goal <= tol) or k == 0:
+        rows: list[int] = []
+        gains: list[float] = []
+        optimal = True
+        bound = 0.0
+    elif method == "greedy":
+        picked, gains, lower = _lazy_greedy(
+            sub, w_sub, np.zeros(w_sub.size, dtype=bool), need=goal, k=k
+        )
+        rows = [int(useful[j]) for j in picked]
+        if problem == "set_cover":
+            bound = float(math.ceil(lower - 1e-9))
+            optimal = bound >= len(rows)
+        else:
+            # Upper bound (Minoux): f(S) + the k largest marginal gains w.r.t. S.
+            w_left = w_sub.copy()
+            for j in picked:
+                w_left[sub.indices[sub.indptr[j] : sub.indptr[j + 1]]] = 0.0
+            rest = np.sort(np.asarray(sub @ w_left).ravel())[::-1][: k or 0]
+            bound = float(sum(gains) + rest.sum())
+            optimal = bound <= sum(gains) + tol
+    else:
+        agg, agg_w = _aggregate_columns(sub, w_sub)
+        x, optimal, bound = _milp(
+            agg,
+            agg_w,
+            need=goal if problem == "set_cover" else None,
+            k=k,
+            time_limit_s=time_limit_s,
+        )
+        picked_rows = np.flatnonzero(x)
+        order, gains = _order_by_gain(sub, w_sub, np.zeros(w_sub.size, dtype=bool), picked_rows)
+        keep = [i for i, g in enumerate(gains) if g > 0]  # drop sites that add nothing
+        rows = [int(useful[order[i]]) for i in keep]
+        gains = [gains[i] for i in keep]
+    added = float(sum(gains))
+    after = before + added
+    if problem == "set_cover" and bound is not None:
+        gap = 0.0 if not rows else max(0.0, (len(rows) - bound) / len(rows))
+    elif bound is not None:
+        gap = 0.0 if bound <= 0 else max(0.0, (bound - added) / bound)
+    else:
+        gap = None
+    covered1 = covered0.copy()
+    for r in rows:
+        covered1[cov.indices[cov.indptr[r] : cov.indptr[r + 1]]] = True
+    cum = before + np.cumsum(gains) if gains else np.zeros(0)
+    sites = pd.DataFrame(
+        {
+            "order": np.arange(1, len(rows) + 1, dtype=np.int64),
+            "added_households": np.asarray(gains, dtype=np.float64),
+            "households_covered": cum,
+            "coverage_share": cum / total if total > 0 else np.ones(len(rows)),
+        },
+        index=pd.Index(
+            ids[rows] if rows else np.zeros(0, dtype=object), name="site_id", dtype=object
+        ),
+    )
+    return SitingResult(
+        problem=problem,
+        method=method,
+        chosen=tuple(str(i) for i in sites.index),
+        added_households=tuple(float(g) for g in gains),
+        households_total=total,
+        households_covered_before=before,
+        households_covered_after=after,
+        target_share=target_share,
+        k=k,
+        reached=reached,
+        optimal=bool(optimal),
+        bound=bound,
+        gap=gap,
+        sites=sites,
+        covered_before=pd.Series(covered0, index=didx, name="covered_before"),
+        covered_after=pd.Series(covered1, index=didx, name="covered_after"),
+        note="; ".join(notes),
+    )
+
+
+def set_cover(
+    coverage: Any,
+    weights: Any,
+    *,
+    target_share: float,
+    already_covered: Any = None,
+    method: Method = "exact",
+    candidate_ids: Sequence[Any] | pd.Index | None = None,
+    demand_index: pd.Index | None = None,
+    time_limit_s: float | None = None,
+) -> SitingResult:
+    """The fewest candidate sites that lift coverage to ``target_share`` of households.
+
+    Partial weighted set cover: choose candidates so that the households of
+    demand points covered (already, or by a chosen candidate) reach
+    ``target_share`` of all households, with as few candidates as possible. The
+    exact method breaks ties between minimum-size answers by coverage.
+
+    Parameters
+    ----------
+    coverage
+        Sparse or dense matrix, candidates x demand points; a stored entry (or
+        True) means the candidate covers the point. A distance matrix from
+        :func:`geoplan.reach.reach_matrix` works as is (its pattern is used).
+    weights
+        Households per demand point.
+    target_share
+        Coverage target in [0, 1] (from a profile, e.g. ``wet_market_coverage``).
+    already_covered
+        Boolean per demand point: covered by existing facilities.
+    method
+        ``"exact"``: HiGHS MILP (proven minimum); ``"greedy"``: lazy greedy
+        (at most ``ln(n) + 1`` times the minimum, usually within one site).
+    candidate_ids, demand_index
+        Labels for the result (default: positions).
+    time_limit_s
+        Exact method only: stop after this long and report the best answer found
+        with its gap (``optimal`` False).
+
+    Returns
+    -------
+    SitingResult
+        ``reached`` is False (and ``note`` says why) when all candidates together
+        cannot reach the target; the answer then covers all they can.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> cov = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 1], [0, 0, 1]], dtype=bool))
+    >>> r = set_cover(cov, [100.0, 50.0, 30.0], target_share=0.8, already_covered=[0, 0, 1])
+    >>> r.chosen, r.added_households, round(r.coverage_after, 3)
+    (('0',), (150.0,), 1.0)
+    """
+    if not (0.0 <= float(target_share) <= 1.0):
+        raise InputError("target_share must lie in [0, 1]", column="target_share")
+    return _solve(
+        coverage,
+        weights,
+        problem="set_cover",
+        target_share=float(target_share),
+        k=None,
+        already_covered=already_covered,
+        method=method,
+        candidate_ids=candidate_ids,
+        demand_index=demand_index,
+        time_limit_s=time_limit_s,
+    )
+
+
+def max_cover(
+    coverage: Any,
+    weights: Any,
+    *,
+    k: int,
+    already_covered: Any = None,
+    method: Method = "exact",
+    candidate_ids: Sequence[Any] | pd.Index | None = None,
+    demand_index: pd.Index | None = None,
+    time_limit_s: float | None = None,
+) -> SitingResult:
+    """The ``k`` candidate sites that add the most covered households.
+
+    Maximal covering location problem. Sites that would add nothing are left
+    out, so fewer than ``k`` may be chosen.
+
+    Parameters
+    ----------
+    coverage, weights, already_covered, candidate_ids, demand_index, time_limit_s
+        As in :func:`set_cover`.
+    k
+        Number of new sites.
+    method
+        ``"exact"`` (HiGHS MILP) or ``"greedy"`` (lazy greedy, within
+        ``1 - 1/e`` of the optimum; ``bound`` gives a tighter data-dependent
+        upper bound).
+
+    Returns
+    -------
+    SitingResult
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> cov = sp.csr_matrix(np.array([[1, 1, 1, 0, 0], [1, 0, 0, 1, 0],
+    ...                                [0, 1, 0, 0, 1]], dtype=bool))
+    >>> exact = max_cover(cov, np.ones(5), k=2)
+    >>> greedy = max_cover(cov, np.ones(5), k=2, method="greedy")
+    >>> exact.households_covered_after, greedy.households_covered_after
+    (4.0, 4.0)
+    """
+    if int(k) != k or k < 0:
+        raise InputError("k must be a whole number >= 0", column="k")
+    return _solve(
+        coverage,
+        weights,
+        problem="max_cover",
+        target_share=None,
+        k=int(k),
+        already_covered=already_covered,
+        method=method,
+        candidate_ids=candidate_ids,
+        demand_index=demand_index,
+        time_limit_s=time_limit_s,
+    )
