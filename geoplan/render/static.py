@@ -33,7 +33,7 @@ from geoplan._errors import DataQualityWarning, InputError
 from geoplan.io.write import write_bytes
 from geoplan.render import _labels as lb
 from geoplan.render._labels import Lang, StyleClass
-from geoplan.render.interactive import (
+from geoplan.render.layers import (
     DEFAULT_AGGREGATE_ABOVE,
     DEFAULT_CELL_M,
     adaptive_cell_m,
