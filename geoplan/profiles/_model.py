@@ -1,0 +1,686 @@
+"""The profile model: the format's closed vocabularies, and frozen Source,
+Parameter, Target and Profile (with the comparisons a target makes)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+from geoplan._errors import InputError, ProfileNotFound
+
+# ---------------------------------------------------------------------------
+# The closed vocabularies of the format (schema, not thresholds)
+# ---------------------------------------------------------------------------
+
+COMPARATORS: tuple[str, ...] = (">=", ">", "<=", "<", "==", "between")
+"""Comparators a target may use; ``between`` takes ``[low, high]`` (inclusive)."""
+
+MEASURES: Mapping[str, frozenset[str]] = {
+    "floor_area": frozenset(
+        [
+            "area_per_100_households",
+            "area_total",
+            "activity_share",
+            "commercial_service_share",
+            "area_per_household",
+        ]
+    ),
+    "development": frozenset({"commercial_service_share", "area_per_household"}),
+    "organisations": frozenset(
+        [
+            "per_10000_residents",
+            "count",
+            "flag",
+            "rate",
+            "range_columns",
+            "per_grid",
+            "share_of_communities",
+            "share_of_facilities",
+        ]
+    ),
+    "coverage": frozenset({"coverage_share", "walk_time", "walk_distance"}),
+    "grids": frozenset({"households_range", "residents_range", "dwellings_range"}),
+}
+"""Measures each audit implements (see ``docs/profiles.md``)."""
+
+AUDITS: tuple[str, ...] = tuple(MEASURES)
+"""Audit names a target may belong to."""
+
+SCOPES: tuple[str, ...] = tuple(
+    [
+        "urban_community",
+        "village",
+        "community",
+        "new_development",
+        "facility",
+        "grid",
+        "district",
+        "central_district",
+        "building",
+        "life_circle",
+    ]
+)
+"""Entities a target is measured on."""
+
+_NEEDS_COLUMN = frozenset(
+    [
+        "area_per_household",
+        "per_10000_residents",
+        "count",
+        "flag",
+        "rate",
+        "per_grid",
+        "share_of_communities",
+        "share_of_facilities",
+    ]
+)
+_NEEDS_COLUMNS = frozenset({"range_columns"})
+_NEEDS_CATEGORY_OR_GROUP = frozenset({"coverage_share", "walk_time", "walk_distance"})
+_NEEDS_WITHIN = frozenset({"coverage_share"})
+_NEEDS_BETWEEN = frozenset(
+    ["range_columns", "households_range", "residents_range", "dwellings_range"]
+)
+# Scope -> condition implied on a communities frame (column, value).
+_SCOPE_CONDITION: Mapping[str, tuple[str, bool | str]] = {
+    "urban_community": ("kind", "urban"),
+    "village": ("kind", "village"),
+    "new_development": ("new_development", True),
+    "central_district": ("central_district", True),
+}
+_NUMERIC_PARAMETERS = frozenset(
+    [
+        "walk_speed_m_per_min",
+        "walk_speed_elderly_m_per_min",
+        "persons_per_household",
+        "net_to_gross",
+        "dwelling_floor_area_m2",
+        "floor_height_m",
+        "facility_assign_max_m",
+        "max_snap_m",
+    ]
+)
+_LIST_PARAMETERS = frozenset({"service_facility_categories"})
+
+_PROFILE_KEYS = ("name", "title_zh", "title_en", "description_zh", "description_en", "based_on")
+_SOURCE_KEYS = ("title_zh", "title_en", "issuer", "year", "number", "seed", "url", "note")
+_PARAMETER_KEYS = ("value", "unit", "source", "clause", "confirmed", "note", "original_value")
+_TARGET_REQUIRED = tuple(
+    [
+        "id",
+        "description_zh",
+        "description_en",
+        "audit",
+        "measure",
+        "unit",
+        "comparator",
+        "threshold",
+        "scope",
+        "source",
+        "clause",
+    ]
+)
+_TARGET_KEYS = (
+    *_TARGET_REQUIRED,
+    *[
+        "confirmed",
+        "column",
+        "columns",
+        "category",
+        "group",
+        "within_min",
+        "within_m",
+        "applies_if",
+        "note",
+    ],
+    "original_threshold",
+)
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+Threshold = float | tuple[float, float]
+ParameterValue = bool | int | float | str | tuple[str, ...]
+AppliesValue = bool | int | float | str
+
+
+class _FrozenMap(Mapping[_K, _V]):
+    """A read-only, hashable mapping that keeps insertion order."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[_K, _V] | Iterable[tuple[_K, _V]] = ()) -> None:
+        self._data: dict[_K, _V] = dict(data)
+
+    def __getitem__(self, key: _K) -> _V:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[_K]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __repr__(self) -> str:
+        return f"{{{', '.join(f'{k!r}: {v!r}' for k, v in self._data.items())}}}"
+
+
+# ---------------------------------------------------------------------------
+# Dataclasses
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source document that targets and parameters cite.
+
+    Examples
+    --------
+    >>> from geoplan.profiles import load_profile
+    >>> load_profile("ningxia-2025").sources["ningxia-2023-plan"].year
+    2023
+    """
+
+    key: str
+    title_zh: str
+    title_en: str
+    issuer: str | None = None
+    year: int | None = None
+    number: str | None = None
+    seed: str | None = None
+    url: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A number (or list) the code needs, with unit, source and a note on the choice.
+
+    Examples
+    --------
+    >>> from geoplan.profiles import load_profile
+    >>> load_profile("tianjin-2025").parameters["persons_per_household"].value
+    2.62
+    """
+
+    name: str
+    value: ParameterValue
+    unit: str
+    source: str
+    clause: str | None = None
+    confirmed: bool = True
+    note: str | None = None
+    original_value: ParameterValue | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One checkable target: what is measured, how it is compared and where it comes from.
+
+    ``passes`` and ``shortfall`` treat a missing value (None, NaN, ``pd.NA``) as
+    *not measurable*: ``passes`` returns None and ``shortfall`` returns NaN, so
+    an audit can report "no data" rather than a pass or a fail.
+
+    The shortfall is the distance from the value to the nearest passing value,
+    in the target's unit: 0 exactly when the target passes. For a strict
+    comparator (``>``, ``<``) a value equal to the threshold fails by the
+    smallest representable step (``numpy.nextafter``), so ``shortfall > 0`` iff
+    the target fails.
+
+    Examples
+    --------
+    >>> from geoplan.profiles import load_profile
+    >>> t = load_profile("ningxia-2025").target("subcommittee_size")
+    >>> t.threshold, t.passes(5), t.shortfall(11), t.shortfall(2)
+    ((3.0, 9.0), True, 2.0, 1.0)
+    >>> t.passes(float("nan")) is None
+    True
+    """
+
+    id: str
+    description_zh: str
+    description_en: str
+    audit: str
+    measure: str
+    unit: str
+    comparator: str
+    threshold: Threshold
+    scope: str
+    source: str
+    clause: str
+    confirmed: bool = True
+    column: str | None = None
+    columns: tuple[str, ...] | None = None
+    category: str | None = None
+    group: str | None = None
+    within_min: float | None = None
+    within_m: float | None = None
+    applies_if: Mapping[str, AppliesValue] = field(default_factory=_FrozenMap)
+    note: str | None = None
+    original_threshold: Threshold | None = None
+
+    def passes(self, value: object) -> bool | None:
+        """Whether ``value`` meets the target; None when the value is missing.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> load_profile("tianjin-2025").target("workers_per_10k").passes(17.9)
+        False
+        """
+        number = _scalar(value)
+        if number is None:
+            return None
+        return bool(_passes_array(np.array([number]), self.comparator, self.threshold)[0])
+
+    def shortfall(self, value: object) -> float:
+        """Distance from ``value`` to the nearest passing value (0 when passing, NaN if missing).
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> load_profile("tianjin-2025").target("workers_per_10k").shortfall(12.5)
+        5.5
+        """
+        number = _scalar(value)
+        if number is None:
+            return math.nan
+        return float(_shortfall_array(np.array([number]), self.comparator, self.threshold)[0])
+
+    def evaluate(self, values: pd.Series | Sequence[object]) -> pd.DataFrame:
+        """Vectorised ``passes``/``shortfall``: a frame aligned to ``values``.
+
+        Returns columns ``value`` (float), ``pass`` (nullable boolean, NA where the
+        value is missing) and ``shortfall`` (float, NaN where missing).
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> t = load_profile("tianjin-2025").target("workers_per_10k")
+        >>> t.evaluate(pd.Series([20.0, 9.0, None], index=["a", "b", "c"]))["pass"].tolist()
+        [True, False, <NA>]
+        """
+        series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+        arr = series.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        missing = np.isnan(arr)
+        passed = pd.array(_passes_array(arr, self.comparator, self.threshold), dtype="boolean")
+        passed[missing] = pd.NA
+        return pd.DataFrame(
+            {
+                "value": arr,
+                "pass": passed,
+                "shortfall": _shortfall_array(arr, self.comparator, self.threshold),
+            },
+            index=series.index,
+        )
+
+    def applies_mask(self, frame: pd.DataFrame) -> pd.Series:
+        """Which rows of an entity frame this target applies to (aligned boolean Series).
+
+        Combines the condition implied by ``scope`` (``urban_community``: kind is
+        ``urban``; ``village``: kind is ``village``; ``new_development`` and
+        ``central_district``: that flag is true) with ``applies_if``. In
+        ``applies_if`` a key ``min_<col>`` means ``col >= value``, ``max_<col>``
+        means ``col <= value`` and any other key means ``col == value``. A
+        missing boolean column counts as all False (the canonical default); a
+        missing non-boolean column raises :class:`InputError`. Rows whose value
+        is missing (NaN) do not apply.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> t = load_profile("tianjin-2025").target("social_orgs_urban")
+        >>> f = pd.DataFrame({"kind": ["urban", "urban", "village"],
+        ...                   "households": [800, 300, 900]}, index=["a", "b", "c"])
+        >>> t.applies_mask(f).tolist()
+        [True, False, False]
+        """
+        conditions: list[tuple[str, str, AppliesValue]] = []
+        if self.scope in _SCOPE_CONDITION:
+            conditions.append(("==", *_SCOPE_CONDITION[self.scope]))
+        for key, val in self.applies_if.items():
+            if key.startswith("min_"):
+                conditions.append((">=", key[4:], val))
+            elif key.startswith("max_"):
+                conditions.append(("<=", key[4:], val))
+            else:
+                conditions.append(("==", key, val))
+        mask = pd.Series(True, index=frame.index, dtype=bool)
+        for op, col, value in conditions:
+            if col not in frame.columns:
+                if isinstance(value, bool) and op == "==":
+                    mask &= value is False
+                    continue
+                raise InputError(
+                    f"target {self.id!r} needs column {col!r} to decide where it applies",
+                    column=col,
+                )
+            data = frame[col]
+            if op in (">=", "<="):
+                numbers = pd.to_numeric(data, errors="coerce")
+                cond = numbers >= value if op == ">=" else numbers <= value
+            elif isinstance(value, bool):
+                cond = data.astype("boolean") == value
+            else:
+                cond = data == value
+            mask &= cond.fillna(False).astype(bool)
+        return mask
+
+    def threshold_text(self) -> str:
+        """The comparison in words, for reports.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> load_profile("ningxia-2025").target("grid_households").threshold_text()
+        'between 300 and 500 households'
+        """
+        if self.comparator == "between":
+            low, high = self.threshold  # type: ignore[misc]
+            return f"between {_fmt_number(low)} and {_fmt_number(high)} {self.unit}"
+        assert isinstance(self.threshold, float)
+        return f"{self.comparator} {_fmt_number(self.threshold)} {self.unit}"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A standards profile: targets, the sources they cite and the parameters used.
+
+    Frozen: :meth:`derive` returns a new profile; nothing here changes in place.
+
+    Examples
+    --------
+    >>> from geoplan.profiles import load_profile
+    >>> p = load_profile("mofcom-15min")
+    >>> [t.id for t in p.targets_for("coverage")][:2]
+    ['walk_convenience_store', 'walk_breakfast']
+    """
+
+    name: str
+    title_zh: str
+    title_en: str
+    targets: tuple[Target, ...]
+    sources: Mapping[str, Source] = field(default_factory=_FrozenMap)
+    parameters: Mapping[str, Parameter] = field(default_factory=_FrozenMap)
+    description_zh: str | None = None
+    description_en: str | None = None
+    based_on: str | None = None
+    path: str | None = field(default=None, compare=False)
+
+    def target(self, target_id: str) -> Target:
+        """The target with this id; :class:`ProfileNotFound` (a KeyError) lists the valid ids.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> load_profile("tianjin-2025").target("village_service_area").threshold
+        300.0
+        """
+        for t in self.targets:
+            if t.id == target_id:
+                return t
+        valid = ", ".join(t.id for t in self.targets)
+        raise ProfileNotFound(
+            f"profile {self.name!r} has no target {target_id!r}; valid ids: {valid}"
+        )
+
+    def targets_for(self, audit: str) -> tuple[Target, ...]:
+        """The targets one audit checks, in file order.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> len(load_profile("ningxia-2025").targets_for("grids"))
+        2
+        """
+        if audit not in MEASURES:
+            raise ProfileNotFound(f"unknown audit {audit!r}; valid audits: {', '.join(AUDITS)}")
+        return tuple(t for t in self.targets if t.audit == audit)
+
+    def parameter(self, name: str) -> ParameterValue:
+        """The value of a parameter; :class:`ProfileNotFound` lists the valid names.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> load_profile("tianjin-2025").parameter("max_snap_m")
+        300.0
+        """
+        try:
+            return self.parameters[name].value
+        except KeyError:
+            valid = ", ".join(self.parameters)
+            raise ProfileNotFound(
+                f"profile {self.name!r} has no parameter {name!r}; valid names: {valid}"
+            ) from None
+
+    def number(self, name: str) -> float:
+        """A numeric parameter as ``float``; :class:`InputError` if it is not a number.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> load_profile("tianjin-2025").number("walk_speed_m_per_min")
+        75.0
+        """
+        value = self.parameter(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InputError(
+                f"parameter {name!r} of profile {self.name!r} must be a number, not {value!r}",
+                column=name,
+            )
+        return float(value)
+
+    def names(self, name: str) -> tuple[str, ...]:
+        """A list-of-names parameter (e.g. ``service_facility_categories``) as a tuple.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> "community_service_centre" in load_profile("tianjin-2025").names(
+        ...     "service_facility_categories")
+        True
+        """
+        value = self.parameter(name)
+        if isinstance(value, str) or not isinstance(value, tuple | list):
+            raise InputError(
+                f"parameter {name!r} of profile {self.name!r} must be a list of names",
+                column=name,
+            )
+        return tuple(str(v) for v in value)
+
+    def source_of(self, target: Target | str) -> Source:
+        """The source document a target (or target id) cites.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> p = load_profile("tianjin-2025")
+        >>> p.source_of("workers_per_10k").seed
+        'seeds/000_932ce8e390e76d05.txt'
+        """
+        t = self.target(target) if isinstance(target, str) else target
+        return self.sources[t.source]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per target (indexed by id) for display in a notebook or the CLI.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> load_profile("tianjin-2025").to_frame().loc["activity_share", "clause"]
+        '主要指标 第3项 (Indicator 3); 重点任务 04 (Task 04)'
+        """
+        keys = (*_TARGET_REQUIRED[:4], "comparator", "threshold", "unit", "scope", "source")
+        keys += ("clause", "confirmed")
+        rows = [{k: getattr(t, k) for k in keys} for t in self.targets]
+        return pd.DataFrame(rows).set_index("id")
+
+    def derive(
+        self,
+        name: str | None = None,
+        *,
+        title_zh: str | None = None,
+        title_en: str | None = None,
+        thresholds: Mapping[str, float | Sequence[float]] | None = None,
+        parameters: Mapping[str, ParameterValue | Sequence[str]] | None = None,
+        drop: Iterable[str] = (),
+        add: Iterable[Target] = (),
+        sources: Mapping[str, Source] | None = None,
+    ) -> Profile:
+        """A new profile with some thresholds or parameters changed; this one is untouched.
+
+        Changed targets keep their source and clause and record the document's
+        figure in ``original_threshold`` (parameters: ``original_value``), so a
+        report can say the threshold was set locally. ``drop`` removes targets by
+        id; ``add`` appends targets (their sources must be in this profile or in
+        ``sources``).
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> base = load_profile("ningxia-2025")
+        >>> mine = base.derive("yinchuan", thresholds={"grid_households": [200, 400]},
+        ...                    parameters={"walk_speed_m_per_min": 70.0})
+        >>> t = mine.target("grid_households")
+        >>> t.threshold, t.original_threshold
+        ((200.0, 400.0), (300.0, 500.0))
+        >>> base.parameter("walk_speed_m_per_min"), mine.parameter("walk_speed_m_per_min")
+        (75.0, 70.0)
+        """
+        from geoplan.profiles._parse import (
+            _check_profile,
+            _parse_parameter_value,
+            _parse_threshold,
+        )
+
+        where = f"derive({name or self.name!r})"
+        thresholds = dict(thresholds or {})
+        known = {t.id for t in self.targets}
+        dropped = set(drop)
+        for tid in list(thresholds) + sorted(dropped):
+            if tid not in known:
+                raise ProfileNotFound(
+                    f"profile {self.name!r} has no target {tid!r}; valid ids: {', '.join(known)}"
+                )
+        new_targets: list[Target] = []
+        for t in self.targets:
+            if t.id in dropped:
+                continue
+            if t.id in thresholds:
+                value = _parse_threshold(thresholds[t.id], t.comparator, file=where, row=t.id)
+                original = t.original_threshold if t.original_threshold is not None else t.threshold
+                t = dataclasses.replace(t, threshold=value, original_threshold=original)
+            new_targets.append(t)
+        new_targets.extend(add)
+        new_parameters = dict(self.parameters)
+        for pname, pvalue in (parameters or {}).items():
+            if pname not in new_parameters:
+                raise ProfileNotFound(
+                    f"profile {self.name!r} has no parameter {pname!r}; "
+                    f"valid names: {', '.join(new_parameters)}"
+                )
+            old = new_parameters[pname]
+            checked = _parse_parameter_value(pname, pvalue, file=where)
+            original_value = old.original_value if old.original_value is not None else old.value
+            new_parameters[pname] = dataclasses.replace(
+                old, value=checked, original_value=original_value
+            )
+        new_sources = dict(self.sources)
+        new_sources.update(sources or {})
+        derived = Profile(
+            name=name or f"{self.name}-custom",
+            title_zh=title_zh or self.title_zh,
+            title_en=title_en or self.title_en,
+            targets=tuple(new_targets),
+            sources=_FrozenMap(new_sources),
+            parameters=_FrozenMap(new_parameters),
+            description_zh=self.description_zh,
+            description_en=self.description_en,
+            based_on=self.name,
+        )
+        _check_profile(derived, file=where)
+        return derived
+
+    def to_toml(self) -> str:
+        """The profile as TOML text that :func:`load_profile` reads back to an equal profile.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from geoplan.profiles import load_profile
+        >>> p = load_profile("gb50180-2018")
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "copy.toml"
+        >>> _ = f.write_text(p.to_toml(), encoding="utf-8")
+        >>> load_profile(f) == p
+        True
+        """
+        from geoplan.profiles._toml import _profile_to_toml
+
+        return _profile_to_toml(self)
+
+
+# ---------------------------------------------------------------------------
+# Comparisons
+# ---------------------------------------------------------------------------
+
+
+def _scalar(value: object) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return float(value)
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+        return None if math.isnan(number) else number
+    raise TypeError(f"a target compares numbers, not {type(value).__name__}: {value!r}")
+
+
+def _passes_array(values: np.ndarray, comparator: str, threshold: Threshold) -> np.ndarray:
+    if comparator == "between":
+        low, high = threshold  # type: ignore[misc]
+        return (values >= low) & (values <= high)
+    t = float(threshold)  # type: ignore[arg-type]
+    ops = {
+        ">=": np.greater_equal,
+        ">": np.greater,
+        "<=": np.less_equal,
+        "<": np.less,
+        "==": np.equal,
+    }
+    return np.asarray(ops[comparator](values, t), dtype=bool)
+
+
+def _shortfall_array(values: np.ndarray, comparator: str, threshold: Threshold) -> np.ndarray:
+    v = np.asarray(values, dtype="float64")
+    with np.errstate(over="ignore", invalid="ignore"):
+        if comparator == "between":
+            low, high = threshold  # type: ignore[misc]
+            out = np.where(v < low, low - v, np.where(v > high, v - high, 0.0))
+        else:
+            t = float(threshold)  # type: ignore[arg-type]
+            if comparator == ">=":
+                out = np.where(v >= t, 0.0, t - v)
+            elif comparator == ">":
+                out = np.where(v > t, 0.0, np.nextafter(t, np.inf) - v)
+            elif comparator == "<=":
+                out = np.where(v <= t, 0.0, v - t)
+            elif comparator == "<":
+                out = np.where(v < t, 0.0, v - np.nextafter(t, -np.inf))
+            else:  # "=="
+                out = np.abs(v - t)
+    out = np.asarray(out, dtype="float64")
+    out[np.isnan(v)] = np.nan
+    return out
+
+
+def _fmt_number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))

@@ -1,0 +1,349 @@
+"""Parsing and validation of profile TOML (every error names file, target and key)."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from geoplan._errors import InputError
+from geoplan.profiles._model import (
+    _LIST_PARAMETERS,
+    _NEEDS_BETWEEN,
+    _NEEDS_CATEGORY_OR_GROUP,
+    _NEEDS_COLUMN,
+    _NEEDS_COLUMNS,
+    _NEEDS_WITHIN,
+    _NUMERIC_PARAMETERS,
+    _PARAMETER_KEYS,
+    _PROFILE_KEYS,
+    _SOURCE_KEYS,
+    _TARGET_KEYS,
+    _TARGET_REQUIRED,
+    AUDITS,
+    COMPARATORS,
+    MEASURES,
+    SCOPES,
+    Parameter,
+    ParameterValue,
+    Profile,
+    Source,
+    Target,
+    Threshold,
+    _FrozenMap,
+)
+
+# ---------------------------------------------------------------------------
+# Parsing and validation
+# ---------------------------------------------------------------------------
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _parse_threshold(raw: object, comparator: str, *, file: str, row: str) -> Threshold:
+    if comparator == "between":
+        if (
+            not isinstance(raw, list | tuple)
+            or len(raw) != 2
+            or not all(_is_number(x) and math.isfinite(x) for x in raw)
+        ):
+            raise InputError(
+                f"comparator 'between' needs threshold = [low, high] (two numbers), got {raw!r}",
+                file=file,
+                row=row,
+                column="threshold",
+            )
+        low, high = float(raw[0]), float(raw[1])
+        if low > high:
+            raise InputError(
+                f"threshold low {low} is above high {high}", file=file, row=row, column="threshold"
+            )
+        return (low, high)
+    if not _is_number(raw) or not math.isfinite(raw):  # type: ignore[arg-type]
+        raise InputError(
+            f"comparator {comparator!r} needs one finite number as threshold, got {raw!r}",
+            file=file,
+            row=row,
+            column="threshold",
+        )
+    return float(raw)  # type: ignore[arg-type]
+
+
+def _parse_parameter_value(name: str, raw: object, *, file: str) -> ParameterValue:
+    if name in _NUMERIC_PARAMETERS:
+        if not _is_number(raw) or not math.isfinite(raw) or raw <= 0:  # type: ignore[operator, arg-type]
+            raise InputError(
+                f"parameter {name!r} must be a positive number, got {raw!r}",
+                file=file,
+                row=name,
+                column="value",
+            )
+        return float(raw)  # type: ignore[arg-type]
+    if name in _LIST_PARAMETERS or isinstance(raw, list | tuple):
+        if not isinstance(raw, list | tuple) or not all(isinstance(x, str) for x in raw):
+            raise InputError(
+                f"parameter {name!r} must be a list of strings, got {raw!r}",
+                file=file,
+                row=name,
+                column="value",
+            )
+        return tuple(raw)
+    if isinstance(raw, bool | int | float | str):
+        return raw
+    raise InputError(
+        f"parameter {name!r} has an unsupported value {raw!r}", file=file, row=name, column="value"
+    )
+
+
+def _get_str(
+    table: Mapping[str, Any], key: str, *, file: str, row: str | None, required: bool
+) -> str | None:
+    if key not in table:
+        if required:
+            raise InputError(f"missing key {key!r}", file=file, row=row, column=key)
+        return None
+    value = table[key]
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InputError(
+            f"{key!r} must be a non-empty string, got {value!r}", file=file, row=row, column=key
+        )
+    return value
+
+
+def _get_bool(table: Mapping[str, Any], key: str, *, file: str, row: str) -> bool:
+    value = table.get(key, True)
+    if not isinstance(value, bool):
+        raise InputError(
+            f"{key!r} must be true or false, got {value!r}", file=file, row=row, column=key
+        )
+    return value
+
+
+def _get_float(table: Mapping[str, Any], key: str, *, file: str, row: str) -> float | None:
+    if key not in table:
+        return None
+    value = table[key]
+    if not _is_number(value) or not math.isfinite(value) or value <= 0:
+        raise InputError(
+            f"{key!r} must be a positive number, got {value!r}", file=file, row=row, column=key
+        )
+    return float(value)
+
+
+def _check_unknown_keys(
+    table: Mapping[str, Any], allowed: Sequence[str], *, file: str, row: str | None, what: str
+) -> None:
+    for key in table:
+        if key not in allowed:
+            raise InputError(
+                f"unknown key {key!r} in {what}; allowed keys: {', '.join(allowed)}",
+                file=file,
+                row=row,
+                column=key,
+            )
+
+
+def _parse_table(raw: object, *, file: str, row: str | None, what: str) -> Mapping[str, Any]:
+    if not isinstance(raw, dict):
+        raise InputError(f"{what} must be a table, got {raw!r}", file=file, row=row)
+    return raw
+
+
+def _parse_source(key: str, raw: object, *, file: str) -> Source:
+    table = _parse_table(raw, file=file, row=key, what=f"[sources.{key}]")
+    _check_unknown_keys(table, _SOURCE_KEYS, file=file, row=key, what=f"[sources.{key}]")
+    year = table.get("year")
+    if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
+        raise InputError(
+            f"'year' must be an integer, got {year!r}", file=file, row=key, column="year"
+        )
+    opt = {
+        k: _get_str(table, k, file=file, row=key, required=False)
+        for k in _SOURCE_KEYS[2:]
+        if k != "year"
+    }
+    return Source(
+        key=key,
+        title_zh=_get_str(table, "title_zh", file=file, row=key, required=True),  # type: ignore[arg-type]
+        title_en=_get_str(table, "title_en", file=file, row=key, required=True),  # type: ignore[arg-type]
+        year=year,
+        **opt,
+    )
+
+
+def _parse_parameter(name: str, raw: object, *, file: str) -> Parameter:
+    table = _parse_table(raw, file=file, row=name, what=f"[parameters.{name}]")
+    _check_unknown_keys(table, _PARAMETER_KEYS, file=file, row=name, what=f"[parameters.{name}]")
+    if "value" not in table:
+        raise InputError("missing key 'value'", file=file, row=name, column="value")
+    original = table.get("original_value")
+    return Parameter(
+        name=name,
+        value=_parse_parameter_value(name, table["value"], file=file),
+        unit=_get_str(table, "unit", file=file, row=name, required=True),  # type: ignore[arg-type]
+        source=_get_str(table, "source", file=file, row=name, required=True),  # type: ignore[arg-type]
+        clause=_get_str(table, "clause", file=file, row=name, required=False),
+        confirmed=_get_bool(table, "confirmed", file=file, row=name),
+        note=_get_str(table, "note", file=file, row=name, required=False),
+        original_value=None
+        if original is None
+        else _parse_parameter_value(name, original, file=file),
+    )
+
+
+def _parse_target(raw: object, index: int, *, file: str) -> Target:
+    label = f"targets[{index}]"
+    table = _parse_table(raw, file=file, row=label, what=label)
+    tid = table.get("id")
+    row = tid if isinstance(tid, str) and tid.strip() else label
+    _check_unknown_keys(table, _TARGET_KEYS, file=file, row=row, what="a target")
+    s: dict[str, str] = {}
+    for key in _TARGET_REQUIRED:
+        if key == "threshold":
+            if key not in table:
+                raise InputError("missing key 'threshold'", file=file, row=row, column=key)
+            continue
+        s[key] = _get_str(table, key, file=file, row=row, required=True)  # type: ignore[assignment]
+    if s["comparator"] not in COMPARATORS:
+        raise InputError(
+            f"unknown comparator {s['comparator']!r}; valid: {', '.join(COMPARATORS)}",
+            file=file,
+            row=row,
+            column="comparator",
+        )
+    threshold = _parse_threshold(table["threshold"], s["comparator"], file=file, row=row)
+    original = table.get("original_threshold")
+    columns = table.get("columns")
+    if columns is not None and (
+        not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns)
+    ):
+        raise InputError(
+            f"'columns' must be a list of column names, got {columns!r}",
+            file=file,
+            row=row,
+            column="columns",
+        )
+    applies = table.get("applies_if", {})
+    if not isinstance(applies, dict) or not all(
+        isinstance(v, bool | int | float | str) for v in applies.values()
+    ):
+        raise InputError(
+            f"'applies_if' must be an inline table of column = value, got {applies!r}",
+            file=file,
+            row=row,
+            column="applies_if",
+        )
+    return Target(
+        id=s["id"],
+        description_zh=s["description_zh"],
+        description_en=s["description_en"],
+        audit=s["audit"],
+        measure=s["measure"],
+        unit=s["unit"],
+        comparator=s["comparator"],
+        threshold=threshold,
+        scope=s["scope"],
+        source=s["source"],
+        clause=s["clause"],
+        confirmed=_get_bool(table, "confirmed", file=file, row=row),
+        column=_get_str(table, "column", file=file, row=row, required=False),
+        columns=None if columns is None else tuple(columns),
+        category=_get_str(table, "category", file=file, row=row, required=False),
+        group=_get_str(table, "group", file=file, row=row, required=False),
+        within_min=_get_float(table, "within_min", file=file, row=row),
+        within_m=_get_float(table, "within_m", file=file, row=row),
+        applies_if=_FrozenMap(applies),
+        note=_get_str(table, "note", file=file, row=row, required=False),
+        original_threshold=None
+        if original is None
+        else _parse_threshold(original, s["comparator"], file=file, row=row),
+    )
+
+
+def _check_target(t: Target, profile: Profile, *, file: str) -> None:
+    def fail(message: str, column: str) -> None:
+        raise InputError(message, file=file, row=t.id, column=column)
+
+    if t.audit not in MEASURES:
+        fail(f"unknown audit {t.audit!r}; valid: {', '.join(AUDITS)}", "audit")
+    if t.measure not in MEASURES[t.audit]:
+        fail(
+            f"unknown measure {t.measure!r} for audit {t.audit!r}; "
+            f"valid: {', '.join(sorted(MEASURES[t.audit]))}",
+            "measure",
+        )
+    if t.scope not in SCOPES:
+        fail(f"unknown scope {t.scope!r}; valid: {', '.join(SCOPES)}", "scope")
+    if t.source not in profile.sources:
+        fail(
+            f"source {t.source!r} is not a [sources] table of this profile; "
+            f"defined: {', '.join(profile.sources) or 'none'}",
+            "source",
+        )
+    if t.comparator not in COMPARATORS:
+        fail(f"unknown comparator {t.comparator!r}; valid: {', '.join(COMPARATORS)}", "comparator")
+    if t.measure in _NEEDS_COLUMN and not t.column:
+        fail(f"measure {t.measure!r} needs 'column'", "column")
+    if t.measure in _NEEDS_COLUMNS and (t.columns is None or len(t.columns) < 2):
+        fail(f"measure {t.measure!r} needs 'columns' (two or more)", "columns")
+    if t.measure in _NEEDS_CATEGORY_OR_GROUP and (t.category is None) == (t.group is None):
+        fail(f"measure {t.measure!r} needs exactly one of 'category' or 'group'", "category")
+    if t.measure in _NEEDS_WITHIN and t.within_min is None and t.within_m is None:
+        fail(f"measure {t.measure!r} needs 'within_min' or 'within_m'", "within_min")
+    if t.measure in _NEEDS_BETWEEN and t.comparator != "between":
+        fail(f"measure {t.measure!r} needs comparator 'between'", "comparator")
+
+
+def _check_profile(profile: Profile, *, file: str) -> None:
+    seen: set[str] = set()
+    for t in profile.targets:
+        if t.id in seen:
+            raise InputError(f"duplicate target id {t.id!r}", file=file, row=t.id, column="id")
+        seen.add(t.id)
+        _check_target(t, profile, file=file)
+    for p in profile.parameters.values():
+        if p.source not in profile.sources:
+            raise InputError(
+                f"source {p.source!r} is not a [sources] table of this profile",
+                file=file,
+                row=p.name,
+                column="source",
+            )
+
+
+def _parse_profile(text: str, *, file: str) -> Profile:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=file) from None
+    _check_unknown_keys(
+        data, ("profile", "sources", "parameters", "targets"), file=file, row=None, what="the file"
+    )
+    head = _parse_table(data.get("profile"), file=file, row=None, what="[profile]")
+    _check_unknown_keys(head, _PROFILE_KEYS, file=file, row="[profile]", what="[profile]")
+    sources_raw = _parse_table(data.get("sources", {}), file=file, row=None, what="[sources]")
+    params_raw = _parse_table(data.get("parameters", {}), file=file, row=None, what="[parameters]")
+    targets_raw = data.get("targets", [])
+    if not isinstance(targets_raw, list):
+        raise InputError("'targets' must be an array of tables ([[targets]])", file=file)
+    profile = Profile(
+        name=_get_str(head, "name", file=file, row="[profile]", required=True),  # type: ignore[arg-type]
+        title_zh=_get_str(head, "title_zh", file=file, row="[profile]", required=True),  # type: ignore[arg-type]
+        title_en=_get_str(head, "title_en", file=file, row="[profile]", required=True),  # type: ignore[arg-type]
+        description_zh=_get_str(head, "description_zh", file=file, row="[profile]", required=False),
+        description_en=_get_str(head, "description_en", file=file, row="[profile]", required=False),
+        based_on=_get_str(head, "based_on", file=file, row="[profile]", required=False),
+        sources=_FrozenMap(
+            (key, _parse_source(key, value, file=file)) for key, value in sources_raw.items()
+        ),
+        parameters=_FrozenMap(
+            (key, _parse_parameter(key, value, file=file)) for key, value in params_raw.items()
+        ),
+        targets=tuple(_parse_target(raw, i, file=file) for i, raw in enumerate(targets_raw)),
+        path=file,
+    )
+    _check_profile(profile, file=file)
+    return profile
