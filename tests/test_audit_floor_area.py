@@ -108,6 +108,13 @@ def test_activity_share_per_facility_and_community() -> None:
     assert fac.loc["F1", "activity_share__pass"]
     assert pd.isna(fac.loc["F4", "activity_share__pass"])  # a wet market is not a service facility
     assert r.table.loc["V1", "activity_share__pass"] == False  # noqa: E712
+    # findings keep the two levels apart: communities (their facilities together)
+    # and each facility, so a summary never counts a community as a facility
+    rows = r.findings[r.findings["check_id"] == "activity_share"]
+    by_scope = rows.groupby("scope")["entity_id"].apply(set).to_dict()
+    assert by_scope["facility"] == set(fac.index[fac["activity_share__pass"].notna()])
+    assert by_scope["community"] <= set(r.table.index)
+    assert not by_scope["facility"] & by_scope["community"]
 
 
 def test_nearby_facility_assigned_and_far_one_reported() -> None:

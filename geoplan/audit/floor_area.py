@@ -176,6 +176,10 @@ def audit_floor_area(
             required = households * thr
             checks.append(Check(t, value, applicable, (required - have).clip(lower=0), required))
     table, findings = evaluate(checks, communities)
+    # a facility-scoped target measured on a community is the aggregate of its
+    # facilities: say so, so that summaries do not count communities as facilities
+    agg = findings["check_id"].isin([c.target.id for c in fac_checks])
+    findings.loc[agg, "scope"] = "community"
     table.insert(0, "service_area_m2", svc_area)
     table.insert(1, "service_facilities", n_fac)
     fac_table, fac_findings = evaluate(fac_checks, fac)

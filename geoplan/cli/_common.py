@@ -82,6 +82,10 @@ class Progress:
             click.echo(f"    done in {time.perf_counter() - start:.1f} s", err=True)
 
 
+_SCOPE_LABELS_ZH = {"community": "社区合计", "facility": "每处设施"}
+_SCOPE_LABELS_EN = {"community": "community total", "facility": "each facility"}
+
+
 def print_result(result: Any, *, lang: str = "zh") -> None:
     """A planner-readable summary of an AuditResult on stdout."""
     zh = lang == "zh"
@@ -93,7 +97,13 @@ def print_result(result: Any, *, lang: str = "zh") -> None:
     if f.empty:
         click.echo("  (没有适用的检查)" if zh else "  (no applicable checks)")
         return
-    for check_id, grp in f.groupby("check_id", sort=False):
+    scopes = f.groupby("check_id", sort=False)["scope"].nunique()
+    groups = [
+        (cid, scope, grp)
+        for cid, rows in f.groupby("check_id", sort=False)
+        for scope, grp in rows.groupby("scope", sort=False)
+    ]
+    for check_id, scope, grp in groups:
         passed = grp["passed"]
         n_ok = int((passed == True).sum())  # noqa: E712
         n_bad = int((passed == False).sum())  # noqa: E712
@@ -102,10 +112,14 @@ def print_result(result: Any, *, lang: str = "zh") -> None:
         extra = ""
         if sm2 > 0:
             extra = f"，共缺 {sm2:,.0f} m²" if zh else f", short {sm2:,.0f} m2 in all"
+        label = str(check_id)
+        if scopes[check_id] > 1:  # e.g. each facility, and each community's facilities together
+            names = _SCOPE_LABELS_ZH if zh else _SCOPE_LABELS_EN
+            label += f" [{names.get(str(scope), str(scope))}]"
         head = (
-            f"  {check_id}: {n_ok} 达标 / {n_bad} 未达标{extra}  ({desc})"
+            f"  {label}: {n_ok} 达标 / {n_bad} 未达标{extra}  ({desc})"
             if zh
-            else f"  {check_id}: {n_ok} pass / {n_bad} fail{extra}  ({desc})"
+            else f"  {label}: {n_ok} pass / {n_bad} fail{extra}  ({desc})"
         )
         click.echo(head)
         worst = grp[grp["passed"] == False].sort_values("shortfall", ascending=False)  # noqa: E712
