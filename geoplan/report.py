@@ -572,7 +572,13 @@ def render_html(
 
     Examples
     --------
-    >>> page = render_html(result, lang="en")  # doctest: +SKIP
+    >>> from geoplan.audit.development import audit_development, read_context, read_plan
+    >>> plan = read_plan("data/plans/pass.gpkg")
+    >>> ctx = read_context("data/plans/context.gpkg", metric_crs=plan.site.crs)
+    >>> result = audit_development(plan, ctx, profiles=["ningxia-2025"])
+    >>> page = render_html(result, lang="en")
+    >>> page.startswith("<!DOCTYPE html>"), "PASS" in page
+    (True, True)
     """
     lang = _lang(lang)
     s = result.summary
@@ -633,7 +639,13 @@ def render_markdown(
 
     Examples
     --------
-    >>> text = render_markdown(result, lang="zh")  # doctest: +SKIP
+    >>> from geoplan.audit.development import audit_development, read_context, read_plan
+    >>> plan = read_plan("data/plans/pass.gpkg")
+    >>> ctx = read_context("data/plans/context.gpkg", metric_crs=plan.site.crs)
+    >>> result = audit_development(plan, ctx, profiles=["ningxia-2025"])
+    >>> text = render_markdown(result, lang="zh")
+    >>> text.splitlines()[0]
+    '# 新建住区配套设施审查报告'
     """
     lang = _lang(lang)
     s = result.summary
@@ -742,7 +754,14 @@ def write_report(
 
     Examples
     --------
-    >>> paths = write_report(result, "out", langs=("zh", "en"))  # doctest: +SKIP
+    >>> import pathlib, tempfile
+    >>> from geoplan.audit.development import audit_development, read_context, read_plan
+    >>> plan = read_plan("data/plans/pass.gpkg")
+    >>> ctx = read_context("data/plans/context.gpkg", metric_crs=plan.site.crs)
+    >>> result = audit_development(plan, ctx, profiles=["ningxia-2025"])
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> sorted(p.name for p in write_report(result, out, langs=("zh", "en")))[-5:]
+    ['report.en.html', 'report.en.md', 'report.json', 'report.zh.html', 'report.zh.md']
     """
     folder = Path(folder)
     protect = list(protect)
