@@ -406,7 +406,7 @@ def _map_layers(result: Any) -> dict[str, Any]:
 def map_html(result: Any, *, lang: str = "zh") -> str:
     """The gap map of a development as one self-contained offline HTML page."""
     from geoplan.render import gap_map
-    from geoplan.render.offline import external_asset_urls, inline_assets
+    from geoplan.render.offline import offline_html
 
     name = result.summary["development"]["name"]
     m = gap_map(
@@ -415,11 +415,7 @@ def map_html(result: Any, *, lang: str = "zh") -> str:
         lang=lang,
         **_map_layers(result),
     )
-    text = inline_assets(m.get_root().render())
-    left = external_asset_urls(text)
-    if left:
-        raise RuntimeError(f"external assets left in the map: {left}")
-    return _stable_ids(text)
+    return _stable_ids(offline_html(m))
 
 
 def _map_summary(result: Any, lang: str) -> dict[str, str]:

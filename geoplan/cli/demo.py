@@ -198,9 +198,7 @@ def _sitings(
     progress: Progress,
 ) -> list[Any]:
     """Greedy sites for every category with a coverage-share target short of it."""
-    import pandas as pd
-
-    from geoplan.siting import candidates_from_buildings, candidates_from_network, suggest_sites
+    from geoplan.siting import default_candidates, suggest_sites
 
     cats = [
         t.category
@@ -209,10 +207,7 @@ def _sitings(
     ]
     if not cats:
         return []
-    parts = [candidates_from_network(net)]
-    if "use" in buildings.columns:
-        parts.append(candidates_from_buildings(buildings))
-    candidates = pd.concat(parts)
+    candidates = default_candidates(net, buildings)
     out = []
     for cat in dict.fromkeys(cats):
         with progress.step(f"{profile.name}: sites for {cat}"):
@@ -243,11 +238,10 @@ def _siting_summary(s: Any) -> dict[str, Any]:
 
 
 def _echo_siting(s: Any, *, lang: str) -> None:
-    from geoplan.categories import load_categories
+    from geoplan.cli._maps import _category_name
 
     ids = ", ".join(str(i) for i in s.sites.index) or "-"
-    cats = load_categories()
-    name = cats[s.category].zh if lang == "zh" and s.category in cats else s.category
+    name = _category_name(s.category, lang)
     if lang == "zh":
         click.echo(
             f"选址 {name}：覆盖 {s.coverage_before:.1%} -> {s.coverage_after:.1%}，"

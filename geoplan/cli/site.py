@@ -106,12 +106,11 @@ def site(
 ) -> None:
     """Fewest new sites lifting CATEGORY coverage to the profile's target (or the best
     K sites), on walking distances. Exit 0 when the target is reached, 1 when not."""
-    import pandas as pd
 
     from geoplan.cli.network import load_any_network
     from geoplan.io.readers import read_buildings, read_communities, read_facilities
     from geoplan.profiles import load_profile
-    from geoplan.siting import candidates_from_buildings, candidates_from_network, suggest_sites
+    from geoplan.siting import default_candidates, suggest_sites
 
     progress = Progress(quiet=as_json)
     profile = load_profile(profile_name)
@@ -124,10 +123,7 @@ def site(
         if candidates_path is not None:
             cands: Any = _read_candidates(candidates_path, net.crs)
         else:
-            parts = [candidates_from_network(net)]
-            if "use" in bld.columns:
-                parts.append(candidates_from_buildings(bld))
-            cands = pd.concat(parts)
+            cands = default_candidates(net, bld)
     chosen_method: Any = method  # click has checked it is 'greedy' or 'exact'
     poly = ("Polygon", "MultiPolygon")
     comp = (

@@ -39,6 +39,7 @@ from geoplan.siting.sites import (
     candidates_from_network,
     coverage_matrix_from_network,
     coverage_threshold,
+    default_candidates,
     suggest_sites,
 )
 from geoplan.siting.solvers import Method, SitingResult, max_cover, set_cover
@@ -51,6 +52,7 @@ __all__ = [
     "candidates_from_network",
     "coverage_matrix_from_network",
     "coverage_threshold",
+    "default_candidates",
     "floor_area_candidates",
     "max_cover",
     "set_cover",

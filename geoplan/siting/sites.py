@@ -22,6 +22,7 @@ __all__ = [
     "candidates_from_network",
     "coverage_matrix_from_network",
     "coverage_threshold",
+    "default_candidates",
     "suggest_sites",
 ]
 
@@ -240,6 +241,29 @@ def candidates_from_buildings(
     out["source"] = "building"
     out.index = pd.Index(out.index.astype(str), name="candidate_id", dtype=object)
     return out
+
+
+def default_candidates(network: Any, buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The candidates used when none are given: street junctions
+    (:func:`candidates_from_network`) and, when buildings carry ``use``, vacant
+    buildings (:func:`candidates_from_buildings`).
+
+    Examples
+    --------
+    >>> from shapely import LineString, box
+    >>> from geoplan.network import network_from_lines
+    >>> net = network_from_lines(gpd.GeoDataFrame(geometry=[
+    ...     LineString([(0, 0), (200, 0)]), LineString([(100, -100), (100, 100)])],
+    ...     crs=32650))
+    >>> b = gpd.GeoDataFrame({"use": ["vacant", "residential"]},
+    ...     geometry=[box(10, 10, 30, 30), box(40, 10, 60, 30)], index=["b1", "b2"], crs=32650)
+    >>> len(default_candidates(net, b)) == len(candidates_from_network(net)) + 1
+    True
+    """
+    parts = [candidates_from_network(network)]
+    if "use" in buildings.columns:
+        parts.append(candidates_from_buildings(buildings))
+    return pd.concat(parts)
 
 
 def _demand(buildings: gpd.GeoDataFrame, profile: Any) -> gpd.GeoDataFrame:
