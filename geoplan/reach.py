@@ -47,7 +47,8 @@ class _Augmented:
     csr_rev: sp.csr_matrix
     n_nodes: int
     doors: np.ndarray  # per source point: door node, -1 if unreachable
-    door_point: np.ndarray  # per graph node: source point position, -1 if not a door
+    first_door: int  # graph node of the first door; doors are the last nodes
+    door_point: np.ndarray  # per door (node - first_door): its source point position
     seg_a: np.ndarray  # pieces: whole unsplit edges, then pieces of split edges
     seg_b: np.ndarray
     seg_edge: np.ndarray
@@ -110,8 +111,7 @@ def _augment(net: WalkNetwork, sources: Snapped) -> _Augmented:
     reach = np.flatnonzero(sources.reachable)
     doors[reach] = n_aug + np.arange(reach.size)
     n_aug += reach.size
-    door_point = np.full(n_aug, -1, dtype=np.int64)
-    door_point[doors[reach]] = reach
+    first_door = n_aug - reach.size
     # new directed edges: pieces of split edges and door legs (they never repeat a
     # pair of the base graph, whose own edges stay: a split edge's chain has the
     # same length as the edge)
@@ -122,37 +122,18 @@ def _augment(net: WalkNetwork, sources: Snapped) -> _Augmented:
     j = np.concatenate([seg_b[k0:], seg_a[k0:][two], doors[sources.access_point]])
     ww = np.concatenate([w, w[two], sources.access_leg_m])
     keep = i != j
-    # the reversed graph (rows are the walk's ends) written in one concatenation per
-    # array, in the node dtype: on a city network every copy here is tens of MB,
-    # and fresh memory is what costs on a small machine. The shorter of parallel
-    # edges is kept (csr_from_edges).
-    idx_t = np.int32 if n_aug < np.iinfo(np.int32).max else np.int64
-    u, v, length = net.u, net.v, net.length_m
-    fwd = u != v  # self-loops left out
-    back = fwd & ~net.oneway
-    whole_f = bool(fwd.all())
-    whole_b = whole_f and bool(back.all())
-    csr_rev = csr_from_edges(
-        n_aug,
-        np.concatenate(
-            [v if whole_f else v[fwd], u if whole_b else u[back], j[keep].astype(idx_t)]
-        ).astype(idx_t, copy=False),
-        np.concatenate(
-            [u if whole_f else u[fwd], v if whole_b else v[back], i[keep].astype(idx_t)]
-        ).astype(idx_t, copy=False),
-        np.concatenate(
-            [
-                length if whole_f else length[fwd],
-                length if whole_b else length[back],
-                ww[keep],
-            ]
-        ),
-    )
+    # the reversed graph (rows are the walk's ends): the network's own reversed CSR
+    # (built once per network and kept on it) with the new entries appended to
+    # their rows. They never repeat a pair of the base graph; csr_from_edges keeps
+    # the shorter of any parallel new ones.
+    extra = csr_from_edges(n_aug, j[keep], i[keep], ww[keep])
+    csr_rev = _with_entries(net.csr_reverse, extra)
     return _Augmented(
         csr_rev=csr_rev,
         n_nodes=n_aug,
         doors=doors,
-        door_point=door_point,
+        first_door=first_door,
+        door_point=reach,
         seg_a=seg_a,
         seg_b=seg_b,
         seg_edge=seg_edge,
@@ -164,6 +145,28 @@ def _augment(net: WalkNetwork, sources: Snapped) -> _Augmented:
         whole_seg=whole_seg,
         last_seg=last_seg,
     )
+
+
+def _with_entries(base: sp.csr_matrix, extra: sp.csr_matrix) -> sp.csr_matrix:
+    """``base`` grown to the shape of ``extra`` with ``extra``'s entries added to it.
+
+    No ``(row, col)`` pair may be in both. Unlike scipy's ``base + extra``, explicit
+    zero weights (zero-length edges and legs) stay edges; and the base arrays are
+    copied once, each new entry going to the end of its row.
+    """
+    n, m = base.shape[0], extra.shape[0]
+    counts = np.diff(extra.indptr)
+    rows = np.repeat(np.arange(m, dtype=np.int64), counts)
+    end = np.empty(m + 1, dtype=np.int64)  # base's indptr, padded with empty rows
+    end[: n + 1] = base.indptr
+    end[n + 1 :] = base.indptr[-1]
+    at = end[rows + 1]
+    idx_t = np.int32 if end[-1] + extra.nnz < np.iinfo(np.int32).max else np.int64
+    indices = np.insert(base.indices.astype(idx_t, copy=False), at, extra.indices)
+    data = np.insert(base.data, at, extra.data)
+    indptr = end
+    indptr[1:] += np.cumsum(counts)
+    return sp.csr_matrix((data, indices, indptr.astype(idx_t, copy=False)), shape=(m, m))
 
 
 def _locate(aug: _Augmented, net: WalkNetwork, targets: Snapped) -> tuple[np.ndarray, np.ndarray]:
@@ -219,11 +222,14 @@ class _Rows:
     b: np.ndarray
     to_a: np.ndarray  # inf where the piece is one-way (no walking back to a)
     to_b: np.ndarray
+    single: bool  # one access row per point, in point order
 
 
 def _rows(aug: _Augmented, net: WalkNetwork, targets: Snapped) -> _Rows:
     piece, off = _locate(aug, net, targets)
+    ap = targets.access_point
     return _Rows(
+        single=ap.size < 2 or bool((ap[1:] > ap[:-1]).all()),
         a=aug.seg_a[piece],
         b=aug.seg_b[piece],
         to_a=np.where(aug.seg_oneway[piece], np.inf, off - aug.seg_start[piece]),
@@ -235,28 +241,34 @@ def _point_min(
     snapped: Snapped,
     rows: _Rows,
     dist: np.ndarray,
-    src: np.ndarray,
+    src_node: np.ndarray,
+    aug: _Augmented,
     limit_m: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per point: min over its access rows of distance + leg (inf beyond limit)."""
+    """Per point: min over its access rows of distance + leg (inf beyond limit).
+
+    Returns the distance and the source point position (-1 beyond the limit).
+    """
     out_d = np.full(snapped.n, np.inf)
     out_s = np.full(snapped.n, -1, dtype=np.int64)
     if snapped.access_point.size == 0:
         return out_d, out_s
     # the arithmetic of _row_dist on the precomputed rows
-    via_a = dist[rows.a] + rows.to_a
-    via_b = dist[rows.b] + rows.to_b
-    use_b = via_b < via_a
-    vals = np.where(use_b, via_b, via_a) + snapped.access_leg_m
-    end = np.where(use_b, rows.b, rows.a)
-    ap_all = snapped.access_point
-    if ap_all.size < 2 or bool((ap_all[1:] > ap_all[:-1]).all()):
-        # one access row per point (no gated compounds): nothing to reduce
-        ok = vals <= limit_m
-        out_d[ap_all[ok]] = vals[ok]
-        out_s[ap_all[ok]] = src[end[ok]]
+    vals = dist[rows.b]
+    vals += rows.to_b
+    via_a = dist[rows.a]
+    via_a += rows.to_a
+    use_a = via_a <= vals
+    np.copyto(vals, via_a, where=use_a)
+    vals += snapped.access_leg_m
+    end = np.where(use_a, rows.a, rows.b)
+    if rows.single:  # one access row per point (no gated compounds): nothing to reduce
+        ok = np.flatnonzero(vals <= limit_m)
+        pts = snapped.access_point[ok]
+        out_d[pts] = vals[ok]
+        out_s[pts] = _source_point(aug, src_node[end[ok]])
         return out_d, out_s
-    order = np.lexsort((vals, ap_all))
+    order = np.lexsort((vals, snapped.access_point))
     ap = snapped.access_point[order]
     first = np.ones(ap.size, dtype=bool)
     first[1:] = ap[1:] != ap[:-1]
@@ -265,14 +277,17 @@ def _point_min(
     ok = d <= limit_m
     pts = snapped.access_point[best][ok]
     out_d[pts] = d[ok]
-    out_s[pts] = src[end[best][ok]]
+    out_s[pts] = _source_point(aug, src_node[end[best][ok]])
     return out_d, out_s
 
 
 def _run(aug: _Augmented, doors: np.ndarray, limit_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """min_only Dijkstra from doors: (distance per node, source point per node)."""
+    """min_only Dijkstra from doors: (distance per node, door node per node, -1 if none).
+
+    Map door nodes to source points with :func:`_source_point`.
+    """
     if doors.size == 0:
-        return np.full(aug.n_nodes, np.inf), np.full(aug.n_nodes, -1, dtype=np.int64)
+        return np.full(aug.n_nodes, np.inf), np.full(aug.n_nodes, -1, dtype=np.int32)
     dist, _, src_node = dijkstra(
         aug.csr_rev,
         directed=True,
@@ -281,8 +296,15 @@ def _run(aug: _Augmented, doors: np.ndarray, limit_m: float) -> tuple[np.ndarray
         limit=limit_m,
         return_predecessors=True,
     )
-    src = np.where(src_node >= 0, aug.door_point[np.maximum(src_node, 0)], -1)
-    return dist, src
+    return dist, src_node
+
+
+def _source_point(aug: _Augmented, src_node: np.ndarray) -> np.ndarray:
+    """Source point position of each door node in ``src_node`` (-1 stays -1).
+
+    Mapped only where asked (the rows' piece ends), not over the whole graph.
+    """
+    return np.where(src_node >= 0, aug.door_point[np.maximum(src_node - aug.first_door, 0)], -1)
 
 
 def multi_source_distances(
@@ -326,10 +348,11 @@ def multi_source_distances(
     """
     _check_limit(limit_m)
     aug = _augment(network, sources)
-    dist, src = _run(aug, aug.doors[aug.doors >= 0], limit_m)
+    dist, src_node = _run(aug, aug.doors[aug.doors >= 0], limit_m)
     if targets is None:
-        return dist[: network.n_nodes], src[: network.n_nodes]
-    return _point_min(targets, _rows(aug, network, targets), dist, src, limit_m)
+        n = network.n_nodes
+        return dist[:n], _source_point(aug, src_node[:n]).astype(np.int64, copy=False)
+    return _point_min(targets, _rows(aug, network, targets), dist, src_node, aug, limit_m)
 
 
 def reach_matrix(
@@ -801,20 +824,28 @@ def nearest_facilities(
     _warn_unreachable(f, "facilities", max_snap_m)
     aug = _augment(network, f)
     rows = _rows(aug, network, o)
-    out = o.to_frame()[["snap_m", "reachable", "gated", "component", "component_nodes"]]
+    index = o.index.copy()
+    columns: dict[str, object] = {
+        "snap_m": o.snap_m.copy(),
+        "reachable": o.reachable.copy(),
+        "gated": o.gated.copy(),
+        "component": o.component.copy(),
+        "component_nodes": o.component_nodes.copy(),
+    }
     fac_ids = np.asarray(facilities.index.astype(str), dtype=object)
     cat_values = cats.to_numpy(dtype=object)
-    columns: dict[str, object] = {}
     for c in sorted({str(c) for c in cat_values if isinstance(c, str)}):
         sel = (cat_values == c) & (aug.doors >= 0)
-        dist, src = _run(aug, aug.doors[sel], limit_m)
-        d, s = _point_min(o, rows, dist, src, limit_m)
+        dist, src_node = _run(aug, aug.doors[sel], limit_m)
+        d, s = _point_min(o, rows, dist, src_node, aug, limit_m)
         ids = np.full(o.n, None, dtype=object)
         ids[s >= 0] = fac_ids[s[s >= 0]]
         columns[f"walk_m__{c}"] = d
         columns[f"walk_min__{c}"] = d / walk_speed_m_per_min
-        columns[f"facility_id__{c}"] = pd.Series(ids, index=out.index, dtype=object)
-    return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
+        columns[f"facility_id__{c}"] = pd.Series(ids, index=index, dtype=object, copy=False)
+    # every column is a fresh array of its own: no copy into consolidated blocks
+    # (pandas does that later, if an operation needs it)
+    return pd.DataFrame(columns, index=index, copy=False)
 
 
 def _substrings(
