@@ -86,10 +86,10 @@ _GRID_FLOAT32_MAX_TOL = 0.01
 class _SegmentGrid:
     """The straight segments of a network's edges, binned into a uniform grid.
 
-    ``coords`` holds the vertices of every edge, edge after edge, and ``owner``
-    the edge of each vertex (as :func:`shapely.get_coordinates` returns them);
-    segment ``k`` joins vertices ``seg_v[k]`` and ``seg_v[k] + 1``, so segments are
-    numbered in edge-major order and the lowest number wins a tie. For binning,
+    ``coords`` holds the vertices of every edge, edge after edge (as
+    :func:`shapely.get_coordinates` returns them); segment ``k`` of edge
+    ``seg_edge[k]`` joins vertices ``seg_v[k]`` and ``seg_v[k] + 1``, so segments
+    are numbered in edge-major order and the lowest number wins a tie. For binning,
     each segment is cut into pieces no longer than ``2 * half_piece_m`` and each
     piece is an **entry** in the cell of its midpoint. Entries are stored cell by
     cell (row-major, ``nx`` cells a row from ``(x0, y0)``; cell ``k`` holds entries
@@ -121,9 +121,9 @@ class _SegmentGrid:
     e_dy: np.ndarray
     e_inv_len2: np.ndarray
     coords: np.ndarray
-    owner: np.ndarray
     edge_v: np.ndarray
     seg_v: np.ndarray
+    seg_edge: np.ndarray
     odd_edges: np.ndarray
 
 
@@ -177,6 +177,13 @@ def _segment_grid(geometry: np.ndarray) -> _SegmentGrid:
     a = np.take(coords, v, axis=0)
     d = np.take(coords, v + 1, axis=0)
     d -= a
+    # index arrays kept in int32 where they fit: on a city network every byte kept
+    # here is memory to fault in, which costs time on a small machine
+    idx_t = np.int32 if coords.shape[0] < np.iinfo(np.int32).max else np.int64
+    seg_edge = owner[v].astype(idx_t)
+    edge_v = np.zeros(geometry.size + 1, dtype=idx_t)  # first vertex of every edge
+    np.cumsum(np.bincount(owner, minlength=geometry.size), out=edge_v[1:])
+    del owner
     ax, ay, dx, dy = a[:, 0], a[:, 1], d[:, 0], d[:, 1]
     mx, my = ax + 0.5 * dx, ay + 0.5 * dy  # segment midpoints
     # the grid covers the midpoints (pieces beyond them go to the border cells)
@@ -196,36 +203,47 @@ def _segment_grid(geometry: np.ndarray) -> _SegmentGrid:
             break
         cell *= 1.01 * float(np.sqrt(nx * ny / cap))
     inv = 1.0 / cell
+    cell_t = np.int32 if nx * ny < 2**31 else np.int64
+
+    def to_cells(px: np.ndarray, py: np.ndarray, out: np.ndarray) -> None:
+        # cell of each midpoint, clipped to the grid (px and py are overwritten)
+        px -= xmin
+        px *= inv
+        np.clip(px, 0.0, nx - 1, out=px)
+        py -= ymin
+        py *= inv
+        np.clip(py, 0.0, ny - 1, out=py)
+        np.copyto(out, py, casting="unsafe")  # truncation, as astype
+        np.multiply(out, nx, out=out)
+        out += px.astype(cell_t)
+
     # pieces no longer than a cell side, each binned at its midpoint: a segment's
-    # first piece at position k < n_s, the others after
-    npc = np.maximum(np.ceil(seg_m * inv), 1.0)
-    piece_seg = np.arange(n_s, dtype=np.intp)
+    # first piece at position k < n_s, the others after (written straight into
+    # the arrays of all pieces: no concatenation of city-sized arrays)
+    npc = np.ceil(seg_m * inv)
+    np.maximum(npc, 1.0, out=npc)
     long = np.flatnonzero(npc > 1.0)
+    k = npc[long]
+    more = (k - 1.0).astype(np.intp)
+    n_p = n_s + int(more.sum())
+    cell_id = np.empty(n_p, dtype=cell_t)
+    piece_seg = np.empty(n_p, dtype=idx_t)
+    piece_seg[:n_s] = np.arange(n_s, dtype=idx_t)
     if long.size:
-        k = npc[long]
         lax, lay, ldx, ldy = ax[long], ay[long], dx[long], dy[long]
         mx[long] = lax + (0.5 / k) * ldx
         my[long] = lay + (0.5 / k) * ldy
-        more = (k - 1.0).astype(np.intp)
         rep = np.repeat(np.arange(long.size), more)
         f = (np.arange(rep.size) - np.repeat(np.cumsum(more) - more, more) + 1.5) / k[rep]
-        mx = np.concatenate([mx, lax[rep] + f * ldx[rep]])
-        my = np.concatenate([my, lay[rep] + f * ldy[rep]])
-        piece_seg = np.concatenate([piece_seg, long[rep]])
-    cell_t = np.int32 if nx * ny < 2**31 else np.int64
-    mx -= xmin
-    mx *= inv
-    my -= ymin
-    my *= inv
-    np.clip(mx, 0.0, nx - 1, out=mx)
-    np.clip(my, 0.0, ny - 1, out=my)
-    cell_id = my.astype(cell_t)
-    np.multiply(cell_id, nx, out=cell_id)
-    np.add(cell_id, mx.astype(cell_t), out=cell_id)
+        to_cells(lax[rep] + f * ldx[rep], lay[rep] + f * ldy[rep], cell_id[n_s:])
+        piece_seg[n_s:] = long[rep]
+    to_cells(mx, my, cell_id[:n_s])
+    del mx, my
     order, cell_start = bucket_order(cell_id, nx * ny)
     e = piece_seg[order]  # the segment of every entry, cell by cell
-    edge_v = np.zeros(geometry.size + 1, dtype=np.int64)  # first vertex of every edge
-    np.cumsum(shapely.get_num_coordinates(geometry), out=edge_v[1:])
+    del order, piece_seg, cell_id
+    np.divide(seg_m, npc, out=npc)  # piece lengths
+    half_piece_m = 0.5 * float(npc.max())
     # the scan's rounding bound: inputs rounded to the dtype (coordinates relative to
     # (xmin, ymin), at most `scale` in size) and a few operations on them, with a
     # wide margin; float32 when that stays far below a cell side
@@ -235,16 +253,17 @@ def _segment_grid(geometry: np.ndarray) -> _SegmentGrid:
         dtype = np.float64
     tol = 16.0 * float(np.finfo(dtype).eps) * scale
 
+    buf = np.empty(n_s, dtype=dtype)
+
     def entries(values: np.ndarray, shift: float = 0.0) -> np.ndarray:
-        out = np.empty(n_s, dtype=dtype)
-        np.subtract(values, shift, out=out, casting="unsafe")  # in float64, then cast
-        return out[e]
+        np.subtract(values, shift, out=buf, casting="unsafe")  # in float64, then cast
+        return buf[e]
 
     inv_len2 = np.divide(1.0, len2, out=np.zeros_like(len2), where=len2 > (0.25 * tol) ** 2)
     return _SegmentGrid(
         complete=True,
         cell_m=cell,
-        half_piece_m=0.5 * float((seg_m / npc).max()),
+        half_piece_m=half_piece_m,
         tol_m=tol,
         x0=xmin,
         y0=ymin,
@@ -258,9 +277,9 @@ def _segment_grid(geometry: np.ndarray) -> _SegmentGrid:
         e_dy=entries(dy),
         e_inv_len2=entries(inv_len2),
         coords=coords,
-        owner=owner,
         edge_v=edge_v,
-        seg_v=v,
+        seg_v=v.astype(idx_t),
+        seg_edge=seg_edge,
         odd_edges=np.flatnonzero(~usual),
     )
 
@@ -304,7 +323,7 @@ def _project_on_edges(
     the edges concerned, not of the network.
     """
     v = g.seg_v[s]
-    edge = g.owner[v].astype(np.int64)
+    edge = g.seg_edge[s].astype(np.int64)
     fv = g.edge_v[edge]
     nseg = g.edge_v[edge + 1] - 1 - fv
     a, b = np.take(g.coords, v, axis=0), np.take(g.coords, v + 1, axis=0)

@@ -122,12 +122,15 @@ def _augment(net: WalkNetwork, sources: Snapped) -> _Augmented:
     j = np.concatenate([seg_b[k0:], seg_a[k0:][two], doors[sources.access_point]])
     ww = np.concatenate([w, w[two], sources.access_leg_m])
     keep = i != j
-    # the reversed graph (rows are the walk's ends): the network's own reversed CSR
-    # (built once per network and kept on it) with the new entries appended to
-    # their rows. They never repeat a pair of the base graph; csr_from_edges keeps
-    # the shorter of any parallel new ones.
-    extra = csr_from_edges(n_aug, j[keep], i[keep], ww[keep])
-    csr_rev = _with_entries(net.csr_reverse, extra)
+    # the reversed graph (rows are the walk's ends). The new entries never repeat a
+    # pair of the base graph; csr_from_edges keeps the shorter of parallel edges.
+    if "csr_reverse" in vars(net):
+        # the network's reversed CSR is built (a prepared network): copy it once,
+        # with the new entries appended to their rows
+        extra = csr_from_edges(n_aug, j[keep], i[keep], ww[keep])
+        csr_rev = _with_entries(net.csr_reverse, extra)
+    else:
+        csr_rev = _reversed_csr(net, n_aug, i[keep], j[keep], ww[keep])
     return _Augmented(
         csr_rev=csr_rev,
         n_nodes=n_aug,
@@ -144,6 +147,35 @@ def _augment(net: WalkNetwork, sources: Snapped) -> _Augmented:
         split_off=uo,
         whole_seg=whole_seg,
         last_seg=last_seg,
+    )
+
+
+def _reversed_csr(
+    net: WalkNetwork, n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray
+) -> sp.csr_matrix:
+    """The reversed CSR of the network's edges plus the directed edges ``i -> j``.
+
+    Written in one concatenation per array, in the node dtype, and not kept on
+    the network: on a city network every copy is tens of MB, and fresh memory is
+    what costs on a small machine. Self-loops are left out.
+    """
+    idx_t = np.int32 if n < np.iinfo(np.int32).max else np.int64
+    u, v, length = net.u, net.v, net.length_m
+    fwd = u != v
+    back = fwd & ~net.oneway
+    whole_f = bool(fwd.all())
+    whole_b = whole_f and bool(back.all())
+    return csr_from_edges(
+        n,
+        np.concatenate(
+            [v if whole_f else v[fwd], u if whole_b else u[back], j.astype(idx_t)]
+        ).astype(idx_t, copy=False),
+        np.concatenate(
+            [u if whole_f else u[fwd], v if whole_b else v[back], i.astype(idx_t)]
+        ).astype(idx_t, copy=False),
+        np.concatenate(
+            [length if whole_f else length[fwd], length if whole_b else length[back], w]
+        ),
     )
 
 

@@ -614,3 +614,35 @@ def test_lengths_shorter_than_chords_widen_the_windows() -> None:
     assert np.diff(got.indptr).tolist() == [9, 9]
     assert got.getrow(0).toarray()[0, 8] == pytest.approx(400.0)
     _assert_same_matrix(got, _reach_matrix_global(net, o, s, limit_m=400.0))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 100_000), st.integers(8, 60), st.sampled_from([0.0, 0.2]))
+def test_augmented_graph_same_on_fresh_and_prepared_networks(
+    seed: int, n: int, oneway: float
+) -> None:
+    # a fresh network gets its augmented graph written in one go; one whose
+    # reversed CSR is built gets the new entries appended to a copy of it: the same
+    # matrix either way (zero-length edges and legs kept, one-way edges, parallel
+    # edges, a self-loop left out), and the same distances
+    from geoplan.reach import _augment
+
+    net = _random_network(seed, n, short_share=0.0, oneway_share=oneway)
+    rng = np.random.default_rng(seed)
+    fac = gpd.GeoSeries(_points_for(net, rng, 6), crs=net.crs)
+    homes = gpd.GeoSeries(_points_for(net, rng, 20), crs=net.crs)
+    kw = {"max_snap_m": 200.0, "min_component_nodes": 1}
+    f = snap_points(net, fac, **kw)  # type: ignore[arg-type]
+    fresh = _augment(net, f)
+    assert "csr_reverse" not in vars(net)
+    net.csr_reverse  # noqa: B018 (prepares the network)
+    prepared = _augment(net, f)
+    _assert_same_matrix(fresh.csr_rev, prepared.csr_rev)
+    assert (fresh.csr_rev.data == 0).sum() == (prepared.csr_rev.data == 0).sum()
+    h = snap_points(net, homes, **kw)  # type: ignore[arg-type]
+    d_fresh = multi_source_distances(
+        _random_network(seed, n, short_share=0.0, oneway_share=oneway), f, limit_m=900.0, targets=h
+    )
+    d_prep = multi_source_distances(net, f, limit_m=900.0, targets=h)
+    np.testing.assert_array_equal(d_fresh[0], d_prep[0])
+    np.testing.assert_array_equal(d_fresh[1], d_prep[1])
