@@ -84,7 +84,8 @@ def demo(
         bld = read_buildings(gpkg, layer="buildings", metric_crs=comm.crs)
     notes += [str(w.message) for w in caught]
     with progress.step("building the walking network from the streets"):
-        net = network_from_lines(district.streets.to_crs(comm.crs))
+        # one network serves every profile, the siting and the map: built up front
+        net = network_from_lines(district.streets.to_crs(comm.crs)).prepare()
     compounds = district.compounds.to_crs(comm.crs)
     gates = district.gates.to_crs(comm.crs)
     summary: dict[str, Any] = {
