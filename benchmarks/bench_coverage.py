@@ -181,6 +181,8 @@ def city_coverage(city: SyntheticCity, p: dict[str, float]) -> Any:
 
 
 def _step_geoplan(city: SyntheticCity, p: dict[str, float]) -> dict[str, Any]:
+    import geoplan.reach  # noqa: F401 (imported before the timer, as for every step)
+
     with _measure() as m:
         res = city_coverage(city, p)
     cats = _categories(city)
@@ -192,6 +194,8 @@ def _step_geoplan_prepared(city: SyntheticCity, p: dict[str, float]) -> dict[str
     """The same query on a network prepared beforehand (``WalkNetwork.prepare``:
     snapping index, components, reversed CSR; not timed): the cost of each further
     audit when one network serves several."""
+    import geoplan.reach  # noqa: F401 (imported before the timer, as for every step)
+
     city.network.prepare()
     with _measure() as m:
         res = city_coverage(city, p)
