@@ -16,6 +16,7 @@ compound gate) and street -> facility.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -42,23 +43,97 @@ _CELL_BUDGET = 20_000_000
 
 @dataclass(frozen=True, eq=False)
 class _Augmented:
-    """The network with the sources' positions as extra nodes, reversed for reach-to-source."""
+    """The network with the sources' positions as extra nodes, reversed for reach-to-source.
 
+    Pieces: every unsplit edge is one piece; a split edge is cut at its virtual
+    positions into a chain of pieces. Only the cut pieces are stored (``cut_*``:
+    the piece ending at each virtual position, then the last piece of each split
+    edge); the full piece arrays ``seg_*`` (whole edges first, then the cut pieces)
+    are built on first use, since on a city network they are seven arrays of
+    millions of entries that the coverage query never needs.
+    """
+
+    net: WalkNetwork
     csr_rev: sp.csr_matrix
     n_nodes: int
     doors: np.ndarray  # per source point: door node, -1 if unreachable
     first_door: int  # graph node of the first door; doors are the last nodes
     door_point: np.ndarray  # per door (node - first_door): its source point position
-    seg_a: np.ndarray  # pieces: whole unsplit edges, then pieces of split edges
-    seg_b: np.ndarray
-    seg_edge: np.ndarray
-    seg_start: np.ndarray
-    seg_end: np.ndarray
-    seg_oneway: np.ndarray
     split_edge: np.ndarray  # sorted unique virtual positions: edge, offset
     split_off: np.ndarray
-    whole_seg: np.ndarray  # per network edge: its piece if unsplit, else -1
-    last_seg: np.ndarray  # per network edge: its last piece if split, else -1
+    split_edges: np.ndarray  # sorted unique split edges (one last piece each)
+    cut_a: np.ndarray
+    cut_b: np.ndarray
+    cut_edge: np.ndarray
+    cut_start: np.ndarray
+    cut_end: np.ndarray
+    cut_oneway: np.ndarray
+
+    @functools.cached_property
+    def whole(self) -> np.ndarray:
+        """The unsplit edges, in order (pieces ``0 .. whole.size - 1``)."""
+        split = np.zeros(self.net.n_edges, dtype=bool)
+        split[self.split_edges] = True
+        return np.flatnonzero(~split)
+
+    def _pieces(self, of_edges: np.ndarray, cut: np.ndarray) -> np.ndarray:
+        return np.concatenate([of_edges[self.whole], cut])
+
+    @functools.cached_property
+    def seg_a(self) -> np.ndarray:
+        return self._pieces(self.net.u.astype(np.int64), self.cut_a)
+
+    @functools.cached_property
+    def seg_b(self) -> np.ndarray:
+        return self._pieces(self.net.v.astype(np.int64), self.cut_b)
+
+    @functools.cached_property
+    def seg_edge(self) -> np.ndarray:
+        return np.concatenate([self.whole, self.cut_edge])
+
+    @functools.cached_property
+    def seg_start(self) -> np.ndarray:
+        return np.concatenate([np.zeros(self.whole.size), self.cut_start])
+
+    @functools.cached_property
+    def seg_end(self) -> np.ndarray:
+        return self._pieces(self.net.length_m, self.cut_end)
+
+    @functools.cached_property
+    def seg_oneway(self) -> np.ndarray:
+        return self._pieces(self.net.oneway, self.cut_oneway)
+
+    @functools.cached_property
+    def whole_seg(self) -> np.ndarray:
+        """Per network edge: its piece if unsplit, else -1."""
+        out = np.full(self.net.n_edges, -1, dtype=np.int64)
+        out[self.whole] = np.arange(self.whole.size)
+        return out
+
+    def cut_piece(self, e: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """The cut piece (index into ``cut_*``) holding offset ``o`` of split edge ``e``.
+
+        A position at a virtual node belongs to the piece ending there.
+        """
+        nv = self.split_edge.size
+        keys_e = np.concatenate([self.split_edge, e])
+        keys_o = np.concatenate([self.split_off, o])
+        flag = np.concatenate([np.zeros(nv, np.int8), np.ones(e.size, np.int8)])
+        order = np.lexsort((flag, keys_o, keys_e))
+        is_v = flag[order] == 0
+        before = np.cumsum(is_v) - is_v  # virtual positions sorted before each item
+        gc = np.empty(e.size, dtype=np.int64)
+        gc[order[~is_v] - nv] = before[~is_v]
+        nxt = np.minimum(gc, nv - 1)
+        on_edge = (gc < nv) & (self.split_edge[nxt] == e)
+        return np.where(on_edge, gc, nv + np.searchsorted(self.split_edges, e))
+
+    def is_split(self, e: np.ndarray) -> np.ndarray:
+        """Whether each edge in ``e`` is split."""
+        if self.split_edges.size == 0:
+            return np.zeros(e.shape, dtype=bool)
+        pos = np.minimum(np.searchsorted(self.split_edges, e), self.split_edges.size - 1)
+        return self.split_edges[pos] == e
 
 
 def _augment(net: WalkNetwork, sources: Snapped) -> _Augmented:
@@ -92,19 +167,13 @@ def _augment(net: WalkNetwork, sources: Snapped) -> _Augmented:
     last[:-1] = ue[1:] != ue[:-1]
     prev_node = np.where(first, net.u[ue], np.roll(uid, 1))
     prev_off = np.where(first, 0.0, np.roll(uo, 1))
-    split = np.zeros(net.n_edges, dtype=bool)
-    split[ue] = True
-    whole = np.flatnonzero(~split)
-    whole_seg = np.full(net.n_edges, -1, dtype=np.int64)
-    whole_seg[whole] = np.arange(whole.size)
-    last_seg = np.full(net.n_edges, -1, dtype=np.int64)
-    last_seg[ue[last]] = whole.size + ue.size + np.arange(int(last.sum()))
-    seg_a = np.concatenate([net.u[whole], prev_node, uid[last]]).astype(np.int64)
-    seg_b = np.concatenate([net.v[whole], uid, net.v[ue[last]]]).astype(np.int64)
-    seg_edge = np.concatenate([whole, ue, ue[last]]).astype(np.int64)
-    seg_start = np.concatenate([np.zeros(whole.size), prev_off, uo[last]])
-    seg_end = np.concatenate([net.length_m[whole], uo, net.length_m[ue[last]]])
-    seg_oneway = net.oneway[seg_edge]
+    # the cut pieces: ending at each virtual position, then each split edge's last
+    cut_a = np.concatenate([prev_node, uid[last]]).astype(np.int64)
+    cut_b = np.concatenate([uid, net.v[ue[last]]]).astype(np.int64)
+    cut_edge = np.concatenate([ue, ue[last]]).astype(np.int64)
+    cut_start = np.concatenate([prev_off, uo[last]])
+    cut_end = np.concatenate([uo, net.length_m[ue[last]]])
+    cut_oneway = net.oneway[cut_edge]
     # doors: position -> door (walking into the facility), one per reachable source
     n_aug = n + ue.size
     doors = np.full(sources.n, -1, dtype=np.int64)
@@ -115,11 +184,10 @@ def _augment(net: WalkNetwork, sources: Snapped) -> _Augmented:
     # new directed edges: pieces of split edges and door legs (they never repeat a
     # pair of the base graph, whose own edges stay: a split edge's chain has the
     # same length as the edge)
-    k0 = whole.size
-    w = seg_end[k0:] - seg_start[k0:]
-    two = ~seg_oneway[k0:]
-    i = np.concatenate([seg_a[k0:], seg_b[k0:][two], node])
-    j = np.concatenate([seg_b[k0:], seg_a[k0:][two], doors[sources.access_point]])
+    w = cut_end - cut_start
+    two = ~cut_oneway
+    i = np.concatenate([cut_a, cut_b[two], node])
+    j = np.concatenate([cut_b, cut_a[two], doors[sources.access_point]])
     ww = np.concatenate([w, w[two], sources.access_leg_m])
     keep = i != j
     # the reversed graph (rows are the walk's ends). The new entries never repeat a
@@ -132,21 +200,21 @@ def _augment(net: WalkNetwork, sources: Snapped) -> _Augmented:
     else:
         csr_rev = _reversed_csr(net, n_aug, i[keep], j[keep], ww[keep])
     return _Augmented(
+        net=net,
         csr_rev=csr_rev,
         n_nodes=n_aug,
         doors=doors,
         first_door=first_door,
         door_point=reach,
-        seg_a=seg_a,
-        seg_b=seg_b,
-        seg_edge=seg_edge,
-        seg_start=seg_start,
-        seg_end=seg_end,
-        seg_oneway=seg_oneway,
         split_edge=ue,
         split_off=uo,
-        whole_seg=whole_seg,
-        last_seg=last_seg,
+        split_edges=ue[last],
+        cut_a=cut_a,
+        cut_b=cut_b,
+        cut_edge=cut_edge,
+        cut_start=cut_start,
+        cut_end=cut_end,
+        cut_oneway=cut_oneway,
     )
 
 
@@ -208,20 +276,7 @@ def _locate(aug: _Augmented, net: WalkNetwork, targets: Snapped) -> tuple[np.nda
     piece = aug.whole_seg[e].copy()
     sp_ = piece < 0
     if sp_.any():
-        qe, qo = e[sp_], o[sp_]
-        nv = aug.split_edge.size
-        keys_e = np.concatenate([aug.split_edge, qe])
-        keys_o = np.concatenate([aug.split_off, qo])
-        flag = np.concatenate([np.zeros(nv, np.int8), np.ones(qe.size, np.int8)])
-        order = np.lexsort((flag, keys_o, keys_e))
-        is_v = flag[order] == 0
-        before = np.cumsum(is_v) - is_v  # virtual positions sorted before each item
-        gc = np.empty(qe.size, dtype=np.int64)
-        gc[order[~is_v] - nv] = before[~is_v]
-        nxt = np.minimum(gc, nv - 1)
-        on_edge = (gc < nv) & (aug.split_edge[nxt] == qe)
-        n_whole = int((aug.whole_seg >= 0).sum())
-        piece[sp_] = np.where(on_edge, n_whole + gc, aug.last_seg[qe])
+        piece[sp_] = aug.whole.size + aug.cut_piece(e[sp_], o[sp_])
     return piece, o
 
 
@@ -258,14 +313,30 @@ class _Rows:
 
 
 def _rows(aug: _Augmented, net: WalkNetwork, targets: Snapped) -> _Rows:
-    piece, off = _locate(aug, net, targets)
+    # an unsplit edge is its own piece: its ends and lengths come straight from the
+    # network; only rows on split edges look up their cut piece
+    e = targets.access_edge.astype(np.int64)
+    length = net.length_m[e]
+    o = np.clip(targets.access_offset_m, 0.0, length)
+    oneway = net.oneway[e]
+    a = net.u[e].astype(np.int64)
+    b = net.v[e].astype(np.int64)
+    to_a = np.where(oneway, np.inf, o)
+    to_b = length - o
+    sp_ = np.flatnonzero(aug.is_split(e))
+    if sp_.size:
+        k = aug.cut_piece(e[sp_], o[sp_])
+        a[sp_] = aug.cut_a[k]
+        b[sp_] = aug.cut_b[k]
+        to_a[sp_] = np.where(oneway[sp_], np.inf, o[sp_] - aug.cut_start[k])
+        to_b[sp_] = aug.cut_end[k] - o[sp_]
     ap = targets.access_point
     return _Rows(
         single=ap.size < 2 or bool((ap[1:] > ap[:-1]).all()),
-        a=aug.seg_a[piece],
-        b=aug.seg_b[piece],
-        to_a=np.where(aug.seg_oneway[piece], np.inf, off - aug.seg_start[piece]),
-        to_b=aug.seg_end[piece] - off,
+        a=a,
+        b=b,
+        to_a=to_a,
+        to_b=to_b,
     )
 
 
