@@ -572,4 +572,5 @@ def read_context(
     if net.n_edges == 0:
         raise InputError("the context has no walkable streets", file=label)
     area = shapely.convex_hull(shapely.union_all(net.geometry))
-    return Context(label, net, fac, area)
+    # one context network serves every profile's walking checks, before and after
+    return Context(label, net.prepare(), fac, area)
