@@ -625,7 +625,7 @@ def test_augmented_graph_same_on_fresh_and_prepared_networks(
     # reversed CSR is built gets the new entries appended to a copy of it: the same
     # matrix either way (zero-length edges and legs kept, one-way edges, parallel
     # edges, a self-loop left out), and the same distances
-    from geoplan.reach import _augment
+    from geoplan._augment import _augment
 
     net = _random_network(seed, n, short_share=0.0, oneway_share=oneway)
     rng = np.random.default_rng(seed)
