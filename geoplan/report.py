@@ -377,7 +377,7 @@ def _stable_ids(text: str) -> str:
     return _FOLIUM_ID.sub(sub, text)
 
 
-def _map_layers(result: Any) -> dict[str, Any]:
+def _map_layers(result: Any, lang: str = "zh") -> dict[str, Any]:
     category, check = _headline(result)
     b = result.extra.get("buildings")
     fac = result.extra.get("facilities")
@@ -392,6 +392,11 @@ def _map_layers(result: Any) -> dict[str, Any]:
     if check is not None:
         layers["communities"] = result.table
         layers["check"] = check
+        # named by the profile's own text of the target, not its id
+        checks = result.extra["checks"]
+        row = checks[checks["check_id"] == check]
+        if len(row) and isinstance(row[f"description_{lang}"].iloc[0], str):
+            layers["check_label"] = row[f"description_{lang}"].iloc[0]
     if category is not None and b is not None:
         keep = [
             c
@@ -413,7 +418,8 @@ def map_html(result: Any, *, lang: str = "zh") -> str:
         title=f"{name}：{_t('map', lang)}" if lang == "zh" else f"{name}: gap map",
         summary=_map_summary(result, lang),
         lang=lang,
-        **_map_layers(result),
+        fit_facilities=True,  # the nearest existing facility of each category in view
+        **_map_layers(result, lang),
     )
     return _stable_ids(offline_html(m))
 
@@ -439,7 +445,7 @@ def _static_map(result: Any, path: Path, lang: str) -> Path:
         lang=lang,
         figsize=(8.0, 8.0),
         dpi=110,
-        **_map_layers(result),
+        **_map_layers(result, lang),
     )
 
 

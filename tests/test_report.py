@@ -151,3 +151,31 @@ def test_batch_summary(tmp_path, fail_result, evil_result):
     paths = write_batch_summary(table, tmp_path, lang="en")
     page = paths[1].read_text(encoding="utf-8")
     assert "<img" not in page and "column households" in page
+
+
+def _fit_bounds(page: str) -> tuple[float, float, float, float]:
+    import re
+
+    m = re.search(
+        r"fitBounds\(\s*\[\[([-\d.]+),\s*([-\d.]+)\],\s*\[([-\d.]+),\s*([-\d.]+)\]\]", page
+    )
+    assert m is not None, "no fitBounds in the page"
+    s, w, n, e = (float(v) for v in m.groups())
+    return w, s, e, n
+
+
+def test_report_map_shows_the_nearest_facilities(fail_result):
+    # the remedies name the nearest existing facility of each category: the
+    # first view of the report's map includes them, not just the site
+    from geoplan.render import gap_map
+    from geoplan.report import _map_layers
+
+    layers = _map_layers(fail_result)
+    fac = layers["facilities"].to_crs(4326)
+    assert len(fac) > 1
+    x, y = fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy()
+    w, s, e, n = _fit_bounds(map_html(fail_result, lang="zh"))
+    assert ((x >= w - 1e-9) & (x <= e + 1e-9) & (y >= s - 1e-9) & (y <= n + 1e-9)).all()
+    # without it, the view fits the site and some nearest facility lies outside
+    w, s, e, n = _fit_bounds(gap_map(title="t", **layers).get_root().render())
+    assert not ((x >= w) & (x <= e) & (y >= s) & (y <= n)).all()

@@ -266,7 +266,11 @@ def _extend_bounds(m: folium.Map, st: _MapState, geo: gpd.GeoSeries) -> None:
     b = st.bounds
     corners = [[b[1], b[0]], [b[3], b[2]]]
     if st.fit is None:
-        st.fit = folium.FitBounds(corners, padding=(20, 20))
+        # room for the panels over the map: title and summary at the top, the
+        # legend at the bottom right (features there would hide under it)
+        st.fit = folium.FitBounds(
+            corners, padding_top_left=(20, 50), padding_bottom_right=(260, 20)
+        )
         st.fit.add_to(m)
     else:
         st.fit.bounds = corners

@@ -23,7 +23,16 @@ from branca.element import Element
 from geoplan._errors import InputError
 from geoplan.render import _labels as lb
 from geoplan.render._labels import Lang
-from geoplan.render._leaflet import _esc, _figure, _LegendItem, _state, base_map
+from geoplan.render._leaflet import (
+    _as_points,
+    _display_geometry,
+    _esc,
+    _extend_bounds,
+    _figure,
+    _LegendItem,
+    _state,
+    base_map,
+)
 from geoplan.render.layers import (
     DEFAULT_AGGREGATE_ABOVE,
     DEFAULT_CELL_M,
@@ -68,7 +77,10 @@ _PANEL_CSS = """<style>
 .geoplan-title {{ top: 10px; left: 50%; transform: translateX(-50%); font-size: 17px;
   font-weight: bold; max-width: 60%; text-align: center; }}
 .geoplan-summary {{ top: 90px; left: 10px; max-width: 320px; }}
-.geoplan-legend {{ bottom: 30px; right: 10px; max-height: 55%; overflow-y: auto; }}
+.geoplan-legend {{ bottom: 30px; right: 10px; max-height: 55%; max-width: 240px;
+  overflow-y: auto; }}
+.leaflet-control-layers {{ max-width: 300px; }}
+.leaflet-control-layers label {{ white-space: normal; }}
 .geoplan-legend h4 {{ margin: 6px 0 2px; font-size: 12px; }}
 .geoplan-legend .row {{ display: flex; align-items: center; gap: 6px; margin: 1px 0; }}
 .geoplan-swatch {{ width: 14px; height: 14px; display: inline-block; box-sizing: border-box;
@@ -179,8 +191,10 @@ def gap_map(
     tiles_key: str | None = None,
     category: str | None = None,
     check: str = "service_area_per_100_households",
+    check_label: str | None = None,
     aggregate_above: int = DEFAULT_AGGREGATE_ABOVE,
     cell_m: float = DEFAULT_CELL_M,
+    fit_facilities: bool = False,
 ) -> folium.Map:
     """A gap map: the given layers, a layer control, a legend, a title and a summary.
 
@@ -206,8 +220,16 @@ def gap_map(
         a single ``covered__*`` column.
     check
         The community check to colour by.
+    check_label
+        Its name in ``lang`` (e.g. the profile target's text); by default a
+        known name of ``check``, else the id.
     aggregate_above, cell_m
         Above this many buildings, draw cells of ``cell_m`` metres.
+    fit_facilities
+        Widen the first view to every facility drawn. By default point layers do
+        not widen a view that areas set (one facility far away must not shrink a
+        district to a corner); a development's map shows the nearest facility of
+        each category and wants them in view.
 
     Examples
     --------
@@ -222,7 +244,11 @@ def gap_map(
     if grids is not None:
         steps.append(lambda: grids_layer(grids, m=m, lang=language))
     if communities is not None:
-        steps.append(lambda: community_layer(communities, m=m, lang=language, check=check))
+        steps.append(
+            lambda: community_layer(
+                communities, m=m, lang=language, check=check, check_label=check_label
+            )
+        )
     if service_areas is not None:
         steps.append(lambda: service_area_layer(service_areas, m=m, lang=language))
     if buildings is not None:
@@ -245,6 +271,9 @@ def gap_map(
         steps.append(lambda: sites_layer(sites, m=m, lang=language))
     for step in steps:
         step()
+    if fit_facilities and facilities is not None and len(facilities):
+        st = _state(m)
+        _extend_bounds(m, st, _as_points(_display_geometry(facilities, "facilities", st)))
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     add_legend(m, lang=language)
     _add_title(m, title)

@@ -78,6 +78,7 @@ def community_layer(
     lang: str = "zh",
     check: str = "service_area_per_100_households",
     unit: str | None = None,
+    check_label: str | None = None,
 ) -> folium.Map:
     """Communities coloured by compliance with one audit check.
 
@@ -96,6 +97,9 @@ def community_layer(
         The check id.
     unit
         Unit shown after values; by default the known unit of ``check``.
+    check_label
+        The check's name in ``lang`` (e.g. the profile target's text); by default
+        a known name of ``check``, else the id.
 
     Returns
     -------
@@ -118,6 +122,7 @@ def community_layer(
     passed = _column(table, f"{check}__pass", "communities_result_table")
     geo = _display_geometry(table, "communities_result_table", st)
     unit_text = unit if unit is not None else lb.check_unit(check, language)
+    label = check_label if check_label is not None else lb.check_label(check, language)
     per_households = lb.check_per_households(check)
     names = _names(table)
     cols = {k: f"{check}__{k}" for k in ("value", "threshold", "shortfall")}
@@ -127,7 +132,7 @@ def community_layer(
         key = "na" if pd.isna(ok) else ("pass" if bool(ok) else "fail")
         cls = lb.COMMUNITY_CLASSES[key]
         rows = [
-            (lb.text("check", language), _esc(lb.check_label(check, language))),
+            (lb.text("check", language), _esc(label)),
             (lb.text("status", language), _esc(cls.label(language))),
         ]
         for k in ("value", "threshold"):
@@ -147,7 +152,7 @@ def community_layer(
         keys.append(key)
         tips.append(_tip(names[row], rows))
     styles = {k: _polygon_style(c, fill_opacity=0.45) for k, c in lb.COMMUNITY_CLASSES.items()}
-    title = f"{lb.text('communities', language)}: {lb.check_label(check, language)}"
+    title = f"{lb.text('communities', language)}: {label}"
     _add_layer(m, name=title, geo=geo, style_keys=keys, tips=tips, styles=styles)
     present = set(keys)
     _legend(

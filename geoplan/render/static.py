@@ -113,6 +113,7 @@ def static_gap_map(
     lang: str = "zh",
     category: str | None = None,
     check: str = "service_area_per_100_households",
+    check_label: str | None = None,
     aggregate_above: int = DEFAULT_AGGREGATE_ABOVE,
     cell_m: float = DEFAULT_CELL_M,
     figsize: tuple[float, float] = (10.0, 10.0),
@@ -126,7 +127,7 @@ def static_gap_map(
         Output file; ``.png`` or ``.svg``.
     communities, buildings, facilities, service_areas, unreachable, sites, grids
         The same frames as :func:`geoplan.render.gap_map`; any may be None.
-    title, summary, lang, category, check, aggregate_above, cell_m
+    title, summary, lang, category, check, check_label, aggregate_above, cell_m
         As in :func:`geoplan.render.gap_map`.
     figsize, dpi
         Figure size in inches, and resolution of a PNG.
@@ -217,7 +218,8 @@ def static_gap_map(
             sel = keys == key
             if sel.any():
                 _draw_polygons(ax, c.geometry[sel], cls, alpha=0.45, lw=1.0)
-                square(cls, f"{lb.check_label(check, language)}: {cls.label(language)}", 0.45)
+                name = check_label if check_label is not None else lb.check_label(check, language)
+                square(cls, f"{name}: {cls.label(language)}", 0.45)
 
     if service_areas is not None:
         s = _to(service_areas, crs, "service_areas")
