@@ -59,6 +59,12 @@ OPEN_TOOLTIPS_JS = """() => {
 }"""
 
 
+ZOOM_JS = """(z) => {
+  const key = Object.keys(window).find(k => /^map_[0-9a-f]+$/.test(k));
+  window[key].setZoom(z, {animate: false});
+}"""
+
+
 @pytest.fixture(scope="module")
 def chromium():  # type: ignore[no-untyped-def]
     if not CHROMIUM.exists():
@@ -128,6 +134,17 @@ def test_gap_map_in_chromium_offline(chromium, tmp_path: Path) -> None:  # type:
     shot = tmp_path / "gap.png"
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 20_000
+
+    # lettered symbols shrink at city zoom (where they would hide the cells under
+    # them) and are full size close up
+    for zoom, scaled in ((10, True), (12, True), (16, False)):
+        page.evaluate(ZOOM_JS, zoom)
+        page.wait_for_timeout(100)
+        transform = page.evaluate(
+            "() => getComputedStyle(document.querySelector('.geoplan-icon > div')).transform"
+        )
+        assert (transform != "none") == scaled, (zoom, transform)
+    assert errors == []
     context.close()
 
 

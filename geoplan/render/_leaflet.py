@@ -65,6 +65,7 @@ class _MapState:
     bounds: list[float] | None = None  # [west, south, east, north]
     legend: dict[str, list[_LegendItem]] = field(default_factory=dict)
     fit: folium.FitBounds | None = None
+    symbol_zoom: bool = False  # the symbol-shrinking script is on the map
 
 
 def _state(m: folium.Map) -> _MapState:
@@ -316,6 +317,44 @@ var {{ this.get_name() }} = L.geoJSON({{ this.data_js }}, {
         self.count = count
 
 
+# Zoom levels (display constants) at and below which lettered symbols shrink: at
+# city zoom a symbol 20 px wide covers a kilometre and hides the cells beneath.
+_SYMBOL_ZOOM_MID = 13
+_SYMBOL_ZOOM_FAR = 11
+
+
+class _SymbolZoom(MacroElement):
+    """Shrinks the lettered symbols when zoomed out (a class on the map container)."""
+
+    _template = Template(
+        """
+{% macro header(this, kwargs) %}
+<style>
+.geoplan-z-mid .geoplan-icon > div { transform: scale(0.7); }
+.geoplan-z-far .geoplan-icon > div { transform: scale(0.45); }
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+(function (map) {
+  var set = function () {
+    var z = map.getZoom(), c = map.getContainer();
+    c.classList.toggle("geoplan-z-far", z <= {{ this.far }});
+    c.classList.toggle("geoplan-z-mid", z > {{ this.far }} && z <= {{ this.mid }});
+  };
+  map.on("zoomend", set);
+  map.whenReady(set);
+})({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "GeoplanSymbolZoom"
+        self.far = _SYMBOL_ZOOM_FAR
+        self.mid = _SYMBOL_ZOOM_MID
+
+
 def _add_layer(
     m: folium.Map,
     *,
@@ -330,6 +369,9 @@ def _add_layer(
     _GeoJsonLayer(data_js, styles, count).add_to(group)
     group.add_to(m)
     st = _state(m)
+    if not st.symbol_zoom and any("html" in v for v in styles.values()):
+        _SymbolZoom().add_to(m)
+        st.symbol_zoom = True
     # point layers (facilities, sites) do not widen a view that areas already set:
     # one facility kilometres away must not shrink the district to a corner
     if st.bounds is None or not geo.geom_type.eq("Point").all():
