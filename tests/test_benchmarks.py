@@ -122,6 +122,11 @@ def test_benchmark_main_tiny_prints_ratios_and_matches_networkx(
     for name in ("geoplan", "bare"):
         runs = steps[(name, None)]["runs_s"]
         assert len(runs) == 3 and steps[(name, None)]["seconds"] == sorted(runs)[1]
+    # the same-process comparison: geoplan between two bare runs, its median ratio
+    same = steps[("same_process", None)]
+    assert same["ratio"] == sorted(same["runs_ratio"])[1]
+    assert same["ratio"] == pytest.approx(same["seconds"] / same["bare_s"])
+    assert "geoplan whole / bare dijkstra, same process (tiny)" in text
 
 
 def test_comparison_detects_a_wrong_distance() -> None:
