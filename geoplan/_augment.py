@@ -82,13 +82,6 @@ class _Augmented:
     def seg_oneway(self) -> np.ndarray:
         return self._pieces(self.net.oneway, self.cut_oneway)
 
-    @functools.cached_property
-    def whole_seg(self) -> np.ndarray:
-        """Per network edge: its piece if unsplit, else -1."""
-        out = np.full(self.net.n_edges, -1, dtype=np.int64)
-        out[self.whole] = np.arange(self.whole.size)
-        return out
-
     def cut_piece(self, e: np.ndarray, o: np.ndarray) -> np.ndarray:
         """The cut piece (index into ``cut_*``) holding offset ``o`` of split edge ``e``.
 
@@ -252,10 +245,12 @@ def _locate(aug: _Augmented, net: WalkNetwork, targets: Snapped) -> tuple[np.nda
     """The piece each access row of ``targets`` lies on, and its offset on the edge."""
     e = targets.access_edge.astype(np.int64)
     o = np.clip(targets.access_offset_m, 0.0, net.length_m[e])
-    piece = aug.whole_seg[e].copy()
-    sp_ = piece < 0
-    if sp_.any():
-        piece[sp_] = aug.whole.size + aug.cut_piece(e[sp_], o[sp_])
+    # an unsplit edge is piece number "its rank among the unsplit edges"
+    piece = e - np.searchsorted(aug.split_edges, e)
+    sp_ = np.flatnonzero(aug.is_split(e))
+    if sp_.size:
+        n_whole = aug.net.n_edges - aug.split_edges.size
+        piece[sp_] = n_whole + aug.cut_piece(e[sp_], o[sp_])
     return piece, o
 
 

@@ -114,22 +114,29 @@ def coverage_matrix_from_network(
     ...                              max_snap_m=50).toarray().astype(int).tolist()
     [[1, 0, 0], [0, 0, 1]]
     """
-    from geoplan.network import snap_points
     from geoplan.reach import reach_matrix
 
-    kw: dict[str, Any] = {
-        "max_snap_m": max_snap_m,
-        "compounds": compounds,
-        "gates": gates,
-        "gate_tolerance_m": gate_tolerance_m,
-    }
-    with warnings.catch_warnings():
-        # islands are reported once by the caller's own audit; here they simply
-        # reach what they reach
-        warnings.simplefilter("ignore", DataQualityWarning)
-        o = snap_points(network, demand, **kw)
-        s = snap_points(network, candidates, **kw)
+    o, s = _snap_quietly(
+        network,
+        demand,
+        candidates,
+        max_snap_m=max_snap_m,
+        compounds=compounds,
+        gates=gates,
+        gate_tolerance_m=gate_tolerance_m,
+    )
     return _as_coverage(reach_matrix(network, o, s, limit_m=limit_m))
+
+
+def _snap_quietly(network: Any, *frames: Any, **kw: Any) -> tuple[Any, ...]:
+    """Each frame snapped with :func:`geoplan.network.snap_points` (``kw``), without
+    island warnings: islands are reported once by the caller's own audit; here they
+    simply reach what they reach."""
+    from geoplan.network import snap_points
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        return tuple(snap_points(network, f, **kw) for f in frames)
 
 
 def _covered_by_existing(
@@ -143,21 +150,19 @@ def _covered_by_existing(
     gates: Any,
     gate_tolerance_m: float,
 ) -> np.ndarray:
-    from geoplan.network import snap_points
     from geoplan.reach import multi_source_distances
 
     if len(existing) == 0:
         return np.zeros(len(demand), dtype=bool)
-    kw: dict[str, Any] = {
-        "max_snap_m": max_snap_m,
-        "compounds": compounds,
-        "gates": gates,
-        "gate_tolerance_m": gate_tolerance_m,
-    }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataQualityWarning)
-        o = snap_points(network, demand, **kw)
-        f = snap_points(network, existing, **kw)
+    o, f = _snap_quietly(
+        network,
+        demand,
+        existing,
+        max_snap_m=max_snap_m,
+        compounds=compounds,
+        gates=gates,
+        gate_tolerance_m=gate_tolerance_m,
+    )
     dist, _ = multi_source_distances(network, f, limit_m=limit_m, targets=o)
     return np.asarray(dist <= limit_m, dtype=bool)
 
