@@ -2,14 +2,19 @@
 
 Same layers, classes, colours and labels as the interactive map (both read
 :mod:`geoplan.render._labels`). Drawn in the frames' own metric CRS, without a
-base map. Chinese text needs a CJK font: one is looked up at call time
-(Noto Sans CJK, Source Han Sans, WenQuanYi, SimHei, Microsoft YaHei, PingFang);
-without one the class labels fall back to English with a
-:class:`~geoplan._errors.DataQualityWarning`.
+base map. Chinese text needs a CJK font. geoplan depends on ``mplfonts``, a
+package-index wheel that ships Noto Sans CJK SC (SIL Open Font License 1.1), and
+draws with that file, loaded by path at call time: static maps show Chinese on a
+fresh pip install, with no system fonts and whatever matplotlib's font cache
+holds. Without it, an installed family is looked up (Noto Sans CJK, Source Han
+Sans, WenQuanYi, Microsoft YaHei, PingFang); without any, the class labels fall
+back to English with a :class:`~geoplan._errors.DataQualityWarning`.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import io
 import math
 import os
@@ -40,7 +45,7 @@ from geoplan.render.layers import (
     coverage_cells,
 )
 
-__all__ = ["find_cjk_font", "static_gap_map"]
+__all__ = ["cjk_font_properties", "find_cjk_font", "packaged_cjk_font", "static_gap_map"]
 
 _CJK_FAMILIES = (
     "Noto Sans CJK SC",
@@ -60,8 +65,56 @@ _FORMATS = {".png": "png", ".svg": "svg"}
 _MAX_SYMBOL_TEXT = 300  # above this many facilities, draw symbols without characters
 
 
+#: The Noto Sans CJK SC file inside the ``mplfonts`` wheel (its other fonts are not used).
+_PACKAGED_CJK_FONT = ("fonts", "NotoSansCJKsc-Regular.otf")
+
+
+@functools.cache
+def packaged_cjk_font() -> Path | None:
+    """The Noto Sans CJK SC font file that ships with geoplan's dependencies, or None.
+
+    Found without importing ``mplfonts`` (whose import does work of its own).
+
+    Examples
+    --------
+    >>> path = packaged_cjk_font()
+    >>> path is None or path.name == "NotoSansCJKsc-Regular.otf"
+    True
+    """
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        path = Path(folder).joinpath(*_PACKAGED_CJK_FONT)
+        if path.is_file():
+            return path
+    return None
+
+
+def cjk_font_properties() -> FontProperties | None:
+    """Font properties that draw Chinese: the packaged font, else an installed one.
+
+    The packaged file is loaded by path, so neither system fonts nor matplotlib's
+    font cache (which can be stale: made before a font was installed) matter.
+
+    Examples
+    --------
+    >>> props = cjk_font_properties()
+    >>> props is None or isinstance(props, FontProperties)
+    True
+    """
+    path = packaged_cjk_font()
+    if path is not None:
+        return FontProperties(fname=path)
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for family in _CJK_FAMILIES:
+        if family in installed:
+            return FontProperties(family=[family, "DejaVu Sans"])
+    return None
+
+
 def find_cjk_font() -> str | None:
-    """The family name of an installed font with Chinese glyphs, or None.
+    """The family name of the font static maps draw Chinese with, or None.
 
     Examples
     --------
@@ -69,11 +122,8 @@ def find_cjk_font() -> str | None:
     >>> name is None or isinstance(name, str)
     True
     """
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for family in _CJK_FAMILIES:
-        if family in installed:
-            return family
-    return None
+    props = cjk_font_properties()
+    return None if props is None else props.get_name()
 
 
 def _draw_polygons(
@@ -151,16 +201,16 @@ def static_gap_map(
     fmt = _FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
         raise InputError("static maps are written as .png or .svg", file=str(path))
-    family = find_cjk_font()
-    if family is None and language == "zh":
+    cjk = cjk_font_properties()
+    if cjk is None and language == "zh":
         warnings.warn(
-            "no CJK font found (install fonts-noto-cjk): drawing the static map with "
-            "English labels",
+            "no CJK font found (reinstall geoplan to get mplfonts, or install "
+            "fonts-noto-cjk): drawing the static map with English labels",
             DataQualityWarning,
             stacklevel=2,
         )
         language = "en"
-    font = FontProperties(family=[family, "DejaVu Sans"] if family else ["DejaVu Sans"])
+    font = cjk if cjk is not None else FontProperties(family=["DejaVu Sans"])
     frames = [
         f
         for f in (communities, buildings, facilities, service_areas, unreachable, sites, grids)
@@ -359,7 +409,7 @@ def static_gap_map(
         ax.set_ylim(ymin - pad, ymax + pad)
     buf = io.BytesIO()
     with warnings.catch_warnings():
-        if family is None:
+        if cjk is None:
             # Already warned once above; user text (title, names) may still hold CJK.
             warnings.filterwarnings("ignore", message="Glyph .* missing", category=UserWarning)
         fig.savefig(buf, format=fmt, bbox_inches="tight")
