@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import os
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -242,6 +243,28 @@ class WalkNetwork:
         label, size = self._components
         return label.copy(), size.copy()
 
+    def component_sizes(self) -> np.ndarray:
+        """Node count of each weakly connected component, largest first.
+
+        Its length is the number of connected pieces of the network (the
+        per-node ``size`` of :meth:`components` has one entry per node).
+
+        Examples
+        --------
+        >>> from shapely import LineString
+        >>> net = network_from_lines(gpd.GeoDataFrame(geometry=[
+        ...     LineString([(0, 0), (100, 0)]), LineString([(100, 0), (100, 50)]),
+        ...     LineString([(500, 0), (600, 0)])], crs=32650))
+        >>> net.component_sizes().tolist()
+        [3, 2]
+        """
+        label, size = self._components
+        if label.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        out = np.zeros(int(label.max()) + 1, dtype=np.int64)
+        out[label] = size  # every node of a component carries the same size
+        return out
+
     def prepare(self) -> WalkNetwork:
         """Build what every walking audit on this network uses, once, and return it.
 
@@ -409,9 +432,10 @@ def load_network(path: str | os.PathLike[str]) -> WalkNetwork:
     """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as z:
+        # our own handle: numpy leaks the one it opens when the zip is corrupt
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(f"not a geoplan network file: {exc}", file=str(path)) from exc
     if "format_version" not in data or int(data["format_version"]) != _FORMAT_VERSION:
         raise InputError("not a geoplan network file (format version)", file=str(path))

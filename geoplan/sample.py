@@ -14,8 +14,16 @@ byte-identical frames. The district is built to pass some checks and fail others
   village houses of 1-3 floors; about 5% of residential buildings have no
   household count (``households`` NaN, floors known) so estimation is exercised;
 - community service centres sized between 10 and 60 m2 per 100 households,
-  village centres of 150-500 m2, six wet markets that leave part of the centre
+  village centres of 150-500 m2, five wet markets that leave part of the centre
   and most of the villages beyond a 10-minute walk;
+- every category a packaged profile checks: the shops of the MOFCOM lists, and for
+  the GB 50180 life-circle levels primary and middle schools, police stations,
+  shopping centres, banks and public toilets along the arterials, plus two
+  neighbourhood centres (邻里中心) of new developments with the 5-minute services
+  under one roof; so each level passes in some communities and fails in most
+  (seed 0: 15 minutes 6 of 30 communities, 10 minutes 1, 5 minutes 2);
+- childcare places (托位) per community, some above and most below 4.5 per 1,000
+  residents;
 - one facility 30 m outside the district (assignable within a tolerance) and one
   3 km away (unassignable).
 
@@ -99,6 +107,44 @@ pet 4 50-200 11,12 宠物医院 宠物店
 """
 # wet markets: (superblock column, row, side); they leave gaps on purpose
 _WET_MARKETS = ((1, 1, "S"), (3, 2, "W"), (0, 3, "S"), (3, 3, "W"), (0, 1, "S"))
+# GB 50180 life-circle facilities (drawn after everything else, so the rest of the district
+# is the same as without them): category, (superblock column, row, side) of each one,
+# floor area range (m2), opening hours, name pattern ({p}: a place name, {r}: the road).
+# About 116,000 urban residents: 2 15-minute circles (a middle school, a police station and
+# a shopping centre each), 5-6 10-minute circles (a primary school each); public toilets
+# at about 3-5 per km2 (CJJ 14-2016) along the arterials, none yet in the villages.
+_LIFE_CIRCLE = (
+    (
+        "primary_school",
+        ((0, 0, "N"), (1, 3, "E"), (2, 1, "W"), (3, 0, "E"), (4, 2, "N")),
+        (9000, 15000),
+        10,
+        "南开区{p}小学",
+    ),
+    ("middle_school", ((1, 2, "N"), (3, 1, "S")), (16000, 28000), 11, "天津市{p}中学"),
+    ("police", ((1, 1, "E"), (3, 2, "N")), (1800, 3500), 24, "南开公安分局{p}派出所"),
+    ("mall", ((2, 2, "S"), (4, 1, "W")), (30000, 90000), 12, "{p}购物中心"),
+)
+_BANKS = (
+    9,
+    (300, 1200),
+    "中国工商银行 中国建设银行 中国银行 中国农业银行 交通银行 天津银行 招商银行",
+)
+_TOILETS = 14, (30, 80)
+# neighbourhood centres (邻里中心) of the first new developments (by community code) with a
+# compound gate on a branch road, at that gate: 5-minute life-circle services under one roof
+_NEIGHBOURHOOD_CENTRES = 2
+_NEIGHBOURHOOD_CENTRE = (
+    ("elderly_service_station", (300, 600), 10, "{n}老年人日间照料中心"),
+    ("toilets", (40, 60), 24, "{n}邻里中心公共厕所"),
+    ("health_station", (200, 400), 9, "{n}社区卫生服务站(邻里中心)"),
+    ("supermarket", (800, 1500), 14, "{n}邻里中心超市"),
+    ("childcare", (400, 900), 11, "{n}托育中心"),
+    ("pharmacy", (80, 200), 14, "{n}邻里中心药店"),
+    ("laundry", (30, 80), 12, "{n}邻里中心洗衣店"),
+    ("hair", (40, 120), 12, "{n}邻里中心美发店"),
+    ("recycling", (20, 50), 10, "{n}再生资源回收站"),
+)
 
 Arr = NDArray[np.float64]
 
@@ -261,6 +307,8 @@ class _Acc:
         self.gates: list[tuple[str, str, shapely.Point]] = []
         self.communities: list[dict[str, Any]] = []
         self.facilities: list[tuple[Any, ...]] = []
+        # (community id, gate, driveway end on the branch road) of gates facing a branch road
+        self.branch_gates: list[tuple[str, Arr, Arr]] = []
 
     def facility(
         self,
@@ -325,6 +373,8 @@ def _compound(acc: _Acc, q: Arr, sub: tuple[float, ...], old: bool, ids: tuple[s
         # the driveway from the gate to the road centreline (an arterial or a branch road)
         out = {0: (uu, v0), 1: (u1, vv), 2: (uu, v1), 3: (u0, vv)}[k]
         acc.lines.append((_line([gate_xy[k], _bilin(q, *out)]), "service", None))
+        if 0.0 < (v0, u1, v1, u0)[k] < 1.0:  # inside the superblock: a branch road
+            acc.branch_gates.append((community_id, gate_xy[k], _bilin(q, *out)))
     acc.lines.append((_line([ends[0], ends[2]]), "service", None))
     acc.lines.append((_line([ends[3], ends[1]]), "service", None))
 
@@ -574,21 +624,29 @@ def _communities(
             acc.facility(pt, f"{name}卫生服务站", "health_station", fa, float(rng.choice([8, 9])))
 
 
+def _frontage(
+    rng: np.random.Generator, nodes: Arr, i: int, j: int, side: str, t: float
+) -> tuple[Arr, str]:
+    """A point 7-11 m inside side ``side`` (S, N, W, E) of superblock ``i, j``, at
+    ``t`` along it, and the name of the arterial it faces."""
+    q = _block(nodes, i, j)
+    w, h = _size(q)
+    off = rng.uniform(7, 11)
+    u, v, road = {
+        "S": (t, off / h, _EW_ROADS[j]),
+        "N": (t, 1 - off / h, _EW_ROADS[j + 1]),
+        "W": (off / w, t, _NS_ROADS[i]),
+        "E": (1 - off / w, t, _NS_ROADS[i + 1]),
+    }[side]
+    return _bilin(q, u, v), road
+
+
 def _shops(acc: _Acc, nodes: Arr, layout: dict[str, Any]) -> None:
     """Shops face the arterials; the village fringe gets two small shops only."""
     rng = acc.rng
 
     def frontage(i: int, j: int, side: str, t: float) -> tuple[Arr, str]:
-        q = _block(nodes, i, j)
-        w, h = _size(q)
-        off = rng.uniform(7, 11)
-        u, v, road = {
-            "S": (t, off / h, _EW_ROADS[j]),
-            "N": (t, 1 - off / h, _EW_ROADS[j + 1]),
-            "W": (off / w, t, _NS_ROADS[i]),
-            "E": (1 - off / w, t, _NS_ROADS[i + 1]),
-        }[side]
-        return _bilin(q, u, v), road
+        return _frontage(rng, nodes, i, j, side, t)
 
     for i, j, side in _WET_MARKETS:
         pt, road = frontage(i, j, side, rng.uniform(0.35, 0.65))
@@ -615,6 +673,53 @@ def _shops(acc: _Acc, nodes: Arr, layout: dict[str, Any]) -> None:
         _bilin(q, -30 / w, 0.5), f"{_NS_ROADS[0]}养老服务驿站(分站)", _ELDERLY, 160, 10, 110
     )
     acc.facility(_bilin(q, -3000 / w, 0.5), "邻区社区党群服务中心", _CENTRE, 280, 8, 180)
+
+
+def _life_circle(acc: _Acc, nodes: Arr) -> None:
+    """Schools, police stations, shopping centres, banks and public toilets (the GB 50180
+    life-circle facilities the shops do not cover), facing the arterials."""
+    rng = acc.rng
+    places = iter(rng.permutation(_COMPOUND_PREFIX.split()))
+    for category, where, (lo, hi), hours, pattern in _LIFE_CIRCLE:
+        for i, j, side in where:
+            pt, road = _frontage(rng, nodes, i, j, side, rng.uniform(0.3, 0.7))
+            name = pattern.format(p=next(places), r=road)
+            acc.facility(pt, name, category, round(rng.uniform(lo, hi)), hours)
+    cells = [(i, j) for i in range(_NCOLS) for j in range(_NROWS)]
+    n_banks, (lo, hi), brands = _BANKS
+    for b in rng.choice(len(cells), n_banks, replace=False):
+        pt, road = _frontage(rng, nodes, *cells[int(b)], str(rng.choice(list("SNWE"))), 0.5)
+        label = f"{rng.choice(brands.split())}({road}支行)"
+        acc.facility(pt, label, "bank", round(rng.uniform(lo, hi)), 8)
+    n_toilets, (lo, hi) = _TOILETS
+    for b in rng.choice(len(cells), n_toilets, replace=False):
+        side = str(rng.choice(list("SNWE")))
+        pt, road = _frontage(rng, nodes, *cells[int(b)], side, rng.uniform(0.1, 0.9))
+        acc.facility(pt, f"{road}公共厕所", "toilets", round(rng.uniform(lo, hi)), 24)
+    comm = {c["community_id"]: c for c in acc.communities}
+    new = sorted({cid for cid, _, _ in acc.branch_gates if comm[cid]["new_development"]})
+    for cid in new[:_NEIGHBOURHOOD_CENTRES]:
+        gate, end = next((g, e) for c, g, e in acc.branch_gates if c == cid)
+        inward = (gate - end) / np.linalg.norm(gate - end)  # from the road to the gate
+        along = np.array([-inward[1], inward[0]])
+        name = str(comm[cid]["name"]).removesuffix("社区")
+        for n, (category, (lo, hi), hours, pattern) in enumerate(_NEIGHBOURHOOD_CENTRE):
+            sign = 1.0 if n % 2 else -1.0  # a row of shop fronts either side of the driveway
+            pt = end + inward * rng.uniform(8, 11) + along * sign * (10.0 + 6.0 * (n // 2))
+            fa = round(rng.uniform(lo, hi))
+            if category == _ELDERLY:  # a community facility: its activity rooms, its community
+                act = round(fa * rng.uniform(0.55, 0.8))
+                acc.facility(pt, pattern.format(n=name), category, fa, hours, act, cid)
+            else:
+                acc.facility(pt, pattern.format(n=name), category, fa, hours)
+    # childcare places for under-3s (托位): the childcare centres in the community at 7-9 m2
+    # per place, plus nursery classes (托班) of kindergartens; the national 2025 aim is 4.5
+    # per 1,000 residents, which some communities reach and most do not
+    care = [(f[-1], f[3]) for f in acc.facilities if f[2] == "childcare"]
+    for c in acc.communities:
+        inside = sum(area for pt, area in care if c["geometry"].contains(pt))
+        nursery = rng.integers(0, 31) if c["kind"] == "urban" else rng.integers(0, 11)
+        c["childcare_places"] = float(round(inside / rng.uniform(7, 9)) + nursery)
 
 
 def _streets(lines: list[tuple[shapely.LineString, str, str | None]]) -> gpd.GeoDataFrame:
@@ -647,7 +752,7 @@ def make_sample_district(*, seed: int = 0) -> SampleDistrict:
     -------
     SampleDistrict
         Streets, compounds, gates, communities (26 urban 社区 and 4 villages 村),
-        about 1,900 buildings, about 300 facilities and the study area, in EPSG:32650.
+        about 1,900 buildings, about 360 facilities and the study area, in EPSG:32650.
 
     Examples
     --------
@@ -663,6 +768,7 @@ def make_sample_district(*, seed: int = 0) -> SampleDistrict:
     buildings, truth = _buildings(acc)
     _communities(acc, buildings, truth, layout)
     _shops(acc, nodes, layout)
+    _life_circle(acc, nodes)
     facilities = _frame(acc.facilities, _FACILITY_COLUMNS)
     facilities["community_id"] = facilities["community_id"].astype("str")
     communities = _frame(acc.communities)

@@ -155,12 +155,12 @@ def test_result_aligned_json_and_not_mutating() -> None:
     assert r.to_json() == audit_floor_area(comm, fac, profile="tianjin-2025").to_json()
 
 
-def test_assign_given_community_id_must_exist() -> None:
+def test_assign_unknown_community_id_is_reported_and_placed_by_location() -> None:
     fac = _facilities()
     fac["community_id"] = ["C1", "C2", "NOPE", None, None]
-    with pytest.raises(InputError, match="NOPE") as e:
-        assign_facilities(fac, _communities(), max_distance_m=50)
-    assert e.value.row == "F3" and e.value.column == "community_id"
+    with pytest.warns(DataQualityWarning, match=r"F3 \(NOPE\)"):
+        out = assign_facilities(fac, _communities(), max_distance_m=50)
+    assert out.loc["F3", "assign_method"] != "given"
 
 
 def test_assign_requires_same_crs() -> None:

@@ -111,8 +111,8 @@ def test_gap_map_in_chromium_offline(chromium, tmp_path: Path) -> None:  # type:
 
     counts = page.evaluate(COUNT_JS)
     assert counts == {
-        "社区达标情况: 每百户社区综合服务设施面积": 3,
-        "建筑覆盖: 菜市场": 80,
+        "社区（面）达标: 每百户社区综合服务设施面积": 3,
+        "建筑步行覆盖: 菜市场": 80,
         "不可达/未分配点": 1,
         "设施": 3,
     }
@@ -173,7 +173,7 @@ def test_notebook_view_draws_offline_in_a_legacy_encoded_page(chromium, tmp_path
     frame = page.frames[1]
     assert frame.evaluate("typeof L") == "object"  # Leaflet came inlined
     assert frame.evaluate(COUNT_JS) == {
-        "社区达标情况: 每百户社区综合服务设施面积": 3,
+        "社区（面）达标: 每百户社区综合服务设施面积": 3,
         "设施": 3,
     }
     assert XSS_SCRIPT in frame.locator(".geoplan-title").inner_text()

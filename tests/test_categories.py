@@ -294,7 +294,11 @@ def test_packaged_codes_are_well_formed() -> None:
     assert len(codes) == len(set(codes))
     assert all(len(code) == 6 and code.isdigit() for code in codes)
     uncertain = [a.code for c in cats.categories for a in c.amap if not a.confirmed]
-    assert "060703" in uncertain  # the wet-market code is recalled, not confirmed
+    # checked against AMap's POI分类编码 table: 060705 蔬菜市场, 060703 农副产品市场;
+    # a seafood market (060706) as a wet market is an approximation
+    assert "060705" not in uncertain and "060703" not in uncertain
+    assert "060706" in uncertain
+    assert category_of_amap("060705") == "wet_market"
 
 
 # --------------------------------------------------------------------- validation

@@ -233,8 +233,8 @@ def test_network_build_and_coverage_on_haidian(
         "coverage.gpkg",
         "coverage.json",
         "coverage.csv",
-        "coverage_map.html",
-        "coverage_map.png",
+        "gap_map.html",
+        "gap_map.png",
     ):
         assert (out / name).stat().st_size > 0
     # the saved network gives the same answer as reading OSM again

@@ -253,14 +253,17 @@ def test_bad_cells_name_row_and_column():
         estimate_households(b, params=PARAMS)
 
 
-def test_missing_use_column_or_values_warn_and_count_as_residential():
+def test_missing_use_column_counts_as_residential_missing_values_as_unknown():
     b = _buildings(floors=[6.0, 6.0])
     with pytest.warns(DataQualityWarning, match="no 'use' column"):
         out = estimate_households(b, params=PARAMS)
     assert out["households"].tolist() == [50.0, 50.0]
+    # a missing use is an unknown type: it counts only inside a residential area
     b = _buildings(use=["commercial", None], floors=[6.0, 6.0])
-    with pytest.warns(DataQualityWarning, match=r"1 building\(s\) have no 'use'.*B1"):
+    with pytest.warns(DataQualityWarning, match=r"1 building\(s\) of unknown type.*B1"):
         out = estimate_households(b, params=PARAMS)
+    assert out["households"].tolist() == [0.0, 0.0]
+    out = estimate_households(b, params=PARAMS, areas=gpd.GeoSeries([box(90, -5, 130, 45)]))
     assert out["households"].tolist() == [0.0, 50.0]
 
 

@@ -47,6 +47,13 @@ CATEGORIES = {
     "florist",
     "tea_coffee",
     "pet",
+    # GB 50180 life-circle facilities
+    "primary_school",
+    "middle_school",
+    "police",
+    "mall",
+    "bank",
+    "toilets",
 }
 ORG_COLUMNS = [
     "workers",
@@ -111,7 +118,7 @@ def test_sizes_crs_and_indexes(district: SampleDistrict) -> None:
     assert 25 <= len(c) <= 35
     assert (c["kind"] == "village").sum() == 4
     assert 1500 <= len(b) <= 3000
-    assert 250 <= len(f) <= 350
+    assert 300 <= len(f) <= 420
     for name in LAYERS:
         gdf = getattr(district, name)
         assert gdf.crs.to_epsg() == 32650, name
@@ -411,3 +418,125 @@ def test_geoplan_network_builder_sees_one_network(district: SampleDistrict) -> N
     label, _ = net.components()
     assert net.n_nodes > 500
     assert label.max() == 0
+
+
+# ------------------------------------------------------------ what the profiles check
+
+
+def _checked_categories(profile_name: str) -> set[str]:
+    """Categories of a profile's coverage targets (a category, or every one of a group)."""
+    from geoplan.categories import categories_in_group
+    from geoplan.profiles import load_profile
+
+    out: set[str] = set()
+    for t in load_profile(profile_name).targets_for("coverage"):
+        if t.category:
+            out.add(t.category)
+        if getattr(t, "group", None):
+            out.update(categories_in_group(t.group))
+    return out
+
+
+@pytest.mark.parametrize("name", ["tianjin-2025", "ningxia-2025", "gb50180-2018", "mofcom-15min"])
+def test_every_category_a_profile_checks_is_in_the_sample(
+    district: SampleDistrict, name: str
+) -> None:
+    have = set(district.facilities["category"])
+    assert _checked_categories(name) - have == set()
+
+
+def test_every_packaged_profile_is_covered() -> None:
+    from geoplan.profiles import list_profiles
+
+    assert set(list_profiles()) >= {"tianjin-2025", "ningxia-2025", "gb50180-2018", "mofcom-15min"}
+    d = make_sample_district(seed=0)
+    have = set(d.facilities["category"])
+    for name in list_profiles():
+        assert _checked_categories(name) <= have, name
+
+
+def test_life_circle_facilities_are_plausible(district: SampleDistrict) -> None:
+    f, c = district.facilities, district.communities
+    counts = f["category"].value_counts()
+    urban_km2 = c.loc[c["kind"] == "urban"].area.sum() / 1e6
+    residents = c.loc[c["kind"] == "urban", "residents"].sum()
+    # a primary school per 10-minute circle (15,000-25,000 residents), a middle school and
+    # a police station per 15-minute circle (50,000-100,000), toilets at 3-5 per km2
+    assert residents / 25_000 <= counts["primary_school"] <= residents / 15_000 + 1
+    assert residents / 100_000 <= counts["middle_school"] <= residents / 50_000 + 1
+    assert 1 <= counts["police"] <= 3 and 1 <= counts["mall"] <= 3
+    assert 3 * urban_km2 <= counts["toilets"] <= 5 * urban_km2
+    assert 5 <= counts["bank"] <= 15
+    schools = f[f["category"].isin(["primary_school", "middle_school"])]
+    assert schools["floor_area_m2"].between(5_000, 40_000).all()
+    assert f.loc[f["category"] == "toilets", "floor_area_m2"].between(20, 100).all()
+    # none of them in the villages, which stay poorly served
+    inside = gpd.sjoin(f, c[["kind", "geometry"]], predicate="within")
+    new = ["primary_school", "middle_school", "police", "mall", "bank", "toilets"]
+    assert not inside.loc[inside["kind"] == "village", "category"].isin(new).any()
+    # every facility tied to a community lies in it
+    tied = f[f["community_id"].notna()]
+    own = c.geometry.reindex(tied["community_id"]).values
+    assert shapely.within(tied.geometry.values, own).all()
+    # childcare places per community: some reach 4.5 per 1,000 residents, some do not
+    per_1000 = c["childcare_places"] / c["residents"] * 1000
+    assert (per_1000 >= 4.5).any() and (per_1000 < 4.5).any()
+
+
+def test_gb50180_levels_mix_passes_and_failures(district: SampleDistrict) -> None:
+    """Before the life-circle facilities GB 50180 read 0.0% at every level."""
+    import warnings
+
+    from geoplan.audit.coverage import audit_coverage
+    from geoplan.households import estimate_households
+    from geoplan.network import network_from_lines
+    from geoplan.profiles import load_profile
+
+    gb = load_profile("gb50180-2018")
+    net = network_from_lines(district.streets).prepare()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = estimate_households(district.buildings, params=gb)
+        r = audit_coverage(
+            b,
+            district.facilities,
+            net,
+            profile=gb,
+            communities=district.communities,
+            compounds=district.compounds,
+            gates=district.gates,
+        )
+    shares = {t: v["households_share"] for t, v in r.summary["targets"].items()}
+    levels = ("life_circle_15min_walk", "life_circle_10min_walk", "life_circle_5min_walk")
+    assert set(levels) <= set(shares)
+    for level in levels:
+        assert 0.0 < shares[level] < 1.0, level
+        comm = r.findings[(r.findings["check_id"] == level) & (r.findings["scope"] == "community")]
+        assert comm["passed"].astype(bool).any(), level
+        assert (~comm["passed"].astype(bool)).any(), level
+    # a longer walk, fewer facilities per level: the larger circle reaches more households
+    assert shares[levels[0]] > shares[levels[1]] > shares[levels[2]]
+
+
+def test_demo_mixes_passes_and_failures_for_every_profile(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from geoplan.cli import main
+
+    res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo"), "--no-map", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert set(data["profiles"]) == {"tianjin-2025", "ningxia-2025", "gb50180-2018", "mofcom-15min"}
+    for name, entry in data["profiles"].items():
+        checks = [
+            c
+            for audit in ("floor_area", "organisations", "coverage")
+            if audit in entry
+            for c in entry[audit]["checks"].values()
+        ]
+        assert sum(c["passed"] for c in checks) > 0, name
+        assert sum(c["failed"] for c in checks) > 0, name
+    gb = data["profiles"]["gb50180-2018"]["coverage"]["targets"]
+    assert any(v["households_share"] > 0 for v in gb.values())

@@ -1,7 +1,11 @@
 """Assign facilities to communities: given ids first, then inside, then nearby.
 
 Nothing is dropped: a facility that no community takes is returned with
-``assign_method == "unassigned"`` and named in a warning.
+``assign_method == "unassigned"`` and named in a warning. Communities without
+polygons (a ledger: id, households, ...) take the facilities that name them in
+``community_id``; a ``community_id`` that matches no community is named in a
+warning and the facility is placed by its location, if the communities have
+polygons, or left unassigned.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ def assign_facilities(
     Parameters
     ----------
     facilities, communities
-        Canonical frames in the same projected CRS.
+        Canonical frames in the same projected CRS; ``communities`` may be a plain
+        DataFrame (a ledger without polygons), then only ``community_id`` assigns.
     max_distance_m
         A facility outside every polygon but within this distance of one (a point
         digitised on the street just outside the boundary) goes to the nearest.
@@ -52,7 +57,11 @@ def assign_facilities(
     >>> assign_facilities(fac, comm, max_distance_m=50)["assign_method"].tolist()
     ['inside', 'nearby', 'unassigned']
     """
-    if facilities.crs is None or communities.crs is None or facilities.crs != communities.crs:
+    spatial = isinstance(communities, gpd.GeoDataFrame)
+    file = str(facilities.attrs.get("source_file", "<facilities>"))
+    if spatial and (
+        facilities.crs is None or communities.crs is None or facilities.crs != communities.crs
+    ):
         raise InputError(
             f"facilities ({facilities.crs}) and communities ({communities.crs}) must share "
             "one projected CRS",
@@ -71,21 +80,30 @@ def assign_facilities(
     known = set(communities.index.astype(str))
     if "community_id" in facilities.columns:
         given = facilities["community_id"].astype(object)
-        has = given.notna()
+        has = given.notna() & given.astype(str).str.strip().ne("")
         unknown = has & ~given.astype(str).isin(known)
         if unknown.any():
-            rid = unknown.index[unknown.to_numpy()][0]
-            raise InputError(
-                f"community_id {given[rid]!r} is not in the communities",
-                file=str(facilities.attrs.get("source_file", "<facilities>")),
-                row=rid,
-                column="community_id",
+            rows = unknown.index[unknown.to_numpy()]
+            listed = ", ".join(f"{r} ({given[r]})" for r in rows[:5])
+            then = "placed by their location instead" if spatial else "left unassigned"
+            warnings.warn(
+                f"{file}: column community_id: {len(rows)} facilities name a community that "
+                f"is not among the communities (first: {listed}); they are {then}",
+                DataQualityWarning,
+                stacklevel=2,
             )
+            has &= ~unknown
         out.loc[has, "community_id"] = given[has].astype(str)
         out.loc[has, "assign_method"] = "given"
         out.loc[has, "assign_distance_m"] = 0.0
+    elif not spatial:
+        raise InputError(
+            "the communities have no polygons, so the facilities need a community_id "
+            "column (所属社区编码) to be assigned; or give community polygons",
+            file=file,
+        )
     todo = out["assign_method"].eq("unassigned")
-    if todo.any():
+    if todo.any() and spatial:
         pts = facilities.loc[todo, [facilities.geometry.name]].copy()
         pts["geometry"] = pts.geometry.representative_point()
         pts = gpd.GeoDataFrame(pts, geometry="geometry", crs=facilities.crs)
@@ -117,9 +135,13 @@ def assign_facilities(
     lost = out["assign_method"].eq("unassigned")
     if lost.any():
         ids = [str(i) for i in out.index[lost.to_numpy()][:5]]
+        where = (
+            f"lie in no community and farther than {max_distance_m:g} m from every one"
+            if spatial
+            else "have no community_id (所属社区编码) and the communities have no polygons"
+        )
         warnings.warn(
-            f"{int(lost.sum())} facilities lie in no community and farther than "
-            f"{max_distance_m:g} m from every one (first: {', '.join(ids)}); they are "
+            f"{int(lost.sum())} facilities {where} (first: {', '.join(ids)}); they are "
             "reported as unassigned",
             DataQualityWarning,
             stacklevel=2,

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan._errors import DataQualityWarning, InputError
+from geoplan.alignment import check_alignment, snap_distances
 from geoplan.audit.results import AuditResult, as_geodataframe, check_summary
 from geoplan.network import WalkNetwork
 from geoplan.reach import nearest_facilities
@@ -59,9 +60,12 @@ def audit_coverage(
     buildings
         Canonical buildings with ``households``, in the network's CRS. Missing
         counts are estimated with the profile's parameters
-        (:func:`geoplan.households.estimate_households`: footprint x floors) and
-        flagged ``households_estimated``; buildings that cannot be estimated count
-        as 0, with a warning naming them.
+        (:func:`geoplan.households.estimate_households`: footprint x levels, the
+        compounds and communities as residential areas) unless the frame carries
+        ``households_source`` already; buildings that cannot be estimated count
+        as 0, with a warning naming them. The summary gives
+        ``households_estimated_share`` and the households and buildings per
+        ``households_source``.
     facilities
         Canonical facilities with ``category``.
     network
@@ -113,8 +117,12 @@ def audit_coverage(
             f"({network.crs}) must share one projected CRS",
             file=str(buildings.attrs.get("source_file", "<buildings>")),
         )
+    # layers that do not line up with the network are bad input, not an audit result
+    check_alignment(
+        network, profile=prof, buildings=buildings, facilities=facilities, communities=communities
+    )
     speed_name = "walk_speed_elderly_m_per_min" if elderly else "walk_speed_m_per_min"
-    speed = prof.number(speed_name)
+    speed = prof.walk_speed(elderly=elderly)
     max_snap = prof.number("max_snap_m")
     targets = coverage_targets(prof)
 
@@ -127,23 +135,18 @@ def audit_coverage(
             f"coverage target {t.id} names neither category nor group", column="category"
         )
 
-    def metres_of(t: Any) -> float:
-        if t.measure == "walk_distance":
-            return float(t.threshold)
-        mins = _minutes(t)
-        if mins is not None:
-            return mins * speed
-        return float(t.within_m)
+    def metres_of(t: Any) -> float:  # the one rule: Target.walk_limit_m
+        return float(t.walk_limit_m(prof, elderly=elderly))
 
     present = sorted(set(facilities["category"].dropna().astype(str)))
     needed = sorted({c for t in targets for c in cats_of(t)} | set(present))
     largest = max([metres_of(t) for t in targets], default=15.0 * speed)
     limit_m = largest * search_factor
 
-    if "households" not in buildings.columns or buildings["households"].isna().any():
-        from geoplan.households import estimate_households
+    from geoplan.households import estimate_households, households_summary, needs_estimate
 
-        buildings = estimate_households(buildings, params=prof)
+    if needs_estimate(buildings):
+        buildings = estimate_households(buildings, params=prof, areas=[compounds, communities])
     hh, weighted_by = _households(buildings)
     residents = _residents(buildings, hh, prof)
     reach = nearest_facilities(
@@ -182,13 +185,20 @@ def audit_coverage(
     central = _central(comm_id, communities)
     rows: list[dict[str, Any]] = []
     target_summary: dict[str, Any] = {}
+    # categories whose every facility is farther than max_snap_m from the network
+    fac_cat = facilities["category"].astype("string").to_numpy(dtype=object, na_value=None)
+    fac_on = snap_distances(network, facilities) <= max_snap
+    off_network = {c for c in present if not fac_on[fac_cat == c].any()}
+    lacking: dict[str, dict[str, list[str]]] = {}
     for t in targets:
         cats = cats_of(t)
         worst = np.max(
             np.column_stack([np.asarray(cols[f"walk_m__{c}"], float) for c in cats]), axis=1
         )
         ok = worst <= metres_of(t)
-        cols[f"{t.id}__value"] = worst / speed if _minutes(t) is not None else worst
+        bad = {c: np.asarray(cols[f"walk_m__{c}"], float) > metres_of(t) for c in cats}
+        absent = [c for c in cats if c not in present]  # no facility of c at all
+        cols[f"{t.id}__value"] = worst / speed if t.walk_minutes() is not None else worst
         cols[f"{t.id}__pass"] = ok
         scope_mask = central if t.scope == "central_district" else np.ones(len(hh), bool)
         share_hh = _share(ok, hh, scope_mask)
@@ -202,8 +212,22 @@ def audit_coverage(
             "residents_share": _r(share_res),
             "households_uncovered": uncovered,
             "nearest_m_of_uncovered_median": _r(float(np.median(far))) if len(far) else None,
+            "absent_categories": absent,
         }
-        rows += _target_findings(t, ok, hh, comm_id, communities, scope_mask, share_hh, uncovered)
+        if share_hh == 0.0:  # a 0% never goes out without its cause
+            target_summary[t.id]["zero_cause"] = _zero_cause(
+                cats=cats,
+                absent=absent,
+                off_network=[c for c in cats if c in off_network],
+                any_reachable=bool(np.asarray(cols["reachable"], bool)[scope_mask].any()),
+                far=far,
+                within_m=metres_of(t),
+                search_m=limit_m,
+                max_snap_m=max_snap,
+            )
+        lacking[t.id] = _lacking(bad, comm_id, scope_mask)
+        found = _target_findings(t, ok, hh, comm_id, communities, scope_mask, share_hh, uncovered)
+        rows += _with_missing(found, t, absent, bad, scope_mask, lacking[t.id], metres_of(t))
     findings = pd.DataFrame(rows)
     new = pd.DataFrame(
         {
@@ -234,6 +258,7 @@ def audit_coverage(
             if "households_estimated" in table.columns
             else 0
         ),
+        **households_summary(buildings),
         "residents": float(residents.sum()),
         "walk_speed_m_per_min": speed,
         "elderly": elderly,
@@ -246,7 +271,9 @@ def audit_coverage(
     }
     extra: dict[str, pd.DataFrame] = {"facilities": facilities.copy()}
     if communities is not None:
-        extra["communities"] = _per_community(table, comm_id, communities, coverage, targets, hh)
+        extra["communities"] = _per_community(
+            table, comm_id, communities, coverage, targets, hh, lacking
+        )
     return AuditResult(
         name="coverage",
         table=as_geodataframe(table, buildings),
@@ -256,14 +283,6 @@ def audit_coverage(
         parameters={speed_name: speed, "max_snap_m": max_snap, "search_limit_m": limit_m},
         extra=extra,
     )
-
-
-def _minutes(t: Any) -> float | None:
-    if getattr(t, "within_min", None) is not None:
-        return float(t.within_min)
-    if t.measure == "walk_time":
-        return float(t.threshold)
-    return None
 
 
 def _r(v: float) -> float | None:
@@ -438,6 +457,7 @@ def _per_community(
     coverage: dict[str, Any],
     targets: list[Any],
     hh: np.ndarray,
+    lacking: dict[str, dict[str, list[str]]],
 ) -> gpd.GeoDataFrame:
     frame = pd.DataFrame({"cid": comm_id, "hh": hh}, index=table.index)
     cols = {f"covered__{c}": f"share__{c}" for c in coverage}
@@ -456,4 +476,130 @@ def _per_community(
     for src, dst in cols.items():
         with np.errstate(invalid="ignore", divide="ignore"):
             out[dst] = (sums[src] / sums["hh"]).reindex(idx).to_numpy()
+    for t in targets:  # which categories each community lacks for this check
+        out[f"{t.id}__lacking"] = [", ".join(lacking[t.id].get(c, [])) for c in idx]
     return gpd.GeoDataFrame(out, geometry="geometry", crs=communities.crs)
+
+
+def _lacking(
+    bad: dict[str, np.ndarray], comm_id: np.ndarray, scope_mask: np.ndarray
+) -> dict[str, list[str]]:
+    """Per community: the categories some of its buildings do not reach within the limit."""
+    frame = pd.DataFrame({c: b for c, b in bad.items()})
+    frame["cid"] = comm_id
+    frame = frame[scope_mask & pd.notna(comm_id)]
+    if frame.empty:
+        return {}
+    anyb = frame.groupby("cid", sort=True)[list(bad)].any()
+    return {str(cid): [c for c in bad if bool(row[c])] for cid, row in anyb.iterrows()}
+
+
+def _with_missing(
+    rows: list[dict[str, Any]],
+    t: Any,
+    absent: list[str],
+    bad: dict[str, np.ndarray],
+    scope_mask: np.ndarray,
+    by_community: dict[str, list[str]],
+    limit_m: float,
+) -> list[dict[str, Any]]:
+    """Findings rows with the categories each entity lacks, and why in words.
+
+    A category with no facility at all is named as such ("设施中没有 middle_school
+    （中学）" / "no middle_school among the facilities"), so a 0% is never
+    read as a walking problem; other lacking categories are those some
+    households do not reach within the limit.
+    """
+    from geoplan.categories import load_categories
+
+    cats = load_categories()
+
+    def zh(c: str) -> str:
+        return f"{c}（{cats[c].zh}）" if c in cats else c
+
+    district = [c for c, b in bad.items() if bool((b & scope_mask).any())]
+    for row in rows:
+        miss = district if row["scope"] == "district" else by_community.get(row["entity_id"], [])
+        gone = [c for c in miss if c in absent]
+        far = [c for c in miss if c not in absent]
+        zh_parts = [f"设施中没有 {zh(c)}" for c in gone]
+        en_parts = [f"no {c} among the facilities" for c in gone]
+        if far:
+            zh_parts.append(f"{limit_m:,.0f} 米内未到达：" + "、".join(zh(c) for c in far))
+            en_parts.append(f"not reached within {limit_m:,.0f} m: " + ", ".join(far))
+        row["missing_categories"] = ", ".join(miss)
+        row["absent_categories"] = ", ".join(gone)
+        row["missing_zh"] = "；".join(zh_parts)
+        row["missing_en"] = "; ".join(en_parts)
+    return rows
+
+
+def _zero_cause(
+    *,
+    cats: list[str],
+    absent: list[str],
+    off_network: list[str],
+    any_reachable: bool,
+    far: np.ndarray,
+    within_m: float,
+    search_m: float,
+    max_snap_m: float,
+) -> dict[str, str]:
+    """Why a coverage share is 0.0%: ``code`` and the reason in ``zh`` / ``en``.
+
+    Codes: ``no_facility`` (a category has no facility at all),
+    ``facilities_off_network`` (every facility of a category is farther than
+    ``max_snap_m`` from the streets), ``buildings_off_network`` (no building
+    reaches a street), ``beyond_limit`` (facilities exist and are reachable, but
+    none within the walking limit).
+
+    Examples
+    --------
+    >>> _zero_cause(cats=["wet_market"], absent=["wet_market"], off_network=[],
+    ...             any_reachable=True, far=np.array([]), within_m=600, search_m=2250,
+    ...             max_snap_m=300)["en"]
+    'no wet_market among the facilities'
+    """
+    from geoplan.categories import load_categories
+
+    known = load_categories()
+
+    def zh(c: str) -> str:
+        return f"{c}（{known[c].zh}）" if c in known else c
+
+    if absent:
+        return {
+            "code": "no_facility",
+            "zh": "设施中没有 " + "、".join(zh(c) for c in absent),
+            "en": "no " + ", ".join(absent) + " among the facilities",
+        }
+    if off_network:
+        return {
+            "code": "facilities_off_network",
+            "zh": "、".join(zh(c) for c in off_network)
+            + f" 的设施都距步行网络超过 max_snap_m = {max_snap_m:g} 米，无法到达",
+            "en": f"every {', '.join(off_network)} facility lies farther than max_snap_m = "
+            f"{max_snap_m:g} m from the walking network",
+        }
+    if not any_reachable:
+        return {
+            "code": "buildings_off_network",
+            "zh": f"没有建筑在步行网络 {max_snap_m:g} 米以内",
+            "en": f"no building lies within {max_snap_m:g} m of the walking network",
+        }
+    what_zh = "、".join(zh(c) for c in cats[:4]) + ("等" if len(cats) > 4 else "")
+    what_en = ", ".join(cats[:4]) + (" ..." if len(cats) > 4 else "")
+    if len(far):
+        med = float(np.median(far))
+        return {
+            "code": "beyond_limit",
+            "zh": f"所有住户到{what_zh}都超过 {within_m:,.0f} 米（未覆盖住户的最近距离中位数 "
+            f"{med:,.0f} 米）",
+            "en": f"every household is beyond {within_m:,.0f} m of {what_en} (median nearest "
+            f"{med:,.0f} m for those not covered)",
+        }
+    return {
+        "code": "beyond_limit",
+        "zh": f"所有住户在 {search_m:,.0f} 米步行范围内都到不了{what_zh}",
+        "en": f"no household reaches {what_en} within {search_m:,.0f} m of walking",
+    }

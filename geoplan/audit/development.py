@@ -224,7 +224,7 @@ def audit_development(
         warnings.simplefilter("always")
         for run in runs:
             prof = run.profile
-            speed = float(prof.parameter("walk_speed_m_per_min"))
+            speed = prof.walk_speed()
             speeds[prof.name] = speed
             not_applicable += [
                 _na_entry(t, run)
@@ -246,7 +246,7 @@ def audit_development(
                 )
                 f = cov.findings
                 f = f[f["entity_id"].astype(str).eq(sid)] if len(f) else f
-                parts.append(_tag(_access_remedies(f, cov.table, prof, speed), run))
+                parts.append(_tag(_access_remedies(f, cov.table, prof), run))
                 access.append(cov.table)
                 for cat, entry in cov.summary.get("coverage", {}).items():
                     coverage_summary.setdefault(cat, entry)
@@ -498,26 +498,14 @@ def _target_cats(t: Any) -> list[str]:
     return list(categories_in_group(str(t.group)))
 
 
-def _limit_of(t: Any, speed: float) -> tuple[float, float | None]:
-    if t.measure == "walk_distance":
-        return float(t.threshold), None
-    if t.within_min is not None:
-        return float(t.within_min) * speed, float(t.within_min)
-    if t.measure == "walk_time":
-        return float(t.threshold) * speed, float(t.threshold)
-    return float(t.within_m), None
-
-
-def _access_remedies(
-    findings: pd.DataFrame, table: pd.DataFrame, prof: Any, speed: float
-) -> pd.DataFrame:
+def _access_remedies(findings: pd.DataFrame, table: pd.DataFrame, prof: Any) -> pd.DataFrame:
     if findings is None or len(findings) == 0:
         return pd.DataFrame(columns=FINDING_COLUMNS)
     f = findings.copy()
     zh, en, n_fail, near = [], [], [], []
     for _, row in f.iterrows():
         t = prof.target(str(row["check_id"]))
-        limit, minutes = _limit_of(t, speed)
+        limit, minutes = t.walk_limit_m(prof), t.walk_minutes()
         a, b, n, d = _access_lines(_target_cats(t), table, limit, minutes)
         ok = row["passed"] is True or row["passed"] is np.True_
         zh.append("" if ok else a)

@@ -137,7 +137,16 @@ def audit_floor_area(
             value = value.where(households > 0)
             required = households * thr / 100.0
             checks.append(
-                Check(t, value, applicable, (required - svc_area).clip(lower=0), required)
+                Check(
+                    t,
+                    value,
+                    applicable,
+                    (required - svc_area).clip(lower=0),
+                    required,
+                    have=svc_area,
+                    base=households,
+                    base_unit="households",
+                )
             )
         elif t.measure == "area_total":
             required = pd.Series(thr, index=communities.index)
@@ -150,9 +159,19 @@ def audit_floor_area(
                 share = act_sum / svc_area
             share = share.where(svc_area > 0)
             required = svc_area * thr
+            no_activity = "activity_area_m2" not in facilities.columns
+            missing = "activity_area_m2@facilities"
             checks.append(
                 Check(
-                    t, share, applicable & n_fac.gt(0), (required - act_sum).clip(lower=0), required
+                    t,
+                    share,
+                    applicable & n_fac.gt(0),
+                    (required - act_sum).clip(lower=0),
+                    required,
+                    have=act_sum,
+                    base=svc_area,
+                    base_unit="m2",
+                    missing=missing if no_activity else None,
                 )
             )
             # facility level: every community service facility
@@ -160,21 +179,55 @@ def audit_floor_area(
             with np.errstate(divide="ignore", invalid="ignore"):
                 f_share = (f_act / f_area).where(f_area > 0)
             f_req = f_area * thr
-            fac_checks.append(Check(t, f_share, is_service, (f_req - f_act).clip(lower=0), f_req))
+            fac_checks.append(
+                Check(
+                    t,
+                    f_share,
+                    is_service,
+                    (f_req - f_act).clip(lower=0),
+                    f_req,
+                    have=f_act,
+                    base=f_area,
+                    base_unit="m2",
+                    missing=missing if no_activity else None,
+                )
+            )
         elif t.measure == "commercial_service_share":
             total = _col(communities, "total_floor_area_m2")
             have = _col(communities, "commercial_service_area_m2")
             with np.errstate(divide="ignore", invalid="ignore"):
                 value = (have / total).where(total > 0)
             required = total * thr
-            checks.append(Check(t, value, applicable, (required - have).clip(lower=0), required))
+            checks.append(
+                Check(
+                    t,
+                    value,
+                    applicable,
+                    (required - have).clip(lower=0),
+                    required,
+                    have=have,
+                    base=total,
+                    base_unit="m2",
+                )
+            )
         elif t.measure == "area_per_household":
             column = t.column or "developer_service_rooms_m2"
             have = _col(communities, column)
             with np.errstate(divide="ignore", invalid="ignore"):
                 value = (have / households).where(households > 0)
             required = households * thr
-            checks.append(Check(t, value, applicable, (required - have).clip(lower=0), required))
+            checks.append(
+                Check(
+                    t,
+                    value,
+                    applicable,
+                    (required - have).clip(lower=0),
+                    required,
+                    have=have,
+                    base=households,
+                    base_unit="households",
+                )
+            )
     table, findings = evaluate(checks, communities)
     # a facility-scoped target measured on a community is the aggregate of its
     # facilities: say so, so that summaries do not count communities as facilities

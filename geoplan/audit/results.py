@@ -19,7 +19,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-__all__ = ["AuditResult", "Check", "applicable_mask", "evaluate", "save_result"]
+__all__ = [
+    "AuditResult",
+    "Check",
+    "applicable_mask",
+    "evaluate",
+    "fact_text",
+    "missing_text",
+    "save_result",
+    "with_text",
+]
 
 FINDING_COLUMNS = [
     "entity_id",
@@ -38,7 +47,11 @@ FINDING_COLUMNS = [
     "confirmed",
     "description_zh",
     "description_en",
+    "text_zh",
+    "text_en",
 ]
+#: Optional detail columns of findings that the fact text reads (when a check has them).
+DETAIL_COLUMNS = ["have", "base", "base_unit", "required_m2", "missing"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,14 @@ class Check:
     applicable: pd.Series
     shortfall_m2: pd.Series | None = None
     required_m2: pd.Series | None = None
+    #: the measured amount and what it is divided by (480 m2 of 2,000 households),
+    #: for the fact text; ``base_unit`` is ``"households"`` or ``"m2"``
+    have: pd.Series | None = None
+    base: pd.Series | None = None
+    base_unit: str = ""
+    #: what to add when a value is missing: ``"<column>@<layer>"`` (layer
+    #: ``communities`` or ``facilities``), e.g. ``"activity_area_m2@facilities"``
+    missing: str | None = None
 
     @property
     def passed(self) -> pd.Series:
@@ -164,11 +185,224 @@ def evaluate(
                     "confirmed": bool(t.confirmed),
                     "description_zh": t.description_zh,
                     "description_en": t.description_en,
+                    "have": _values(chk.have, idx),
+                    "base": _values(chk.base, idx),
+                    "base_unit": chk.base_unit,
+                    "required_m2": _values(chk.required_m2, idx),
+                    "missing": chk.missing,
                 }
             )
         )
-    findings = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=FINDING_COLUMNS)
-    return table, findings
+    findings = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=[*FINDING_COLUMNS, *DETAIL_COLUMNS])
+    )
+    return table, with_text(findings)
+
+
+def _values(series: pd.Series | None, idx: pd.Index) -> np.ndarray:
+    if series is None:
+        return np.full(len(idx), np.nan)
+    return series.reindex(idx).to_numpy(dtype=float)
+
+
+# --------------------------------------------------------------------------- fact text
+
+_COMPARATORS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
+# profile unit -> (zh, en) as printed after a number
+_UNITS = {
+    "m2/100 households": ("m²/百户", "m²/100 households"),
+    "m2/household": ("m²/户", "m²/household"),
+    "m2/dwelling": ("m²/套", "m²/dwelling"),
+    "m2": ("m²", "m²"),
+    "m": ("米", "m"),
+    "min": ("分钟", "min"),
+    "households": ("户", "households"),
+    "dwellings": ("套", "dwellings"),
+    "residents": ("人", "residents"),
+    "persons": ("人", "persons"),
+    "members": ("人", "members"),
+    "organisations": ("个", "organisations"),
+    "workers/10,000 residents": ("人/万人", "workers/10,000 residents"),
+    "places/10,000 residents": ("个/万人", "places/10,000 residents"),
+    "workers/grid": ("人/网格", "workers/grid"),
+    "branches/grid": ("个/网格", "branches/grid"),
+    "h/day": ("小时/天", "h/day"),
+    "patrols/day": ("次/天", "patrols/day"),
+    "visits/month": ("次/月", "visits/month"),
+    "visits/household/year": ("次/户/年", "visits/household/year"),
+    "persons/household": ("人/户", "persons/household"),
+}
+_LAYERS = {
+    "communities": ("社区表", "communities table"),
+    "facilities": ("设施表", "facilities table"),
+}
+
+
+def _is_share(unit: str) -> bool:
+    return unit == "share" or unit.startswith("share ")
+
+
+def _number(x: float, unit: str) -> str:
+    """A value as a planner reads it: ratios keep 3 figures, counts none."""
+    if "/" not in unit and float(x).is_integer():
+        return f"{x:,.0f}"
+    return f"{x:,.1f}" if abs(x) >= 10 else f"{x:.3g}"
+
+
+def _threshold_text(thr: Any, comparator: str, unit: str, *, zh: bool) -> str:
+    share = _is_share(unit)
+
+    def one(v: Any) -> str:
+        return f"{float(v):.0%}" if share else f"{float(v):g}"
+
+    if isinstance(thr, str) and "-" in thr and comparator == "between":
+        lo, hi = thr.split("-", 1)
+        return f"应在 {one(lo)}–{one(hi)} 之间" if zh else f"should be {one(lo)}–{one(hi)}"
+    if isinstance(thr, list | tuple):
+        return (
+            f"应在 {one(thr[0])}–{one(thr[1])} 之间"
+            if zh
+            else f"should be {one(thr[0])}–{one(thr[1])}"
+        )
+    sym = _COMPARATORS.get(comparator, comparator)
+    try:
+        shown = one(thr)
+    except (TypeError, ValueError):
+        shown = str(thr)
+    return f"应 {sym} {shown}" if zh else f"should be {sym} {shown}"
+
+
+def missing_text(column: str, layer: str, *, zh: bool) -> str:
+    """What to add so a check can be measured, e.g. "缺 activity_area_m2 列（设施表，活动面积）".
+
+    Examples
+    --------
+    >>> missing_text("activity_area_m2", "facilities", zh=True)
+    '未测：缺 activity_area_m2 列（设施表，活动面积）'
+    >>> missing_text("sanitary_village", "communities", zh=False)
+    'not measured: add a sanitary_village column (communities table)'
+    """
+    from geoplan.io.columns import ALIASES
+
+    where_zh, where_en = _LAYERS.get(layer, (layer, layer))
+    aliases = [a for a in ALIASES.get(column, ()) if a != column]
+    cn = next((a for a in aliases if any("\u4e00" <= ch <= "\u9fff" for ch in a)), None)
+    if zh:
+        return f"未测：缺 {column} 列（{where_zh}{'，' + cn if cn else ''}）"
+    return f"not measured: add a {column} column ({where_en})"
+
+
+def fact_text(row: Mapping[str, Any], *, lang: str = "zh") -> str:
+    """One finding as a sentence of facts: value, its parts, the target, the gap.
+
+    ``row`` is a findings row (a dict or Series) with ``value``, ``threshold``,
+    ``comparator``, ``unit``, ``passed`` and, when known, ``have``, ``base``,
+    ``base_unit``, ``required_m2``, ``shortfall_m2``, ``missing`` and
+    ``households_uncovered``.
+
+    Examples
+    --------
+    >>> row = {"value": 24.0, "threshold": 30.0, "comparator": ">=",
+    ...        "unit": "m2/100 households", "passed": False, "have": 480.0, "base": 2000.0,
+    ...        "base_unit": "households", "required_m2": 600.0, "shortfall_m2": 120.0}
+    >>> fact_text(row)
+    '24.0 m²/百户（480 m² / 2,000 户），应 ≥ 30，需 600 m²，缺 120 m²'
+    >>> fact_text(row, lang="en")
+    '24.0 m²/100 households (480 m² / 2,000 households), should be ≥ 30, needs 600 m², short 120 m²'
+    """
+    zh = lang == "zh"
+    get = row.get
+    value = _float(get("value"))
+    unit = str(get("unit") or "")
+    comparator = str(get("comparator") or "")
+    thr = get("threshold")
+    if value is None:
+        missing = get("missing")
+        if isinstance(missing, str) and "@" in missing:
+            column, layer = missing.split("@", 1)
+            return missing_text(column, layer, zh=zh)
+        return "未测：缺数据" if zh else "not measured: no data"
+    passed = get("passed")
+    walk = isinstance(thr, str) and _is_share(unit) and unit != "share"
+    if walk:  # walking access: share of households within a time or distance
+        limit = str(thr)
+        for sym in _COMPARATORS:
+            if limit.startswith(sym + " "):
+                limit = limit[len(sym) + 1 :]
+                break
+        limit = limit.replace(" min", " 分钟" if zh else " min").replace(
+            " m", " 米" if zh else " m"
+        )
+        text = (
+            f"{value:.1%} 的住户步行 {limit}内可达，应为全部"
+            if zh
+            else f"{value:.1%} of households within {limit} on foot, should be all"
+        )
+        lost = _float(get("households_uncovered"))
+        if passed is False and lost is not None and lost > 0:
+            text += f"，缺 {lost:,.0f} 户" if zh else f", {lost:,.0f} households short"
+        return text
+    if unit == "flag":
+        shown = ("是" if value else "否") if zh else ("yes" if value else "no")
+        return f"{shown}，应为是" if zh else f"{shown}, should be yes"
+    if _is_share(unit):
+        shown = f"{value:.1%}"
+    else:
+        uz, ue = _UNITS.get(unit, (unit, unit))
+        u = uz if zh else ue
+        shown = f"{_number(value, unit)} {u}".strip()
+    have, base = _float(get("have")), _float(get("base"))
+    if have is not None and base is not None:
+        bunit = str(get("base_unit") or "")
+        bu = "户" if zh and bunit == "households" else ("m²" if bunit == "m2" else bunit)
+        sep = "（" if zh else " ("
+        end = "）" if zh else ")"
+        shown += f"{sep}{have:,.0f} m² / {base:,.0f} {bu}{end}"
+    parts = [shown, _threshold_text(thr, comparator, unit, zh=zh)]
+    need, short = _float(get("required_m2")), _float(get("shortfall_m2"))
+    if passed is False and need is not None:
+        parts.append(f"需 {need:,.0f} m²" if zh else f"needs {need:,.0f} m²")
+    if passed is False and short is not None and short > 0:
+        parts.append(f"缺 {short:,.0f} m²" if zh else f"short {short:,.0f} m²")
+    elif passed is False and short is None:
+        gap = _float(get("shortfall"))
+        if gap is not None and gap > 0:
+            gap_text = f"{gap:.1%}" if _is_share(unit) else _number(gap, unit)
+            parts.append(f"差 {gap_text}" if zh else f"short {gap_text}")
+    elif passed is True:
+        parts.append("达标" if zh else "met")
+    lost = _float(get("households_uncovered"))
+    if passed is False and lost is not None and lost > 0:
+        parts.append(f"未覆盖 {lost:,.0f} 户" if zh else f"{lost:,.0f} households not covered")
+    return ("，" if zh else ", ").join(parts)
+
+
+def _float(v: Any) -> float | None:
+    if v is None or v is pd.NA or isinstance(v, str | bool):
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) or math.isinf(x) else x
+
+
+def with_text(findings: pd.DataFrame) -> pd.DataFrame:
+    """``findings`` with ``text_zh`` / ``text_en`` filled where missing (see :func:`fact_text`)."""
+    f = findings.copy()
+    for col in ("text_zh", "text_en"):
+        if col not in f.columns:
+            f[col] = pd.Series([None] * len(f), index=f.index, dtype=object)
+    if len(f) == 0:
+        return f
+    todo = f["text_zh"].isna() | f["text_en"].isna()
+    for i in f.index[todo.to_numpy()]:
+        row = {k: (None if _isnan(v) else v) for k, v in f.loc[i].to_dict().items()}
+        f.at[i, "text_zh"] = fact_text(row, lang="zh")
+        f.at[i, "text_en"] = fact_text(row, lang="en")
+    return f
 
 
 def check_summary(findings: pd.DataFrame) -> dict[str, Any]:
@@ -225,6 +459,12 @@ class AuditResult:
     profile: str
     parameters: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # every finding reads as a fact, whichever audit built it
+        f = self.findings
+        if "text_zh" not in f.columns or bool(f["text_zh"].isna().any()):
+            object.__setattr__(self, "findings", with_text(f))
 
     @property
     def passed(self) -> bool:

@@ -45,10 +45,12 @@ __all__ = [
     "categories_in_group",
     "categorise_osm",
     "category_of_amap",
+    "category_of_amap_type",
     "category_of_baidu",
     "category_of_osm_tags",
     "list_categories",
     "load_categories",
+    "match_categories",
     "validate_categories",
 ]
 
@@ -56,7 +58,20 @@ PRIMARY_GROUPS: tuple[str, ...] = ("basic", "quality", "community_service", "oth
 """The groups a category's ``group`` may name (``also_groups`` may name any group)."""
 
 _GROUP_KEYS = ("zh", "en", "source", "confirmed", "note")
-_CATEGORY_KEYS = ("zh", "en", "group", "also_groups", "aliases", "osm", "amap", "baidu", "note")
+_CATEGORY_KEYS = (
+    "zh",
+    "en",
+    "group",
+    "also_groups",
+    "aliases",
+    "osm",
+    "amap",
+    "baidu",
+    "note",
+    "color",
+    "symbol_zh",
+    "symbol_en",
+)
 _ANY = "*"
 _CONTAINS = "~"
 
@@ -135,6 +150,10 @@ class Category:
     amap: tuple[AmapCode, ...] = ()
     baidu: tuple[BaiduTag, ...] = ()
     note: str | None = None
+    #: how maps draw it: a colour (``#rrggbb``) and a one-character symbol per language
+    color: str | None = None
+    symbol_zh: str | None = None
+    symbol_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +174,7 @@ class Categories:
     _amap: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     _baidu: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     _names: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    _amap_names: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __getitem__(self, category_id: str) -> Category:
         for c in self.categories:
@@ -318,7 +338,24 @@ def _parse_category(cid: str, raw: object, groups: Sequence[str], *, file: str) 
         amap=tuple(amap),
         baidu=tuple(baidu),
         note=_str(raw, "note", file=file, row=cid, required=False),
+        color=_color(raw, file=file, row=cid),
+        symbol_zh=_str(raw, "symbol_zh", file=file, row=cid, required=False),
+        symbol_en=_str(raw, "symbol_en", file=file, row=cid, required=False),
     )
+
+
+def _color(raw: Mapping[str, Any], *, file: str, row: str) -> str | None:
+    value = _str(raw, "color", file=file, row=row, required=False)
+    if value is None:
+        return None
+    digits = value[1:]
+    if not (value.startswith("#") and len(digits) == 6) or any(
+        c not in "0123456789abcdefABCDEF" for c in digits
+    ):
+        raise InputError(
+            f"colour must be '#rrggbb', got {value!r}", file=file, row=row, column="color"
+        )
+    return value
 
 
 def _parse(text: str, *, file: str) -> Categories:
@@ -393,6 +430,13 @@ def _parse(text: str, *, file: str) -> Categories:
                 )
             names[name] = c.id
     ranked.sort(key=lambda item: item[:3])
+    # AMap type names ("便民商店/便利店", and each part of it); the first category wins
+    amap_names: dict[str, str] = {}
+    for c in cats:
+        for a in c.amap:
+            for name in (a.name, *a.name.split("/")):
+                if name.strip():
+                    amap_names.setdefault(name.strip(), c.id)
     return Categories(
         categories=cats,
         groups=tuple(groups),
@@ -401,6 +445,7 @@ def _parse(text: str, *, file: str) -> Categories:
         _amap=MappingProxyType(amap),
         _baidu=MappingProxyType(baidu),
         _names=MappingProxyType(names),
+        _amap_names=MappingProxyType(amap_names),
     )
 
 
@@ -570,6 +615,61 @@ def category_of_baidu(tag: str, *, categories: Categories | str | Path | None = 
         if key in cats._baidu:
             return cats._baidu[key]
     return None
+
+
+def category_of_amap_type(
+    type_name: str, *, categories: Categories | str | Path | None = None
+) -> str | None:
+    """The category of an AMap type path (``"购物服务;便民商店/便利店;便民商店/便利店"``).
+
+    The most specific part is tried first: against the AMap type names of the
+    table (each ``amap`` entry's ``name``), then against the category ids, names
+    and aliases; a part such as ``便民商店/便利店`` is also tried piece by piece.
+
+    Examples
+    --------
+    >>> category_of_amap_type("购物服务;综合市场;蔬菜市场")
+    'wet_market'
+    >>> category_of_amap_type("医疗保健服务;医药保健销售店;药房")
+    'pharmacy'
+    >>> category_of_amap_type("交通设施服务;公交车站;公交车站相关") is None
+    True
+    """
+    cats = _resolve(categories)
+    if not isinstance(type_name, str):
+        return None
+    parts = [p.strip() for p in type_name.replace("；", ";").replace("|", ";").split(";")]
+    for part in reversed([p for p in parts if p]):
+        for name in (part, *part.split("/")):
+            name = name.strip()
+            cid = cats._amap_names.get(name) or cats._names.get(name)
+            if cid is not None:
+                return cid
+    return None
+
+
+def match_categories(
+    series: pd.Series, *, categories: Categories | str | Path | None = None
+) -> pd.Series:
+    """Category ids for a column of ids, Chinese names or aliases; missing where none match.
+
+    The lenient form of :func:`validate_categories`: nothing is raised, unknown
+    or empty values come back missing so that a reader can count and report them.
+
+    Examples
+    --------
+    >>> match_categories(pd.Series(["农贸市场", "spaceport", None])).tolist()
+    ['wet_market', None, None]
+    """
+    cats = _resolve(categories)
+    out: list[str | None] = []
+    for value in series.tolist():
+        cid = None
+        if isinstance(value, str) and value.strip():
+            text = value.strip()
+            cid = cats._names.get(text) or cats._names.get(text.casefold())
+        out.append(cid)
+    return pd.Series(out, index=series.index, name=series.name or "category", dtype=object)  # type: ignore[arg-type]
 
 
 def validate_categories(

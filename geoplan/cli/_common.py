@@ -6,8 +6,11 @@ import contextlib
 import functools
 import json
 import logging
+import os
+import re
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -28,29 +31,300 @@ lang_option = click.option(
 crs_option = click.option(
     "--crs",
     default=None,
-    help="What the input coordinates really are when the files say nothing or are wrong: "
-    "gcj02 (AMap, Tencent), bd09 (Baidu), or an EPSG code.",
+    help="What the coordinates of the input files really are when the files say nothing "
+    "or are wrong: gcj02 (AMap, Tencent), bd09 (Baidu), wgs84 (also: 'these really are "
+    "WGS84, skip the GCJ-02 check'), or an EPSG code. An OSM --network is WGS84 by "
+    "definition and is never converted.",
 )
+
+
+def households_options(func: F) -> F:
+    """``--estimate-households/--no-estimate-households`` and ``--default-levels``.
+
+    The command receives ``estimate_hh`` (bool) and ``default_levels``
+    (float or None), to pass to :func:`geoplan.households.estimate_households`
+    as ``estimate=`` and ``default_levels=``.
+    """
+    func = click.option(
+        "--default-levels",
+        "default_levels",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        metavar="N",
+        help="Floors assumed for every residential building whose building:levels and "
+        "height are unknown, instead of the profile's default_levels per building type.",
+    )(func)
+    return click.option(
+        "--estimate-households/--no-estimate-households",
+        "estimate_hh",
+        default=True,
+        show_default=True,
+        help="Estimate missing household counts: footprint x floors (building:levels, "
+        "else height, else default levels) x net_to_gross / dwelling_floor_area_m2.",
+    )(func)
+
+
+class ReadOptions:
+    """What ``--columns``, ``--strict`` and ``--row-ids`` ask of the readers.
+
+    ``--columns`` goes to every input file (a header absent from one file is
+    fine, one absent from all is bad input); ``--strict`` to facilities;
+    ``--row-ids`` to buildings and facilities (community ids are referenced by
+    facilities, so they are never renumbered).
+    """
+
+    def __init__(self, columns: dict[str, str], strict: bool, row_ids: bool) -> None:
+        from geoplan.io.columns import ColumnMap
+
+        self.columns = ColumnMap(columns)
+        self.strict = strict
+        self.row_ids = row_ids
+
+    @property
+    def communities(self) -> dict[str, Any]:
+        return {"columns": self.columns}
+
+    @property
+    def facilities(self) -> dict[str, Any]:
+        return {"columns": self.columns, "strict": self.strict, "row_ids": self.row_ids}
+
+    @property
+    def buildings(self) -> dict[str, Any]:
+        return {"columns": self.columns, "row_ids": self.row_ids}
+
+    def check_used(self) -> None:
+        """Bad input when a ``--columns`` header is in none of the files read."""
+        from geoplan._errors import InputError
+
+        unused = self.columns.unused()
+        if unused:
+            raise InputError(
+                "--columns: no input file has a column "
+                + ", ".join(f"{h!r} (-> {self.columns[h]})" for h in unused),
+                column=unused[0],
+            )
+
+
+def _parse_columns(ctx: Any, param: Any, values: tuple[str, ...]) -> dict[str, str]:
+    from geoplan.io.columns import ALIASES
+
+    mapping: dict[str, str] = {}
+    for value in values:
+        for part in re.split(r"[,，;；]", value):
+            part = part.strip()
+            if not part:
+                continue
+            orig, sep, canon = (p.strip() for p in part.partition("="))
+            if not sep or not orig or not canon:
+                raise click.BadParameter(
+                    f"{part!r} is not 'their header=canonical name' (e.g. 户数=households)"
+                )
+            if canon not in ALIASES or canon in {"location"}:
+                raise click.BadParameter(
+                    f"{canon!r} is not a canonical column name; use one of: "
+                    + ", ".join(sorted(ALIASES))
+                )
+            if mapping.get(orig, canon) != canon:
+                raise click.BadParameter(f"{orig!r} is mapped twice ({mapping[orig]}, {canon})")
+            mapping[orig] = canon
+    return mapping
+
+
+def read_options(func: F) -> F:
+    """``--columns``, ``--strict`` and ``--row-ids``; the command receives ``reading``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["reading"] = ReadOptions(
+            kwargs.pop("columns"), kwargs.pop("strict"), kwargs.pop("row_ids")
+        )
+        return func(*args, **kwargs)
+
+    wrapper = click.option(
+        "--row-ids",
+        "row_ids",
+        is_flag=True,
+        help="Number buildings and facilities 1, 2, ... instead of reading their id "
+        "column (for real footprints whose ids repeat); the ids are kept as source_id.",
+    )(wrapper)
+    wrapper = click.option(
+        "--strict",
+        is_flag=True,
+        help="Stop (exit 2) on a facility whose category is unknown, instead of leaving "
+        "it out with a warning.",
+    )(wrapper)
+    return click.option(  # type: ignore[return-value]
+        "--columns",
+        "columns",
+        multiple=True,
+        callback=_parse_columns,
+        metavar="HEADER=NAME[,...]",
+        help="Map your headers to geoplan's column names, for every input file, e.g. "
+        "--columns '户数=households,名称=name' (repeatable). Names: docs/architecture.md.",
+    )(wrapper)
+
 
 EXIT_PASS = 0
 EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2
+#: A bug in geoplan (an exception nobody meant to raise): neither a verdict nor bad input.
+EXIT_INTERNAL = 3
+
+#: Set to 1 to let errors propagate with their Python traceback (for developers).
+DEBUG_ENV = "GEOPLAN_DEBUG"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_log = logging.getLogger("geoplan.cli")
+
+# keyword arguments named in library messages, and the CLI flags a user types instead
+# (a message that names both, "--crs gcj02 (crs= in Python)", is left alone)
+_FLAG_WITH_VALUE = re.compile(r"(?<![\w-])(crs|columns)=('?)([\w:.-]+)\2(?! in Python)")
+_FLAG_BARE = re.compile(r"(?<![\w-])(crs|columns)=(?! in Python)")
+# warnings meant for developers of code that uses geoplan, not for planners
+_DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
+def cli_text(text: str) -> str:
+    """A library message as the CLI shows it: ``crs=`` becomes ``--crs``.
+
+    Examples
+    --------
+    >>> cli_text("say what the coordinates are with crs= (e.g. crs=4326, crs='gcj02')")
+    'say what the coordinates are with --crs (e.g. --crs 4326, --crs gcj02)'
+    >>> cli_text("map yours with columns=); metric_crs= stays; (columns= in Python)")
+    'map yours with --columns); metric_crs= stays; (columns= in Python)'
+    """
+    text = _FLAG_WITH_VALUE.sub(lambda m: f"--{m[1]} {m[3]}", text)
+    return _FLAG_BARE.sub(lambda m: f"--{m[1]}", text)
+
+
+def echo_warning(text: str, *, lang: str = "zh") -> None:
+    """One warning line on stderr: ``警告: ...`` (``--lang zh``) or ``warning: ...``."""
+    click.echo(f"{'警告' if lang == 'zh' else 'warning'}: {cli_text(text)}", err=True)
+
+
+def _error_text(exc: BaseException, lang: str) -> str:
+    localized = getattr(exc, "localized", None)
+    text = localized(lang) if callable(localized) else str(exc)
+    return cli_text(str(text))
+
+
+def _verbosity() -> int:
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return 0
+    return int(ctx.find_root().params.get("verbose") or 0)
+
+
+def _is_bad_input(exc: Exception) -> bool:
+    """Errors a user's input causes: geoplan's own, CRS strings PROJ refuses, values
+    a reader or pandas cannot parse, files that cannot be read (truncated, not the
+    format their name says) or written."""
+    import zipfile
+
+    if isinstance(exc, GeoplanError | ValueError | OSError | EOFError | zipfile.BadZipFile):
+        return True
+    import pyproj.exceptions
+
+    return isinstance(exc, pyproj.exceptions.CRSError | pyproj.exceptions.ProjError)
+
+
+def _is_crs_error(exc: Exception) -> bool:
+    import pyproj.exceptions
+
+    return isinstance(exc, pyproj.exceptions.CRSError)
+
 
 def handle_errors(func: F) -> F:
-    """Turn geoplan's input errors into a message on stderr and exit code 2."""
+    """Run a command with errors and warnings as planners should see them.
+
+    - geoplan's input errors, pyproj CRS errors, ``ValueError`` and ``OSError``:
+      one ``错误:`` / ``error:`` line on stderr (``crs=`` in a message reads
+      ``--crs``), exit code 2.
+    - any other exception is a bug in geoplan: one line saying so, exit code 3.
+    - warnings print as ``警告:`` / ``warning:`` lines (each text once), never
+      as Python's ``file.py:123: Warning`` lines; deprecation warnings go to the
+      debug log (``-vv``).
+
+    Developers see tracebacks with ``-v`` (logged under the message) or with
+    ``GEOPLAN_DEBUG=1`` (the exception propagates unchanged): a user never sees
+    one by accident, and a real bug stays one flag away.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        lang = str(kwargs.get("lang") or "zh")
+        debug = os.environ.get(DEBUG_ENV, "").strip() not in ("", "0")
+        shown: set[str] = set()
+
+        def show(message: Any, category: Any, *_: Any, **__: Any) -> None:
+            text = str(message)
+            if issubclass(category, _DEVELOPER_WARNINGS):
+                _log.debug("%s: %s", category.__name__, text)
+            elif text not in shown:
+                shown.add(text)
+                echo_warning(text, lang=lang)
+
+        from geoplan._errors import DataQualityWarning
+
         try:
-            return func(*args, **kwargs)
-        except (GeoplanError, FileNotFoundError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_BAD_INPUT)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", DataQualityWarning)
+                warnings.showwarning = show
+                return func(*args, **kwargs)
+        except click.exceptions.ClickException:
+            raise
+        except Exception as exc:
+            if debug:
+                raise
+            bad = _is_bad_input(exc)
+            text = _error_text(exc, lang) or type(exc).__name__
+            given = kwargs.get("crs")
+            if given and _is_crs_error(exc) and "--crs" not in text:
+                text = f"--crs {given}: {text}"  # PROJ refused what --crs says
+            if bad:
+                click.echo(f"{'错误' if lang == 'zh' else 'error'}: {text}", err=True)
+            else:
+                click.echo(
+                    f"内部错误（geoplan 的缺陷，请报告）: {type(exc).__name__}: {text}"
+                    if lang == "zh"
+                    else f"internal error (a bug in geoplan, please report it): "
+                    f"{type(exc).__name__}: {text}",
+                    err=True,
+                )
+            if _verbosity() > 0:
+                _log.error("traceback", exc_info=exc)
+            elif not isinstance(exc, GeoplanError):
+                click.echo(
+                    f"  (加 -v 显示 Python 回溯，或设 {DEBUG_ENV}=1)"
+                    if lang == "zh"
+                    else f"  (add -v for the Python traceback, or set {DEBUG_ENV}=1)",
+                    err=True,
+                )
+            sys.exit(EXIT_BAD_INPUT if bad else EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
+
+
+def require_targets(profile: Any, audits: tuple[str, ...], *, command: str) -> None:
+    """InputError unless ``profile`` has a target of one of ``audits``.
+
+    An audit with nothing to check would report "pass"; the message names the
+    packaged profiles that do have such targets.
+    """
+    from geoplan._errors import InputError
+    from geoplan.profiles import list_profiles, load_profile
+
+    if any(t.audit in audits for t in profile.targets):
+        return
+    others = [n for n in list_profiles() if any(t.audit in audits for t in load_profile(n).targets)]
+    raise InputError(
+        f"profile {profile.name!r} has no {' or '.join(audits)} target, so `geoplan {command}` "
+        f"has nothing to check; profiles with such targets: {', '.join(others) or 'none'} "
+        "(pass one with --profile)",
+        file=str(getattr(profile, "path", None) or profile.name),
+    )
 
 
 def echo_json(payload: Any) -> None:
@@ -86,8 +360,20 @@ _SCOPE_LABELS_ZH = {"community": "社区合计", "facility": "每处设施"}
 _SCOPE_LABELS_EN = {"community": "community total", "facility": "each facility"}
 
 
-def print_result(result: Any, *, lang: str = "zh") -> None:
-    """A planner-readable summary of an AuditResult on stdout."""
+#: Failing entities listed per check before "N more, see <file>.csv".
+LIST_MAX = 20
+
+
+def print_result(
+    result: Any, *, lang: str = "zh", findings_csv: str | None = None, limit: int = LIST_MAX
+) -> None:
+    """A planner-readable summary of an AuditResult on stdout.
+
+    Every failing entity of each check is listed, as a sentence of facts (the
+    findings' ``text_zh`` / ``text_en``), up to ``limit``; beyond it one line
+    says how many more there are and where the full list is (``findings_csv``,
+    the ``<audit>_findings.csv`` written by ``--out``).
+    """
     zh = lang == "zh"
     verdict = (
         ("通过" if result.passed else "未通过") if zh else ("PASS" if result.passed else "FAIL")
@@ -107,11 +393,14 @@ def print_result(result: Any, *, lang: str = "zh") -> None:
         passed = grp["passed"]
         n_ok = int((passed == True).sum())  # noqa: E712
         n_bad = int((passed == False).sum())  # noqa: E712
+        n_nm = len(grp) - n_ok - n_bad
         desc = grp["description_zh" if zh else "description_en"].iloc[0]
         sm2 = grp["shortfall_m2"].astype(float).fillna(0).sum()
         extra = ""
         if sm2 > 0:
-            extra = f"，共缺 {sm2:,.0f} m²" if zh else f", short {sm2:,.0f} m2 in all"
+            extra = f"，共缺 {sm2:,.0f} m²" if zh else f", short {sm2:,.0f} m² in all"
+        if n_nm:
+            extra += f"，{n_nm} 未测" if zh else f", {n_nm} not measured"
         label = str(check_id)
         if scopes[check_id] > 1:  # e.g. each facility, and each community's facilities together
             names = _SCOPE_LABELS_ZH if zh else _SCOPE_LABELS_EN
@@ -123,22 +412,53 @@ def print_result(result: Any, *, lang: str = "zh") -> None:
         )
         click.echo(head)
         worst = grp[grp["passed"] == False].sort_values("shortfall", ascending=False)  # noqa: E712
-        for _, row in worst.head(3).iterrows():
+        for _, row in worst.head(limit).iterrows():
             click.echo(f"      {_finding_text(row, zh=zh)}")
+        if len(worst) > limit:
+            more = len(worst) - limit
+            csv = f"{result.name}_findings.csv"
+            if findings_csv:
+                where = f"全部见 {findings_csv}" if zh else f"all in {findings_csv}"
+            else:
+                where = f"加 --out DIR 写出 {csv}" if zh else f"add --out DIR to write {csv}"
+            click.echo(
+                f"      …还有 {more} 个未达标，{where}"
+                if zh
+                else f"      … {more} more failing, {where}"
+            )
+        if n_nm:
+            unmeasured = grp[grp["passed"].isna()]
+            if "text_zh" in unmeasured.columns:
+                click.echo(f"      {unmeasured['text_zh' if zh else 'text_en'].iloc[0]}")
     not_measured = result.summary.get("not_measured") or {}
     if not_measured:
-        label = "未测（缺列）" if zh else "not measured (missing columns)"
-        click.echo(
-            f"  {label}: " + ", ".join(f"{k} ({', '.join(v)})" for k, v in not_measured.items())
-        )
+        click.echo("  未测：" if zh else "  not measured:")
+        for tid, cols in not_measured.items():
+            layer = _missing_layer(result.profile, str(tid))
+            from geoplan.audit.results import missing_text
+
+            what = "；".join(missing_text(str(c), layer, zh=zh) for c in cols)
+            click.echo(f"      {tid}: {what}")
     unassigned = result.summary.get("unassigned_facilities") or []
     if unassigned:
         label = "未归属任何社区的设施" if zh else "facilities in no community"
         click.echo(f"  {label}: {', '.join(unassigned[:10])}")
 
 
+def _missing_layer(profile: Any, target_id: str) -> str:
+    """The input table a target's missing column belongs in (communities unless the
+    target is measured on facilities)."""
+    from geoplan.profiles import load_profile
+
+    try:
+        t = load_profile(str(profile)).target(target_id)
+    except Exception:  # a profile file no longer at hand: communities is the usual place
+        return "communities"
+    return "facilities" if t.measure == "share_of_facilities" else "communities"
+
+
 def _finding_text(row: Any, *, zh: bool) -> str:
-    """One failing finding as a planner reads it."""
+    """One finding as a planner reads it: who, then the facts (``text_zh``/``text_en``)."""
     who = (
         row["entity_id"]
         if row["entity_id"] == row["entity_name"]
@@ -149,23 +469,9 @@ def _finding_text(row: Any, *, zh: bool) -> str:
             "all": "全区" if zh else "whole area",
             "central_district": "中心城区" if zh else "central district",
         }[who]
-    thr = row["threshold"]
-    if "share" in str(row["unit"]):
-        value = f"{row['value']:.1%}"
-        if isinstance(thr, str):  # walk time/distance: every household within it
-            return (
-                f"{who}: {value} 的住户在 {thr} 内（应为全部）"
-                if zh
-                else f"{who}: {value} of households within {thr} (all should be)"
-            )
-        thr_text = f"{float(thr):.0%}"
-    else:
-        value, thr_text = f"{row['value']:.3g}", str(thr)
-    gap = ""
-    if row["shortfall_m2"] == row["shortfall_m2"]:  # not NaN
-        gap = (
-            f"，缺 {row['shortfall_m2']:,.0f} m²"
-            if zh
-            else f", short {row['shortfall_m2']:,.0f} m2"
-        )
-    return f"{who}: {value} {row['comparator']} {thr_text}{gap}"
+    text = row.get("text_zh" if zh else "text_en")
+    if not isinstance(text, str) or not text:
+        from geoplan.audit.results import fact_text
+
+        text = fact_text(row, lang="zh" if zh else "en")
+    return f"{who}: {text}"

@@ -17,9 +17,20 @@ def _category_name(category: str, lang: str) -> str:
     return category
 
 
+def _in_profile_order(coverage: Any) -> dict[str, Any]:
+    """The summary's targets in the profile's order (saved JSON sorts its keys), so a
+    map redrawn from saved results shows the same first layer as the live one."""
+    targets = dict(coverage.summary.get("targets", {}))
+    prof = _load_profile(getattr(coverage, "profile", None))
+    if prof is None:
+        return targets
+    order = [t.id for t in prof.targets if t.id in targets]
+    return {**{k: targets[k] for k in order}, **targets}
+
+
 def headline_category(coverage: Any) -> str | None:
     """The category a coverage map shows: the first coverage-share target's, else wet market."""
-    targets = coverage.summary.get("targets", {})
+    targets = _in_profile_order(coverage)
     for info in targets.values():
         if len(info.get("categories", [])) == 1:
             return str(info["categories"][0])
@@ -74,12 +85,16 @@ def summary_lines(coverage: Any | None, floor_area: Any | None, *, lang: str) ->
 
 
 def relevant_facilities(
-    facilities: gpd.GeoDataFrame, *, category: str | None, floor_area: Any | None
+    facilities: gpd.GeoDataFrame,
+    *,
+    category: str | None,
+    floor_area: Any | None,
+    also: list[str] | tuple[str, ...] = (),
 ) -> gpd.GeoDataFrame:
-    """The facilities a gap map should show: the mapped category and, with a
-    floor-area audit, the community service facilities. Hundreds of unrelated
-    shops only hide the gap."""
-    keep: set[str] = set()
+    """The facilities a gap map should show: the mapped category (and ``also``,
+    the other failing categories) and, with a floor-area audit, the community
+    service facilities. Hundreds of unrelated shops only hide the gap."""
+    keep: set[str] = set(also)
     if category is not None:
         keep.add(category)
     if floor_area is not None:
@@ -98,6 +113,93 @@ def map_title(category: str | None, *, lang: str) -> str:
     return f"{name}步行可达缺口图" if zh else f"Walking access gaps: {name}"
 
 
+_AREA_MEASURES = ("area_per_100_households", "area_total")
+
+
+def _load_profile(name: Any) -> Any | None:
+    from geoplan.profiles import load_profile
+
+    try:
+        return load_profile(str(name))
+    except Exception:  # a derived profile file no longer at hand: ids instead of texts
+        return None
+
+
+def community_checks(floor_area: Any, *, lang: str) -> tuple[list[list[str]], dict[str, str]]:
+    """The community layers of a floor-area gap map, and the checks' names.
+
+    The first layer holds the service floor area checks together (the urban
+    per-100-households target and the village minimum), so every community has
+    its colour; each other community check that fails somewhere gets a layer.
+    """
+    table = floor_area.table
+    ids = [c[: -len("__pass")] for c in table.columns if str(c).endswith("__pass")]
+    prof = _load_profile(floor_area.profile)
+    labels: dict[str, str] = {}
+    area: list[str] = []
+    for cid in ids:
+        t = None
+        if prof is not None:
+            try:
+                t = prof.target(cid)
+            except Exception:  # not a target of this profile (renamed): its id
+                t = None
+        if t is not None:
+            labels[cid] = str(t.description_zh if lang == "zh" else t.description_en)
+            if t.measure in _AREA_MEASURES:
+                area.append(cid)
+    if not area and "service_area_per_100_households" in ids:
+        area = ["service_area_per_100_households"]
+    failing = [
+        c
+        for c in ids
+        if c not in area and bool((table[f"{c}__pass"] == False).any())  # noqa: E712
+    ]
+    layers = ([area] if area else []) + [[c] for c in failing]
+    if not layers and ids:
+        layers = [[ids[0]]]
+    return layers, labels
+
+
+def community_texts(floor_area: Any, *, lang: str) -> dict[str, Any]:
+    """Per check, the fact sentence of each community (index: community id)."""
+    import pandas as pd
+
+    f = getattr(floor_area, "findings", None)
+    if f is None or len(f) == 0 or "text_zh" not in f.columns:
+        return {}
+    f = f[f["scope"] != "facility"]
+    col = "text_zh" if lang == "zh" else "text_en"
+    index = [str(i) for i in floor_area.table.index]
+    out: dict[str, Any] = {}
+    for cid, grp in f.groupby("check_id", sort=False):
+        by_id = dict(zip(grp["entity_id"].astype(str), grp[col], strict=True))
+        out[str(cid)] = pd.Series(
+            [by_id.get(i) for i in index], index=floor_area.table.index, dtype=object
+        )
+    return out
+
+
+def failing_categories(coverage: Any) -> list[str]:
+    """Categories of the single-category coverage targets that fail somewhere."""
+    checks = coverage.summary.get("checks", {})
+    out: list[str] = []
+    for tid, info in _in_profile_order(coverage).items():
+        cats = info.get("categories", [])
+        if len(cats) == 1 and (checks.get(tid) or {}).get("failed", 0) > 0 and cats[0] not in out:
+            out.append(str(cats[0]))
+    return out
+
+
+def network_lines(network: Any) -> gpd.GeoSeries | None:
+    """Street lines of a WalkNetwork (or a line layer) for drawing."""
+    if network is None:
+        return None
+    if isinstance(network, gpd.GeoDataFrame | gpd.GeoSeries):
+        return network.geometry if isinstance(network, gpd.GeoDataFrame) else network
+    return gpd.GeoSeries(network.geometry, crs=network.crs)
+
+
 def coverage_gap_map(
     *,
     coverage: Any | None = None,
@@ -109,15 +211,23 @@ def coverage_gap_map(
     tiles: str | None = None,
     sites: gpd.GeoDataFrame | None = None,
     grids: gpd.GeoDataFrame | None = None,
+    network: Any | None = None,
 ) -> Any:
     """A folium gap map from a coverage and/or floor-area AuditResult (and, when
-    given, suggested sites and management grids)."""
+    given, suggested sites, management grids and the walking network).
+
+    Every failing check has a layer: the service floor area of every community
+    (villages included), each other failing community check, and the buildings
+    not covered by each failing category (switchable, off when the map opens).
+    """
     from geoplan.render import gap_map
 
     zh = lang == "zh"
     buildings = communities = unreachable = None
+    extra_cats: list[str] = []
     if coverage is not None:
         category = category or headline_category(coverage)
+        extra_cats = [c for c in failing_categories(coverage) if c != category]
         keep = [
             c
             for c in coverage.table.columns
@@ -141,10 +251,17 @@ def coverage_gap_map(
                 geometry=lost.geometry.representative_point(),
                 crs=lost.crs,
             )
+    layers: list[list[str]] | None = None
+    labels: dict[str, str] = {}
+    texts: dict[str, Any] = {}
     if floor_area is not None:
         communities = floor_area.table
+        layers, labels = community_checks(floor_area, lang=lang)
+        texts = community_texts(floor_area, lang=lang)
     if facilities is not None:
-        facilities = relevant_facilities(facilities, category=category, floor_area=floor_area)
+        facilities = relevant_facilities(
+            facilities, category=category, floor_area=floor_area, also=extra_cats
+        )
     return gap_map(
         communities=communities,
         buildings=buildings,
@@ -161,7 +278,17 @@ def coverage_gap_map(
         lang=lang,
         tiles=tiles,
         category=category,
+        network=network_lines(network),
+        community_checks=layers or None,
+        check_label=(_area_label(lang) if layers and len(layers[0]) > 1 else None),
+        check_labels=labels,
+        check_texts=texts,
+        failing_categories=extra_cats,
     )
+
+
+def _area_label(lang: str) -> str:
+    return "社区综合服务设施面积" if lang == "zh" else "community service floor area"
 
 
 def _with_grids(
@@ -189,26 +316,39 @@ def _with_sites(
     return {**lines, "suggested sites": f"{n}, coverage {after:.1%} once built"}
 
 
+#: The gap map's file name (without suffix), the same for every command that
+#: draws one (``coverage``, ``demo``, ``map``): ``gap_map.html`` and ``gap_map.png``.
+GAP_MAP_STEM = "gap_map"
+
+
 def write_gap_maps(
     folder: Path,
     *,
-    stem: str = "gap_map",
+    stem: str = GAP_MAP_STEM,
     png: bool = True,
     protect: list[Path] | None = None,
     **kwargs: Any,
 ) -> list[Path]:
     """Write the offline HTML gap map (and a static PNG) into ``folder``."""
+    return write_gap_map_files(folder / f"{stem}.html", png=png, **kwargs)
+
+
+def write_gap_map_files(html: Path, *, png: bool = True, **kwargs: Any) -> list[Path]:
+    """Write the gap map to ``html`` (and a PNG beside it); keyword arguments as
+    :func:`coverage_gap_map`."""
     from geoplan.render import save_html, static_gap_map
 
     m = coverage_gap_map(**kwargs)
-    paths = [save_html(m, folder / f"{stem}.html")]
+    paths = [save_html(m, html)]
     if png:
         cov, fa = kwargs.get("coverage"), kwargs.get("floor_area")
+        lang = kwargs.get("lang", "zh")
         category = kwargs.get("category") or (headline_category(cov) if cov is not None else None)
         buildings = cov.table if cov is not None else None
         if buildings is not None and category and f"covered__{category}" not in buildings:
             category = None
-        out = folder / f"{stem}.png"
+        layers = community_checks(fa, lang=lang)[0] if fa is not None else []
+        out = html.with_suffix(".png")
         static_gap_map(
             out,
             communities=fa.table if fa is not None else None,
@@ -218,10 +358,14 @@ def write_gap_maps(
                 if kwargs.get("facilities") is not None
                 else None
             ),
-            title=kwargs.get("title") or map_title(category, lang=kwargs.get("lang", "zh")),
-            summary=summary_lines(cov, fa, lang=kwargs.get("lang", "zh")),
-            lang=kwargs.get("lang", "zh"),
+            sites=kwargs.get("sites"),
+            title=kwargs.get("title") or map_title(category, lang=lang),
+            summary=summary_lines(cov, fa, lang=lang),
+            lang=lang,
             category=category,
+            check=layers[0] if layers else "service_area_per_100_households",
+            check_label=_area_label(lang) if layers and len(layers[0]) > 1 else None,
+            network=network_lines(kwargs.get("network")),
         )
         paths.append(out)
     return paths

@@ -18,6 +18,8 @@ from geoplan.cli._common import (
     json_option,
     lang_option,
     print_result,
+    read_options,
+    require_targets,
 )
 
 _PROFILE = click.option(
@@ -34,7 +36,7 @@ _OUT = click.option(
     default=None,
     help="Folder for outputs (GeoPackage, CSV, JSON); nothing is written without it.",
 )
-_LAYER_HELP = "GeoPackage, GeoJSON, Shapefile or CSV."
+_LAYER_HELP = "GeoPackage, GeoJSON, Shapefile, CSV or Excel (.xlsx, .xls)."
 
 
 @click.group("audit")
@@ -47,7 +49,8 @@ def audit() -> None:
     "--communities",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="Community polygons. " + _LAYER_HELP,
+    help="Community polygons, or a ledger without polygons when the facilities carry "
+    "community_id. " + _LAYER_HELP,
 )
 @click.option(
     "--facilities",
@@ -57,6 +60,7 @@ def audit() -> None:
 )
 @_PROFILE
 @crs_option
+@read_options
 @_OUT
 @json_option
 @lang_option
@@ -66,6 +70,7 @@ def floor_area_cmd(
     facilities: Path,
     profile_name: str,
     crs: str | None,
+    reading: Any,
     out_dir: Path | None,
     as_json: bool,
     lang: str,
@@ -73,15 +78,19 @@ def floor_area_cmd(
     """Service floor area per 100 households, village minimum, activity share, new
     commercial + service share and developer service rooms, with shortfalls in m2."""
     from geoplan.audit import audit_floor_area
-    from geoplan.io.readers import read_communities, read_facilities
+    from geoplan.io.readers import read_facilities, read_table
     from geoplan.profiles import load_profile
 
     progress = Progress(quiet=as_json)
     profile = load_profile(profile_name)
+    require_targets(profile, ("floor_area", "development"), command="audit floor-area")
     with progress.step(f"reading {communities}"):
-        comm = read_communities(communities, crs=crs)
+        comm: Any = read_table(communities, "communities", crs=crs, **reading.communities)
     with progress.step(f"reading {facilities}"):
-        fac = read_facilities(facilities, crs=crs, metric_crs=comm.crs)
+        fac = read_facilities(
+            facilities, crs=crs, metric_crs=getattr(comm, "crs", None), **reading.facilities
+        )
+    reading.check_used()
     with progress.step("auditing floor area"):
         result = audit_floor_area(comm, fac, profile=profile)
     _finish(result, out_dir, [communities, facilities], as_json, lang, progress)
@@ -102,6 +111,7 @@ def floor_area_cmd(
 )
 @_PROFILE
 @crs_option
+@read_options
 @_OUT
 @json_option
 @lang_option
@@ -111,6 +121,7 @@ def organisations_cmd(
     facilities: Path | None,
     profile_name: str,
     crs: str | None,
+    reading: Any,
     out_dir: Path | None,
     as_json: bool,
     lang: str,
@@ -123,12 +134,16 @@ def organisations_cmd(
 
     progress = Progress(quiet=as_json)
     profile = load_profile(profile_name)
+    require_targets(profile, ("organisations",), command="audit organisations")
     with progress.step(f"reading {communities}"):
-        comm: Any = read_table(communities, "communities", crs=crs)
+        comm: Any = read_table(communities, "communities", crs=crs, **reading.communities)
     fac = None
     if facilities is not None:
         with progress.step(f"reading {facilities}"):
-            fac = read_facilities(facilities, crs=crs, metric_crs=getattr(comm, "crs", None))
+            fac = read_facilities(
+                facilities, crs=crs, metric_crs=getattr(comm, "crs", None), **reading.facilities
+            )
+    reading.check_used()
     with progress.step("auditing organisations"):
         result = audit_organisations(comm, profile=profile, facilities=fac)
     inputs = [communities] + ([facilities] if facilities else [])
@@ -151,7 +166,11 @@ def _finish(
     if as_json:
         echo_json(result.to_dict())
     else:
-        print_result(result, lang=lang)
+        print_result(
+            result,
+            lang=lang,
+            findings_csv=str(out_dir / f"{result.name}_findings.csv") if out_dir else None,
+        )
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
 
 

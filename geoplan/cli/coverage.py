@@ -15,10 +15,14 @@ from geoplan.cli._common import (
     Progress,
     crs_option,
     echo_json,
+    echo_warning,
     handle_errors,
+    households_options,
     json_option,
     lang_option,
     print_result,
+    read_options,
+    require_targets,
 )
 
 
@@ -58,6 +62,7 @@ from geoplan.cli._common import (
 )
 @click.option("--elderly", is_flag=True, help="Use the profile's elderly walking speed.")
 @crs_option
+@read_options
 @click.option(
     "--out",
     "out_dir",
@@ -72,6 +77,7 @@ from geoplan.cli._common import (
     show_default=True,
     help="Write the gap map (HTML, PNG) into --out.",
 )
+@households_options
 @json_option
 @lang_option
 @handle_errors
@@ -83,24 +89,31 @@ def coverage(
     profile_name: str,
     elderly: bool,
     crs: str | None,
+    reading: Any,
     out_dir: Path | None,
     make_map: bool,
+    estimate_hh: bool,
+    default_levels: float | None,
     as_json: bool,
     lang: str,
 ) -> None:
     """Share of households (and residents) that reach each service within the
     profile's walking times, over the real street network."""
     from geoplan._errors import DataQualityWarning, InputError
+    from geoplan.alignment import check_alignment
     from geoplan.audit.coverage import audit_coverage
     from geoplan.audit.results import save_result
-    from geoplan.cli.network import is_osm, load_any_network, network_stats
+    from geoplan.cli.network import is_osm, load_any_network, network_stats, refuse_crs_for
     from geoplan.households import estimate_households
     from geoplan.io.readers import prepare_layer, read_buildings, read_communities, read_facilities
     from geoplan.profiles import load_profile
 
     progress = Progress(quiet=as_json)
     profile = load_profile(profile_name)
+    require_targets(profile, ("coverage",), command="coverage")
     osm = is_osm(network_path)
+    if buildings is None and facilities is None and communities is None:
+        refuse_crs_for(network_path, crs)  # --crs would describe no input at all
     if not osm and (buildings is None or facilities is None):
         raise InputError(
             "--buildings and --facilities are needed unless --network is an OSM file",
@@ -120,7 +133,7 @@ def coverage(
                 compounds, gates = extract.compounds, extract.entrances
         with progress.step("reading buildings and facilities"):
             if buildings is not None:
-                bld = read_buildings(buildings, crs=crs, metric_crs=net.crs)
+                bld = read_buildings(buildings, crs=crs, metric_crs=net.crs, **reading.buildings)
             else:
                 assert extract is not None
                 bld = prepare_layer(
@@ -130,7 +143,7 @@ def coverage(
                     metric_crs=net.crs,
                 )
             if facilities is not None:
-                fac = read_facilities(facilities, crs=crs, metric_crs=net.crs)
+                fac = read_facilities(facilities, crs=crs, metric_crs=net.crs, **reading.facilities)
             else:
                 assert extract is not None
                 raw = facilities_from_extract(extract).reset_index()
@@ -141,9 +154,29 @@ def coverage(
                     metric_crs=net.crs,
                 )
             comm = (
-                read_communities(communities, crs=crs, metric_crs=net.crs) if communities else None
+                read_communities(communities, crs=crs, metric_crs=net.crs, **reading.communities)
+                if communities
+                else None
             )
-            bld = estimate_households(bld, params=profile)
+            reading.check_used()
+            for layer, given in ((bld, buildings), (fac, facilities), (comm, communities)):
+                if layer is not None and given is not None and crs is not None:
+                    layer.attrs["crs_stated"] = crs  # --crs wgs84: "really WGS84"
+            check_alignment(
+                net,
+                profile=profile,
+                buildings=bld,
+                facilities=fac,
+                communities=comm,
+                network_file=str(network_path),
+            )
+            bld = estimate_households(
+                bld,
+                params=profile,
+                areas=[compounds, comm],
+                estimate=estimate_hh,
+                default_levels=default_levels,
+            )
         with progress.step(f"walking distances ({len(bld):,} buildings, {len(fac):,} facilities)"):
             result = audit_coverage(
                 bld,
@@ -163,9 +196,7 @@ def coverage(
             if make_map:
                 from geoplan.cli._maps import write_gap_maps
 
-                write_gap_maps(
-                    out_dir, stem="coverage_map", coverage=result, facilities=fac, lang=lang
-                )
+                write_gap_maps(out_dir, coverage=result, facilities=fac, lang=lang, network=net)
     if as_json:
         payload: dict[str, Any] = result.to_dict()
         payload["network"] = network_stats(net)
@@ -173,9 +204,13 @@ def coverage(
         echo_json(payload)
     else:
         _print_coverage(result, lang=lang)
-        print_result(result, lang=lang)
+        print_result(
+            result,
+            lang=lang,
+            findings_csv=str(out_dir / "coverage_findings.csv") if out_dir else None,
+        )
         for note in notes:
-            click.echo(f"  note: {note}", err=True)
+            echo_warning(note, lang=lang)
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
 
 
@@ -183,19 +218,25 @@ def _print_coverage(result: Any, *, lang: str) -> None:
     zh = lang == "zh"
     s = result.summary
     unit = "户" if zh and s["weighted_by"] == "households" else ("栋" if zh else s["weighted_by"])
+    if s["weighted_by"] == "households":
+        from geoplan.households import describe_households
+
+        counted = describe_households(s, lang=lang)
+    else:
+        counted = f"{s['households']:,.0f} {unit}"
     click.echo(
-        f"{s['buildings']:,} 栋建筑，{s['households']:,.0f} {unit}；"
-        f"不可达 {s['unreachable_buildings']} 栋"
+        f"{s['buildings']:,} 栋建筑，{counted}；不可达 {s['unreachable_buildings']} 栋"
         if zh
-        else f"{s['buildings']:,} buildings, {s['households']:,.0f} {unit}; "
-        f"{s['unreachable_buildings']} unreachable"
+        else f"{s['buildings']:,} buildings, {counted}; {s['unreachable_buildings']} unreachable"
     )
     for tid, info in s["targets"].items():
         share = info["households_share"]
         text = "n/a" if share is None else f"{share:.1%}"
+        cause = info.get("zero_cause")
+        why = f": {cause['zh' if zh else 'en']}" if cause else ""  # never a bare 0.0%
         click.echo(
             f"  {tid}: {text} ({', '.join(info['categories'][:4])}"
-            f"{'...' if len(info['categories']) > 4 else ''} within {info['within_m']:g} m)"
+            f"{'...' if len(info['categories']) > 4 else ''} within {info['within_m']:g} m){why}"
         )
 
 

@@ -12,6 +12,7 @@ from geoplan.cli._common import (
     Progress,
     echo_json,
     handle_errors,
+    households_options,
     json_option,
     lang_option,
     print_result,
@@ -38,7 +39,7 @@ from geoplan.cli._common import (
     "--profile",
     "profiles",
     multiple=True,
-    default=("tianjin-2025", "ningxia-2025", "mofcom-15min"),
+    default=("tianjin-2025", "ningxia-2025", "gb50180-2018", "mofcom-15min"),
     show_default=True,
     help="Profiles to audit against (repeat the option).",
 )
@@ -51,9 +52,17 @@ from geoplan.cli._common import (
     show_default=True,
     help="Write the offline HTML gap map and a PNG for each profile.",
 )
+@households_options
 @handle_errors
 def demo(
-    out_dir: Path, seed: int, profiles: tuple[str, ...], as_json: bool, lang: str, make_map: bool
+    out_dir: Path,
+    seed: int,
+    profiles: tuple[str, ...],
+    as_json: bool,
+    lang: str,
+    make_map: bool,
+    estimate_hh: bool,
+    default_levels: float | None,
 ) -> None:
     """Generate the sample district, write it as input files, read them back and
     audit them against each profile (floor area, organisations, walking coverage);
@@ -66,7 +75,7 @@ def demo(
     from geoplan.audit.results import save_result
     from geoplan.cli.grids import print_grids, write_grids
     from geoplan.cli.site import write_sites
-    from geoplan.households import estimate_households
+    from geoplan.households import describe_households, estimate_households, households_summary
     from geoplan.io.readers import read_buildings, read_communities, read_facilities
     from geoplan.network import network_from_lines
     from geoplan.profiles import load_profile
@@ -104,8 +113,16 @@ def demo(
         entry: dict[str, Any] = {}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataQualityWarning)
-            bld_est = estimate_households(bld, params=profile)
+            bld_est = estimate_households(
+                bld,
+                params=profile,
+                areas=[compounds, comm],
+                estimate=estimate_hh,
+                default_levels=default_levels,
+            )
             entry["households_estimated_buildings"] = int(bld_est["households_estimated"].sum())
+            entry["households"] = float(bld_est["households"].fillna(0.0).sum())
+            entry.update(households_summary(bld_est))
             results = []
             with progress.step(f"{profile.name}: floor area and organisations"):
                 if profile.targets_for("floor_area") or profile.targets_for("development"):
@@ -129,7 +146,9 @@ def demo(
                 results.append(coverage)
             sitings = _sitings(profile, net, bld_est, fac, comm, compounds, gates, progress)
             grids = None
-            if profile.targets_for("grids"):
+            if any(t.measure == "households_range" for t in profile.targets_for("grids")):
+                # household-range grids (Ningxia); GB 50180's grids targets are life-circle
+                # population ranges, which the grid delineation does not measure
                 from geoplan.grids import delineate_grids
 
                 with progress.step(f"{profile.name}: management grids"):
@@ -161,6 +180,7 @@ def demo(
                         lang=lang,
                         sites=sitings[0].sites if sitings else None,
                         grids=grids.grids if grids is not None else None,
+                        network=net,
                     )
         for r in results:
             entry[r.name] = {"passed": r.passed, "checks": r.summary["checks"]}
@@ -173,8 +193,9 @@ def demo(
         summary["profiles"][profile.name] = entry
         if not as_json:
             click.echo("")
+            click.echo(f"{profile.name}: {describe_households(entry, lang=lang)}")
             for r in results:
-                print_result(r, lang=lang)
+                print_result(r, lang=lang, findings_csv=str(folder / f"{r.name}_findings.csv"))
             for s in sitings:
                 _echo_siting(s, lang=lang)
             if grids is not None:
@@ -198,7 +219,9 @@ def _sitings(
     gates: Any,
     progress: Progress,
 ) -> list[Any]:
-    """Greedy sites for every category with a coverage-share target short of it."""
+    """Sites for every category with a coverage-share target short of it, by the
+    default method (the exact minimum when proven within the profile's
+    ``siting_time_limit_s``, else greedy)."""
     from geoplan.siting import default_candidates, suggest_sites
 
     cats = [
@@ -235,11 +258,18 @@ def _siting_summary(s: Any) -> dict[str, Any]:
         "target_share": s.target_share,
         "sites": [str(i) for i in s.sites.index],
         "scope": s.parameters.get("scope"),
+        "method": s.method,
+        "method_reason": s.method_reason,
+        "time_limit_s": s.time_limit_s,
+        "solve_time_s": s.solve_time_s,
+        "optimal": s.optimal,
+        "gap": s.gap,
     }
 
 
 def _echo_siting(s: Any, *, lang: str) -> None:
     from geoplan.cli._maps import _category_name
+    from geoplan.cli.site import method_text
 
     ids = ", ".join(str(i) for i in s.sites.index) or "-"
     name = _category_name(s.category, lang)
@@ -253,6 +283,7 @@ def _echo_siting(s: Any, *, lang: str) -> None:
             f"sites {s.category}: coverage {s.coverage_before:.1%} -> {s.coverage_after:.1%} "
             f"with {s.n_sites} new site(s) ({ids}), target {s.target_share:.0%}"
         )
+    click.echo(f"  {method_text(s, lang=lang)}")
 
 
 COMMANDS = [demo]

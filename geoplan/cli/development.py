@@ -29,6 +29,7 @@ from geoplan.cli._common import (
     echo_json,
     handle_errors,
     json_option,
+    require_targets,
 )
 from geoplan.cli.audit import audit
 
@@ -213,6 +214,14 @@ def development_cmd(
 
     progress = Progress(quiet=as_json)
     profiles = list(profile_names) or list(DEFAULT_PROFILES)
+    from geoplan.profiles import load_profile
+
+    for name in profiles:  # a profile with nothing to check here is bad input, not a pass
+        require_targets(
+            load_profile(name),
+            ("floor_area", "development", "coverage"),
+            command="audit development",
+        )
     langs: tuple[str, ...] = ("zh", "en") if lang == "both" else (lang,)
     plan_paths = _plans(plans)
     is_batch = len(plan_paths) > 1 or any(

@@ -15,8 +15,11 @@ from geoplan.cli._common import (
     crs_option,
     echo_json,
     handle_errors,
+    households_options,
     json_option,
     lang_option,
+    read_options,
+    require_targets,
 )
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -50,6 +53,7 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     help="Profile with the grids households ranges.",
 )
 @crs_option
+@read_options
 @click.option(
     "--out",
     "out_dir",
@@ -57,6 +61,7 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     default=None,
     help="Folder for grids.gpkg (grids + membership), grids.csv and grids.json.",
 )
+@households_options
 @json_option
 @lang_option
 @handle_errors
@@ -67,7 +72,10 @@ def grids(
     own_grid_uses: tuple[str, ...],
     profile_name: str,
     crs: str | None,
+    reading: Any,
     out_dir: Path | None,
+    estimate_hh: bool,
+    default_levels: float | None,
     as_json: bool,
     lang: str,
 ) -> None:
@@ -75,14 +83,24 @@ def grids(
     range, with unified codes. Exit 0 when every grid is in range (or exempt), 1 if not."""
 
     from geoplan.grids import delineate_grids
+    from geoplan.households import estimate_households
     from geoplan.io.readers import read_aux_layer, read_buildings, read_communities
     from geoplan.profiles import load_profile
 
     progress = Progress(quiet=as_json)
     profile = load_profile(profile_name)
+    require_targets(profile, ("grids",), command="grids")
     with progress.step(f"reading {communities} and {buildings}"):
-        comm = read_communities(communities, crs=crs)
-        bld = read_buildings(buildings, crs=crs, metric_crs=comm.crs)
+        comm = read_communities(communities, crs=crs, **reading.communities)
+        bld = read_buildings(buildings, crs=crs, metric_crs=comm.crs, **reading.buildings)
+        reading.check_used()
+        bld = estimate_households(
+            bld,
+            params=profile,
+            areas=comm,
+            estimate=estimate_hh,
+            default_levels=default_levels,
+        )
     roads = None
     if streets is not None:
         with progress.step(f"reading {streets}"):
@@ -141,6 +159,10 @@ def print_grids(result: Any, *, lang: str) -> None:
             f"out of range, {s['n_exempt']} exempt, {s['n_crossing_road']} cross a "
             "major road"
         )
+    if "households_estimated_share" in s:
+        from geoplan.households import describe_households
+
+        click.echo(f"  {describe_households(s, lang=lang)}")
     for code, row in result.problems.iterrows():
         click.echo(
             f"  {code}: {row['households']:,.0f} ({row['low']:,.0f}-{row['high']:,.0f}) "

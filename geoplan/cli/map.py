@@ -37,14 +37,39 @@ def _load_result(folder: Path, name: str) -> Any | None:
 
     if "facilities" in [str(n) for n in pyogrio.list_layers(gpkg)[:, 0]]:
         facilities = gpd.read_file(gpkg, layer="facilities", engine="pyogrio")
+    import pandas as pd
+
+    findings = pd.DataFrame(meta.get("findings") or [])
     return SimpleNamespace(
         name=name,
         table=table,
+        findings=findings,
         summary=meta.get("summary", {}),
         profile=meta.get("profile"),
         parameters=meta.get("parameters", {}),
         facilities=facilities,
     )
+
+
+def _load_layers(folder: Path, pattern: str, layer: str) -> Any | None:
+    """Every ``pattern`` GeoPackage's ``layer`` in ``folder`` (sorted by name), as one frame."""
+    import geopandas as gpd
+    import pandas as pd
+
+    frames = []
+    for path in sorted(folder.glob(pattern)):
+        frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+        for col in ("site_id", "grid_code"):
+            if col in frame.columns:
+                frame = frame.set_index(col)
+                break
+        frames.append(frame)
+    if not frames:
+        return None
+    if len(frames) == 1:
+        return frames[0]
+    crs = frames[0].crs
+    return gpd.GeoDataFrame(pd.concat([f.to_crs(crs) for f in frames]), crs=crs)
 
 
 @click.command("map")
@@ -54,7 +79,7 @@ def _load_result(folder: Path, name: str) -> Any | None:
     "out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="HTML file to write; default RESULTS/gap_map.html.",
+    help="HTML file to write; default RESULTS/gap_map.html (a PNG beside it).",
 )
 @click.option("--category", default=None, help="Category whose coverage the buildings show.")
 @click.option(
@@ -72,6 +97,13 @@ def _load_result(folder: Path, name: str) -> Any | None:
     help="Also write a static PNG beside the HTML.",
 )
 @click.option("--title", default=None, help="Map title.")
+@click.option(
+    "--network",
+    "network_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Walking network to draw under the buildings (the file given to `geoplan coverage`).",
+)
 @lang_option
 @handle_errors
 def map_cmd(
@@ -81,13 +113,18 @@ def map_cmd(
     tiles: str,
     png: bool,
     title: str | None,
+    network_path: Path | None,
     lang: str,
 ) -> None:
     """Draw the gap map from a RESULTS folder written by `geoplan audit floor-area --out`
-    and/or `geoplan coverage --out` (self-contained HTML that opens offline)."""
+    and/or `geoplan coverage --out` (self-contained HTML that opens offline).
+
+    Suggested sites written into the folder (``sites_<category>.gpkg`` of
+    `geoplan site --out` or `geoplan demo`) and management grids (``grids.gpkg``)
+    are drawn too. The map is RESULTS/gap_map.html (and .png), the name every
+    command uses."""
     from geoplan._errors import InputError
-    from geoplan.cli._maps import coverage_gap_map, headline_category, map_title
-    from geoplan.render import save_html, static_gap_map
+    from geoplan.cli._maps import GAP_MAP_STEM, headline_category, write_gap_map_files
 
     progress = Progress()
     with progress.step(f"reading {results}"):
@@ -105,11 +142,21 @@ def map_cmd(
     )
     if facilities is not None and "facility_id" in facilities.columns:
         facilities = facilities.set_index("facility_id")
-    out = out or results / "gap_map.html"
+    out = out or results / f"{GAP_MAP_STEM}.html"
     if category is None and coverage is not None:
         category = headline_category(coverage)
+    sites = _load_layers(results, "sites_*.gpkg", "sites")
+    grids = _load_layers(results, "grids.gpkg", "grids")
+    network = None
+    if network_path is not None:
+        from geoplan.cli.network import load_any_network
+
+        with progress.step(f"reading {network_path}"):
+            network = load_any_network(network_path)
     with progress.step(f"drawing {out}"):
-        m = coverage_gap_map(
+        write_gap_map_files(
+            out,
+            png=png,
             coverage=coverage,
             floor_area=floor,
             facilities=facilities,
@@ -117,26 +164,10 @@ def map_cmd(
             title=title,
             lang=lang,
             tiles=None if tiles == "none" else tiles,
+            sites=sites,
+            grids=grids,
+            network=network,
         )
-        save_html(m, out)
-        if png:
-            from geoplan.cli._maps import relevant_facilities, summary_lines
-
-            buildings = coverage.table if coverage is not None else None
-            static_gap_map(
-                out.with_suffix(".png"),
-                communities=floor.table if floor is not None else None,
-                buildings=buildings if category else None,
-                facilities=(
-                    relevant_facilities(facilities, category=category, floor_area=floor)
-                    if facilities is not None
-                    else None
-                ),
-                title=title or map_title(category, lang=lang),
-                summary=summary_lines(coverage, floor, lang=lang),
-                lang=lang,
-                category=category,
-            )
     click.echo(str(out))
     sys.exit(EXIT_PASS)
 

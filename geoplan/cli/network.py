@@ -11,7 +11,6 @@ import click
 from geoplan.cli._common import (
     EXIT_PASS,
     Progress,
-    crs_option,
     echo_json,
     handle_errors,
     json_option,
@@ -26,13 +25,21 @@ def is_osm(path: Path) -> bool:
 
 
 def load_any_network(path: Path, *, crs: Any = None) -> Any:
-    """A WalkNetwork from a saved ``.npz``, an OSM file or a line layer."""
+    """A WalkNetwork from a saved ``.npz``, an OSM file or a line layer.
+
+    ``crs`` is what the user said the *input* coordinates are (``--crs``). It
+    applies to a line layer only: an OSM file is WGS84 by definition and a saved
+    ``.npz`` is already metric, so for those it is ignored here (the commands that
+    read nothing else refuse it, :func:`refuse_crs_for`).
+    """
     from geoplan.network import load_network, network_from_lines, network_from_osm
 
     if path.suffix.lower() == ".npz":
         return load_network(path)
     if is_osm(path):
-        return network_from_osm(path, crs=crs)
+        # network_from_osm's crs= is the *target* metric CRS; the local UTM zone it
+        # picks by default is what every command wants
+        return network_from_osm(path)
     from geoplan.io.readers import read_aux_layer
 
     lines = read_aux_layer(
@@ -44,15 +51,38 @@ def load_any_network(path: Path, *, crs: Any = None) -> Any:
     return network_from_lines(lines)
 
 
+def refuse_crs_for(path: Path, crs: str | None) -> None:
+    """InputError when ``--crs`` is given for an input that cannot take it.
+
+    An OSM file is WGS84 by definition (and a saved ``.npz`` network is in its
+    own metric CRS), so ``--crs`` (what the input coordinates are) cannot apply.
+    """
+    from geoplan._errors import InputError
+
+    if crs is None:
+        return
+    if is_osm(path):
+        raise InputError(
+            f"--crs {crs}: an OpenStreetMap file is always WGS84 (EPSG:4326), so --crs "
+            "cannot apply to it; leave --crs out (geoplan picks the local UTM zone itself)",
+            file=str(path),
+        )
+    if path.suffix.lower() == ".npz":
+        raise InputError(
+            f"--crs {crs}: a saved network (.npz) keeps its own metric CRS; leave --crs out",
+            file=str(path),
+        )
+
+
 def network_stats(net: Any) -> dict[str, Any]:
     """Counts a user wants to see after building a network."""
-    _labels, sizes = net.components()
+    sizes = net.component_sizes()
     return {
         "nodes": int(net.n_nodes),
         "edges": int(net.n_edges),
         "length_km": round(float(net.length_m.sum()) / 1000.0, 3),
-        "components": len(sizes),
-        "largest_component_nodes": int(sizes.max()) if len(sizes) else 0,
+        "components": int(sizes.size),
+        "largest_component_nodes": int(sizes[0]) if sizes.size else 0,
         "crs": net.crs.to_string() if net.crs is not None else None,
     }
 
@@ -77,7 +107,13 @@ def network() -> None:
     default=None,
     help="Also write the edges as a GeoPackage to look at in QGIS.",
 )
-@crs_option
+@click.option(
+    "--crs",
+    default=None,
+    help="What the coordinates of a line-layer SOURCE are when the file says nothing or "
+    "is wrong: gcj02 (AMap, Tencent), bd09 (Baidu), wgs84 or an EPSG code. Not for OSM "
+    "files: they are WGS84 by definition.",
+)
 @json_option
 @handle_errors
 def build_cmd(source: Path, out: Path, gpkg: Path | None, crs: str | None, as_json: bool) -> None:
@@ -88,6 +124,7 @@ def build_cmd(source: Path, out: Path, gpkg: Path | None, crs: str | None, as_js
         raise InputError("the network file must end in .npz", file=str(out))
     if out.resolve() == source.resolve():
         raise InputError("refusing to overwrite an input file", file=str(out))
+    refuse_crs_for(source, crs)
     progress = Progress(quiet=as_json)
     with progress.step(f"reading {source}"):
         net = load_any_network(source, crs=crs)

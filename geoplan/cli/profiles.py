@@ -74,6 +74,23 @@ def show_cmd(name: str, as_json: bool, as_toml: bool, lang: str) -> None:
                     }
                     for t in p.targets
                 ],
+                "sources": [
+                    {
+                        "key": src.key,
+                        "title_zh": src.title_zh,
+                        "title_en": src.title_en,
+                        "number": src.number,
+                        "issuer": src.issuer,
+                        "year": src.year,
+                        "kind": src.kind,
+                        "secondary": src.secondary,
+                        "form": src.form,
+                        "via": src.via,
+                        "via_url": src.via_url,
+                        "url": src.url,
+                    }
+                    for src in p.sources.values()
+                ],
             }
         )
         return
@@ -87,6 +104,17 @@ def show_cmd(name: str, as_json: bool, as_toml: bool, lang: str) -> None:
             f"  {t.id:<34} {t.comparator} {thr_text} {t.unit}  [{t.scope}]  {desc}"
             f"  <{t.source}, {t.clause}>{mark}"
         )
+    click.echo("来源:" if lang == "zh" else "sources:")
+    kind_zh = {"primary": "原文", "secondary": "二手来源", "project": "geoplan 取值"}
+    for key, src in p.sources.items():
+        kind = src.kind or ("未注明" if lang == "zh" else "kind not stated")
+        kind = kind_zh.get(kind, kind) if lang == "zh" else kind
+        title = src.title_zh if lang == "zh" else f"{src.title_zh} ({src.title_en})"
+        number = f" {src.number}" if src.number and src.number not in src.title_zh else ""
+        click.echo(f"  {key:<26} [{kind}] 《{title}》{number}")
+        if src.secondary:
+            via = "经由" if lang == "zh" else "read in"
+            click.echo(f"  {'':<26} {via} {src.form}: {src.via}")
 
 
 COMMANDS = [profiles]

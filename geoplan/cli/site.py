@@ -15,8 +15,10 @@ from geoplan.cli._common import (
     crs_option,
     echo_json,
     handle_errors,
+    households_options,
     json_option,
     lang_option,
+    read_options,
 )
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -58,16 +60,26 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option(
     "--k",
     "k",
-    type=int,
+    type=click.IntRange(min=1),
     default=None,
     help="Choose the best K sites instead of the fewest reaching the target.",
 )
 @click.option(
     "--method",
-    type=click.Choice(["greedy", "exact"]),
-    default="greedy",
+    type=click.Choice(["auto", "exact", "greedy"]),
+    default="auto",
     show_default=True,
-    help="greedy (city scale) or exact (HiGHS MILP).",
+    help="auto: the exact minimum (HiGHS MILP) when proven within --time-limit, "
+    "else greedy; exact or greedy (city scale) by name.",
+)
+@click.option(
+    "--time-limit",
+    "time_limit",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    metavar="S",
+    help="Seconds the exact solver may take. Default: the profile's "
+    "siting_time_limit_s (10 s in the packaged profiles) with auto; no limit with exact.",
 )
 @click.option(
     "--profile",
@@ -77,6 +89,7 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     help="Profile with the category's coverage target (limit and share).",
 )
 @crs_option
+@read_options
 @click.option(
     "--out",
     "out_dir",
@@ -84,6 +97,7 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     default=None,
     help="Folder for sites.gpkg, sites.csv and sites.json.",
 )
+@households_options
 @json_option
 @lang_option
 @handle_errors
@@ -98,9 +112,13 @@ def site(
     communities: Path | None,
     k: int | None,
     method: str,
+    time_limit: float | None,
     profile_name: str,
     crs: str | None,
+    reading: Any,
     out_dir: Path | None,
+    estimate_hh: bool,
+    default_levels: float | None,
     as_json: bool,
     lang: str,
 ) -> None:
@@ -108,6 +126,7 @@ def site(
     K sites), on walking distances. Exit 0 when the target is reached, 1 when not."""
 
     from geoplan.cli.network import load_any_network
+    from geoplan.households import estimate_households
     from geoplan.io.readers import read_buildings, read_communities, read_facilities
     from geoplan.profiles import load_profile
     from geoplan.siting import default_candidates, suggest_sites
@@ -117,14 +136,14 @@ def site(
     with progress.step(f"reading {network_path}"):
         net = load_any_network(network_path, crs=crs)
     with progress.step(f"reading {buildings} and {facilities}"):
-        bld = read_buildings(buildings, crs=crs, metric_crs=net.crs)
-        fac = read_facilities(facilities, crs=crs, metric_crs=net.crs)
+        bld = read_buildings(buildings, crs=crs, metric_crs=net.crs, **reading.buildings)
+        fac = read_facilities(facilities, crs=crs, metric_crs=net.crs, **reading.facilities)
     with progress.step("preparing candidates"):
         if candidates_path is not None:
             cands: Any = _read_candidates(candidates_path, net.crs)
         else:
             cands = default_candidates(net, bld)
-    chosen_method: Any = method  # click has checked it is 'greedy' or 'exact'
+    chosen_method: Any = method  # click has checked it is 'auto', 'exact' or 'greedy'
     poly = ("Polygon", "MultiPolygon")
     comp = (
         _read_any(compounds, net.crs, preferred=("compounds",), geom_types=poly)
@@ -139,7 +158,28 @@ def site(
     comm = None
     if communities is not None:
         with progress.step(f"reading {communities}"):
-            comm = read_communities(communities, crs=crs, metric_crs=net.crs)
+            comm = read_communities(communities, crs=crs, metric_crs=net.crs, **reading.communities)
+    reading.check_used()
+    from geoplan.alignment import check_alignment
+
+    for layer in (bld, fac, comm):
+        if layer is not None and crs is not None:
+            layer.attrs["crs_stated"] = crs  # --crs wgs84: "really WGS84"
+    check_alignment(
+        net,
+        profile=profile,
+        buildings=bld,
+        facilities=fac,
+        communities=comm,
+        network_file=str(network_path),
+    )
+    bld = estimate_households(
+        bld,
+        params=profile,
+        areas=[comp, comm],
+        estimate=estimate_hh,
+        default_levels=default_levels,
+    )
     with progress.step(f"siting {category} ({method})"):
         result = suggest_sites(
             net,
@@ -150,6 +190,7 @@ def site(
             profile=profile,
             k=k,
             method=chosen_method,
+            time_limit_s=time_limit,
             compounds=comp,
             gates=gate,
             communities=comm,
@@ -219,13 +260,71 @@ def write_sites(stem: Path, result: Any, *, protect: list[Path]) -> None:
 
     write_gpkg(stem.with_suffix(".gpkg"), {"sites": result.sites}, protect=protect)
     write_csv(stem.with_suffix(".csv"), result.sites, protect=protect)
-    write_text(stem.with_suffix(".json"), _json_text(result.to_dict()), protect=protect)
+    payload = result.to_dict()
+    for entry in payload.get("sites", []):  # where to build, readable without a GIS
+        sid = entry["site_id"]
+        for key in ("lon", "lat"):
+            if key in result.sites.columns and sid in result.sites.index:
+                entry[key] = float(result.sites.loc[sid, key])
+    write_text(stem.with_suffix(".json"), _json_text(payload), protect=protect)
 
 
 def _json_text(payload: Any) -> str:
     import json
 
     return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def method_text(result: Any, *, lang: str) -> str:
+    """Which method answered, why, how long it took and how close to the optimum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geoplan.siting import set_cover
+    >>> r = set_cover(np.eye(3, dtype=bool), [5.0, 3.0, 2.0], target_share=0.7, time_limit_s=0)
+    >>> method_text(r, lang="en")  # doctest: +ELLIPSIS
+    'method: greedy, the exact solver did not prove the optimum within the 0 s ...; proven optimal'
+    >>> r = set_cover(np.eye(3, dtype=bool), [5.0, 3.0, 2.0], target_share=0.7)
+    >>> method_text(r, lang="zh")  # doctest: +ELLIPSIS
+    '方法：精确求解（HiGHS），... s 内求得，无时限；已证明最优'
+    """
+    zh = lang == "zh"
+    secs = f"{result.solve_time_s:.1f} s"
+    limit = result.time_limit_s
+    if limit is None:
+        limit_text = "无时限" if zh else "no time limit"
+    else:
+        limit_text = f"时限 {limit:g} s" if zh else f"time limit {limit:g} s"
+    if result.optimal:
+        quality = "已证明最优" if zh else "proven optimal"
+    elif result.bound is not None and result.gap is not None:
+        if result.problem == "set_cover":
+            what = (
+                f"下界 {result.bound:,.0f} 处" if zh else f"lower bound {result.bound:,.0f} sites"
+            )
+        else:
+            what = (
+                f"上界 {result.bound:,.0f} 户"
+                if zh
+                else f"upper bound {result.bound:,.0f} households"
+            )
+        quality = f"{what}，差距 ≤ {result.gap:.1%}" if zh else f"{what}, gap <= {result.gap:.1%}"
+    else:
+        quality = "未证明最优" if zh else "not proven optimal"
+    names = {"exact": ("精确求解（HiGHS）", "exact (HiGHS)"), "greedy": ("贪心", "greedy")}
+    used = names.get(result.method, (result.method, result.method))[0 if zh else 1]
+    if result.method_reason == "solved_in_time":
+        why = f"{secs} 内求得，{limit_text}" if zh else f"solved in {secs}, {limit_text}"
+    elif result.method_reason == "time_limit":
+        why = (
+            f"精确求解未在 {limit:g} s 时限内证明最优"
+            if zh
+            else f"the exact solver did not prove the optimum within the {limit:g} s time limit"
+        )
+    else:
+        why = f"按 --method 指定，用时 {secs}" if zh else f"chosen by --method, {secs}"
+    return f"方法：{used}，{why}；{quality}" if zh else f"method: {used}, {why}; {quality}"
 
 
 def _print(result: Any, *, lang: str) -> None:
@@ -242,6 +341,10 @@ def _print(result: Any, *, lang: str) -> None:
             f"{cat}: coverage {before:.1%} now, {after:.1%} with {result.n_sites} new "
             f"sites ({result.method}, walk {result.limit_m:.0f} m)"
         )
+    if "households_estimated_share" in result.parameters:
+        from geoplan.households import describe_households
+
+        click.echo(f"  {describe_households(result.parameters, lang=lang)}")
     scope = result.parameters.get("scope", "all")
     if scope == "central_district":
         n = result.parameters.get("buildings_counted", 0)
@@ -262,12 +365,12 @@ def _print(result: Any, *, lang: str) -> None:
             else ("reached" if result.reached else "cannot be reached")
         )
         click.echo(f"  {'目标' if zh else 'target'} {result.target_share:.0%}: {verdict}")
-    if result.bound is not None and not result.optimal:
-        click.echo(f"  {'最优界' if zh else 'bound'}: {result.bound:g} (gap {result.gap:.1%})")
+    click.echo(f"  {method_text(result, lang=lang)}")
     for sid, row in result.sites.iterrows():
         label = "新增户数" if zh else "adds households"
+        where = f" ({row['lon']:.6f}, {row['lat']:.6f})" if "lon" in row.index else ""
         click.echo(
-            f"  {int(row['order']):>3}. {sid}: {label} {row['added_households']:,.0f}"
+            f"  {int(row['order']):>3}. {sid}{where}: {label} {row['added_households']:,.0f}"
             f" -> {row['coverage_share']:.1%}"
         )
     if result.note:

@@ -344,6 +344,7 @@ def delineate_grids(
     >>> g.problems["reason"].tolist()
     ['community has only 290 households (fewer than 300)']
     """
+    from geoplan.households import households_summary
     from geoplan.profiles import load_profile
 
     p = load_profile(profile) if isinstance(profile, str) else profile
@@ -360,7 +361,7 @@ def delineate_grids(
     if buildings.index.has_duplicates or communities.index.has_duplicates:
         raise InputError("building and community ids must be unique")
 
-    bld = _prepare_buildings(buildings, p)
+    bld = _prepare_buildings(buildings, p, areas=[communities, compounds])
     geoms = bld.geometry.to_numpy()
     rep = shapely.point_on_surface(geoms)
     comm_of = _assign_communities(bld, communities, rep)
@@ -444,6 +445,8 @@ def delineate_grids(
             float(grids.loc[~grids["exempt"], "households"].median()) if len(grids) else None
         ),
         "by_target": {str(t): int(n) for t, n in grids.groupby("target_id").size().items()},
+        "households": float(bld["households"].sum()),
+        **households_summary(bld),
     }
     params = {"barrier_highways": sorted(barrier_highways), "own_grid_uses": sorted(own_set)}
     return GridResult(
@@ -451,15 +454,17 @@ def delineate_grids(
     )
 
 
-def _prepare_buildings(buildings: gpd.GeoDataFrame, profile: Any) -> gpd.GeoDataFrame:
+def _prepare_buildings(
+    buildings: gpd.GeoDataFrame, profile: Any, *, areas: Any = None
+) -> gpd.GeoDataFrame:
+    from geoplan.households import estimate_households, needs_estimate
+
     if "households" not in buildings.columns:
         raise InputError("buildings have no 'households' column", column="households")
     hh = pd.to_numeric(buildings["households"], errors="coerce")
     out = buildings
-    if hh.isna().any():
-        from geoplan.households import estimate_households
-
-        out = estimate_households(buildings, params=profile)
+    if needs_estimate(buildings):
+        out = estimate_households(buildings, params=profile, areas=areas)
         hh = pd.to_numeric(out["households"], errors="coerce")
         if hh.isna().any():
             bad = ", ".join(str(i) for i in hh.index[hh.isna()][:5])

@@ -6,10 +6,21 @@ A user can pass ``columns={"their name": "canonical"}`` to map anything else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
-__all__ = ["ALIASES", "BOOL_COLUMNS", "LAYERS", "NUMERIC_COLUMNS", "REQUIRED", "TEXT_COLUMNS"]
+__all__ = [
+    "ALIASES",
+    "BOOL_COLUMNS",
+    "LAYERS",
+    "NUMERIC_COLUMNS",
+    "POI_COLUMNS",
+    "REQUIRED",
+    "TEXT_COLUMNS",
+    "TOTAL_ROW_LABELS",
+    "ColumnMap",
+]
 
 # canonical name -> aliases (compared case-insensitively, spaces and underscores ignored)
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -75,6 +86,21 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "grid_workers": ("grid_workers", "专职网格员", "网格员"),
     "lon": ("lon", "lng", "longitude", "经度", "x"),
     "lat": ("lat", "latitude", "纬度", "y"),
+    # columns of AMap and Baidu POI exports (facilities only, see POI_COLUMNS)
+    "typecode": (
+        "typecode",
+        "type_code",
+        "类型编码",
+        "类型代码",
+        "分类编码",
+        "分类代码",
+        "poi类型编码",
+        "poi分类编码",
+    ),
+    "poi_type": ("type", "poi_type", "类型", "poi类型", "类型名称", "分类名称"),
+    "tag": ("tag", "标签", "detail_info.tag", "detail_info_tag", "百度分类"),
+    "location": ("location", "坐标", "经纬度", "lnglat", "lonlat"),
+    "uid": ("uid", "百度uid"),
 }
 ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(_ALIASES)
 
@@ -124,6 +150,12 @@ BOOL_COLUMNS = frozenset(
     }
 )
 TEXT_COLUMNS = frozenset({"name", "kind", "district_code", "category", "use", "community_id"})
+
+# POI export columns: recognised in facility files only (a building's "type" stays "type")
+POI_COLUMNS = frozenset({"typecode", "poi_type", "tag", "location", "uid"})
+
+# a ledger's total row ("合计") is not a community; Excel readers leave it out
+TOTAL_ROW_LABELS = frozenset({"合计", "总计", "小计", "总数", "total", "sum"})
 
 # layer -> (id column, required columns, allowed geometry types)
 LAYERS: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = MappingProxyType(
@@ -185,3 +217,39 @@ def alias_lookup() -> dict[str, str]:
 def normalise_name(name: str) -> str:
     """Normalise a column name for alias matching (case, spaces, ``_`` and ``-``)."""
     return _norm(name)
+
+
+def without_unit(name: str) -> str:
+    """A header without its trailing unit in brackets: ``户数（户）`` -> ``户数``.
+
+    Examples
+    --------
+    >>> without_unit("建筑面积(m²)"), without_unit("户数（户）"), without_unit("户数")
+    ('建筑面积', '户数', '户数')
+    """
+    return re.sub(r"\s*[（(\[【][^（()）\]】]*[）)\]】]\s*$", "", str(name)).strip()
+
+
+class ColumnMap(dict[str, str]):
+    """A header mapping given once for several files (the CLI's ``--columns``).
+
+    A plain ``columns={...}`` dict is checked against one file: a header that is
+    not in it is an error. A ``ColumnMap`` goes to every file of a command, so a
+    header may be missing from some; the readers record in :attr:`used` the
+    headers they found, and :meth:`unused` names those no file had.
+
+    Examples
+    --------
+    >>> m = ColumnMap({"HH": "households", "名称2": "name"})
+    >>> m.used.add("HH")
+    >>> m.unused()
+    ['名称2']
+    """
+
+    def __init__(self, mapping: Mapping[str, str] | None = None) -> None:
+        super().__init__(mapping or {})
+        self.used: set[str] = set()
+
+    def unused(self) -> list[str]:
+        """Mapped headers that no file read so far had."""
+        return [h for h in self if h not in self.used]

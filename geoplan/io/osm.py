@@ -124,7 +124,14 @@ GATE_BARRIERS: frozenset[str] = frozenset(
 )
 
 _ATTR_KEYS: tuple[str, ...] = ("name", "name:zh", "name:en")
-_BUILDING_KEYS: tuple[str, ...] = ("building", "building:levels", "building:flats", "name")
+_BUILDING_KEYS: tuple[str, ...] = (
+    "building",
+    "building:levels",
+    "building:flats",
+    "height",
+    "building:height",
+    "name",
+)
 
 
 def is_walkable(tags: Mapping[str, str], *, keep_private: bool = True) -> bool:
@@ -438,6 +445,8 @@ def read_osm(
     )
     for c in ("building:levels", "building:flats"):
         buildings[c.replace(":", "_")] = pd.to_numeric(buildings[c], errors="coerce")
+    height = buildings["height"].where(buildings["height"].notna(), buildings["building:height"])
+    buildings["height_m"] = _metres(height)
     ex, ey = tr.transform(np.asarray(col.ent_lon), np.asarray(col.ent_lat))
     entrances = _frame(
         col.ent_rows,
@@ -587,9 +596,13 @@ def buildings_from_extract(extract: OsmExtract) -> gpd.GeoDataFrame:
 
     ``use`` is ``residential`` for the values in :data:`RESIDENTIAL_BUILDINGS`,
     the OSM value for other known uses, and missing for ``building=yes`` (use
-    unknown: :func:`geoplan.households.estimate_households` treats it as
-    residential and says so). ``floors`` comes from ``building:levels`` and
-    ``households`` from ``building:flats`` where mapped.
+    unknown); ``osm_building`` keeps the OSM value. ``floors`` comes from
+    ``building:levels``, ``height_m`` from ``height`` (or ``building:height``;
+    metres, ``"12 m"`` read as 12, feet converted) and ``households`` from
+    ``building:flats`` where mapped. ``in_residential_landuse`` is True for a
+    building inside a ``landuse=residential`` polygon (a compound), where
+    :func:`geoplan.households.estimate_households` counts buildings of unknown
+    type.
     """
     b = extract.buildings
     kind = b["building"].astype(object)
@@ -601,7 +614,9 @@ def buildings_from_extract(extract: OsmExtract) -> gpd.GeoDataFrame:
             "use": use,
             "osm_building": kind,
             "floors": b["building_levels"].astype(float),
+            "height_m": b["height_m"].astype(float),
             "households": b["building_flats"].astype(float),
+            "in_residential_landuse": _within(b, extract.compounds),
         },
         geometry=b.geometry,
         crs=b.crs,
@@ -609,3 +624,25 @@ def buildings_from_extract(extract: OsmExtract) -> gpd.GeoDataFrame:
     )
     out["households_estimated"] = False
     return out
+
+
+def _within(buildings: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> np.ndarray:
+    """True where a building's point on surface lies inside one of ``areas``."""
+    inside = np.zeros(len(buildings), dtype=bool)
+    if not len(buildings) or not len(areas):
+        return inside
+    tree = shapely.STRtree(np.asarray(areas.geometry.array))
+    points = shapely.point_on_surface(np.asarray(buildings.geometry.array))
+    hit, _ = tree.query(points, predicate="within")
+    inside[np.unique(hit)] = True
+    return inside
+
+
+def _metres(values: pd.Series) -> pd.Series:
+    """OSM lengths (``"12"``, ``"12 m"``, ``"40'"``, ``"40 ft"``) in metres; NaN if unreadable."""
+    text = values.astype("string").str.strip().str.lower()
+    feet = text.str.endswith(("ft", "'")).fillna(False).to_numpy(dtype=bool)
+    number = text.str.replace(r"\s*(m|ft|')$", "", regex=True).str.replace(",", ".", regex=False)
+    out = pd.to_numeric(number, errors="coerce").astype(float)
+    out[feet] = out[feet] * 0.3048
+    return out.where(out > 0)

@@ -8,18 +8,21 @@ refuse to write over a file that was given as an input.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geoplan._errors import InputError
 
 __all__ = [
     "atomic_path",
+    "clean_numbers",
     "write_bytes",
     "write_csv",
     "write_gpkg",
@@ -105,11 +108,63 @@ def write_csv(
     """Write a table as UTF-8 CSV with a BOM (so Excel shows Chinese), atomically.
 
     Geometry columns are dropped; the index is written as the first column.
+    Numbers are written as a person reads them: at most 10 significant digits
+    (``0.1 + 0.2`` is ``0.3``, not ``0.30000000000000004``), and infinite values
+    (e.g. "no facility within the search limit") as an empty cell, never ``inf``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> t = pd.DataFrame({"share": [0.1 + 0.2], "walk_m": [float("inf")]},
+    ...     index=pd.Index(["B1"], name="building_id"))
+    >>> print(write_csv(d / "t.csv", t).read_text(encoding="utf-8-sig"), end="")
+    building_id,share,walk_m
+    B1,0.3,
     """
-    table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    table = clean_numbers(pd.DataFrame(frame.drop(columns="geometry", errors="ignore")))
     return _write_with(
-        dest, lambda p: table.to_csv(p, encoding="utf-8-sig", lineterminator="\n"), protect
+        dest,
+        lambda p: table.to_csv(
+            p, encoding="utf-8-sig", lineterminator="\n", float_format=_FLOAT_FORMAT
+        ),
+        protect,
     )
+
+
+_FLOAT_FORMAT = "%.10g"
+
+
+def clean_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose floats carry no noise and no infinities.
+
+    Float columns keep their dtype (infinities become NaN, written empty); floats
+    inside object columns are rounded to 10 significant digits, infinities become
+    None.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"a": [0.1 + 0.2, float("-inf")], "b": [0.1 + 0.2, "x"]})
+    >>> clean_numbers(t).to_dict("list")
+    {'a': [0.30000000000000004, nan], 'b': [0.3, 'x']}
+    """
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_float_dtype(s.dtype):
+            out[col] = s.where(~np.isinf(s.to_numpy(dtype=float, na_value=np.nan)))
+        elif s.dtype == object:
+            out[col] = s.map(_clean_scalar)
+    return out
+
+
+def _clean_scalar(value: object) -> object:
+    if isinstance(value, float | np.floating) and not isinstance(value, bool):
+        x = float(value)
+        if math.isinf(x):
+            return None
+        return x if math.isnan(x) else float(f"{x:.10g}")
+    return value
 
 
 def write_gpkg(

@@ -30,10 +30,12 @@ from geoplan.profiles._model import (
     COMPARATORS,
     MEASURES,
     SCOPES,
+    SOURCE_KINDS,
     Parameter,
     Profile,
     Source,
     Target,
+    _FrozenMap,
 )
 from geoplan.profiles._parse import _parse_profile
 
@@ -42,6 +44,7 @@ __all__ = [
     "COMPARATORS",
     "MEASURES",
     "SCOPES",
+    "SOURCE_KINDS",
     "Parameter",
     "Profile",
     "Source",
@@ -122,4 +125,61 @@ def load_profile(name_or_path: str | Path) -> Profile:
             f"unknown profile {as_str!r}; valid names: {', '.join(valid)} "
             "(or give the path of a .toml file)"
         )
-    return _parse_profile(text, file=label)
+    profile = _parse_profile(text, file=label)
+    if is_path and profile.name in valid:
+        return _as_edited_copy(profile, stem=Path(as_str).stem, valid=valid)
+    return profile
+
+
+def _as_edited_copy(profile: Profile, *, stem: str, valid: list[str]) -> Profile:
+    """A user's file that keeps a packaged profile's name but changes it: its own name.
+
+    A copy of ``geoplan profiles show NAME --toml`` with a changed threshold
+    must not report under the packaged name, nor keep texts that state the
+    packaged figure. An unchanged copy is returned as is. Otherwise the profile
+    takes the file's stem as its name (``<name>-edited`` when the stem is a
+    packaged name too), ``based_on`` the packaged name; every changed threshold
+    or parameter records the packaged figure (``original_threshold`` /
+    ``original_value``) and its descriptions state the new one.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> text = load_profile("tianjin-2025").to_toml().replace(
+    ...     "threshold = 30.0", "threshold = 35.0", 1)
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "my-city.toml"
+    >>> _ = f.write_text(text, encoding="utf-8")
+    >>> p = load_profile(f)
+    >>> t = p.target("service_area_per_100_households")
+    >>> p.name, p.based_on, t.threshold, t.original_threshold
+    ('my-city', 'tianjin-2025', 35.0, 30.0)
+    >>> "35平方米" in t.description_zh
+    True
+    """
+    import dataclasses
+
+    from geoplan.profiles._texts import restate
+
+    packaged = load_profile(profile.name)
+    if profile == packaged:
+        return profile
+    originals = {t.id: t for t in packaged.targets}
+    targets = []
+    for t in profile.targets:
+        pk = originals.get(t.id)
+        if pk is not None and t.original_threshold is None and t.threshold != pk.threshold:
+            t = restate(dataclasses.replace(t, original_threshold=pk.threshold), pk.threshold)
+        targets.append(t)
+    parameters = {}
+    for key, par in profile.parameters.items():
+        old = packaged.parameters.get(key)
+        if old is not None and par.original_value is None and par.value != old.value:
+            par = dataclasses.replace(par, original_value=old.value)
+        parameters[key] = par
+    return dataclasses.replace(
+        profile,
+        name=stem if stem not in valid else f"{profile.name}-edited",
+        based_on=profile.based_on or profile.name,
+        targets=tuple(targets),
+        parameters=_FrozenMap(parameters),
+    )

@@ -106,9 +106,19 @@ _NUMERIC_PARAMETERS = frozenset(
     ]
 )
 _LIST_PARAMETERS = frozenset({"service_facility_categories"})
+#: Parameters whose value is a table of name = positive number (e.g. floors per building type).
+_TABLE_PARAMETERS = frozenset({"default_levels"})
 
 _PROFILE_KEYS = ("name", "title_zh", "title_en", "description_zh", "description_en", "based_on")
-_SOURCE_KEYS = ("title_zh", "title_en", "issuer", "year", "number", "seed", "url", "note")
+_SOURCE_KEYS = (
+    *("title_zh", "title_en", "issuer", "year", "number"),
+    *("kind", "form", "via", "via_url", "seed", "url", "note"),
+)
+SOURCE_KINDS: tuple[str, ...] = ("primary", "secondary", "project")
+"""What a source is: the public document itself (``primary``); the document as
+known only through a secondary text (``secondary``: a news report, a government
+explanation page, a commentary; ``form`` says which and ``via`` gives its title);
+or the geoplan authors' own choice of a value (``project``, not a standard)."""
 _PARAMETER_KEYS = ("value", "unit", "source", "clause", "confirmed", "note", "original_value")
 _TARGET_REQUIRED = tuple(
     [
@@ -145,7 +155,7 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 Threshold = float | tuple[float, float]
-ParameterValue = bool | int | float | str | tuple[str, ...]
+ParameterValue = bool | int | float | str | tuple[str, ...] | Mapping[str, float]
 AppliesValue = bool | int | float | str
 
 
@@ -195,9 +205,45 @@ class Source:
     issuer: str | None = None
     year: int | None = None
     number: str | None = None
+    kind: str | None = None
+    form: str | None = None
+    via: str | None = None
+    via_url: str | None = None
     seed: str | None = None
     url: str | None = None
     note: str | None = None
+
+    @property
+    def secondary(self) -> bool:
+        """True when the figures were read from a secondary text, not the document.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> src = load_profile("mofcom-15min").sources["mofcom-2021-explanation"]
+        >>> src.secondary, src.kind
+        (True, 'secondary')
+        """
+        return self.kind == "secondary"
+
+    def citation(self) -> str:
+        """The source in one line: title, number, issuer, year, and what was read.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> print(load_profile("tianjin-2025").sources["census-2020"].citation())
+        ... # doctest: +ELLIPSIS
+        《第七次全国人口普查公报（第二号）——全国人口情况》, 国家统计局...2021 [primary]
+        """
+        parts = [f"《{self.title_zh}》"]
+        if self.number and self.number not in self.title_zh:
+            parts[0] += f" {self.number}"
+        parts += [str(x) for x in (self.issuer, self.year) if x is not None]
+        text = ", ".join(parts) + f" [{self.kind or 'kind not stated'}]"
+        if self.secondary:
+            text += f" via {self.form}: {self.via}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -374,6 +420,66 @@ class Target:
             mask &= cond.fillna(False).astype(bool)
         return mask
 
+    def walk_minutes(self) -> float | None:
+        """The walking time this coverage target states, in minutes (None for a distance).
+
+        ``walk_time`` targets state it as their threshold, ``coverage_share``
+        targets as ``within_min``; ``walk_distance`` targets and ``within_m``
+        state a distance instead.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> load_profile("tianjin-2025").target("wet_market_coverage").walk_minutes()
+        10.0
+        >>> load_profile("gb50180-2018").target("life_circle_10min_walk").walk_minutes() is None
+        True
+        """
+        if self.measure == "walk_time":
+            return float(self.threshold)  # type: ignore[arg-type]
+        if self.measure == "walk_distance":
+            return None
+        return self.within_min
+
+    def walk_limit_m(self, profile: Profile, *, elderly: bool = False) -> float:
+        """The walking limit of a coverage target in metres: the one rule every audit uses.
+
+        A distance the target states (``walk_distance`` threshold, ``within_m``)
+        is used as is; a time (``walk_time`` threshold, ``within_min``) is
+        converted at the profile's walking speed (its elderly speed with
+        ``elderly=True``, see :meth:`Profile.walk_speed`). The parser refuses a
+        target that states both a time and a distance, so there is no precedence
+        to get wrong.
+
+        Raises
+        ------
+        InputError
+            For a target that states no walking limit (not a coverage target).
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> p = load_profile("tianjin-2025")
+        >>> t = p.target("wet_market_coverage")
+        >>> t.walk_limit_m(p), t.walk_limit_m(p, elderly=True)
+        (750.0, 600.0)
+        >>> g = load_profile("gb50180-2018")
+        >>> g.target("life_circle_10min_walk").walk_limit_m(g, elderly=True)
+        500.0
+        """
+        if self.measure == "walk_distance":
+            return float(self.threshold)  # type: ignore[arg-type]
+        minutes = self.walk_minutes()
+        if minutes is not None:
+            return minutes * profile.walk_speed(elderly=elderly)
+        if self.within_m is not None:
+            return float(self.within_m)
+        raise InputError(
+            f"target {self.id!r} states no walking limit (within_min or within_m)",
+            row=self.id,
+            column="within_min",
+        )
+
     def threshold_text(self) -> str:
         """The comparison in words, for reports.
 
@@ -479,6 +585,18 @@ class Profile:
             )
         return float(value)
 
+    def walk_speed(self, *, elderly: bool = False) -> float:
+        """Walking speed in m/min: ``walk_speed_m_per_min``, or the elderly speed.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> p = load_profile("tianjin-2025")
+        >>> p.walk_speed(), p.walk_speed(elderly=True)
+        (75.0, 60.0)
+        """
+        return self.number("walk_speed_elderly_m_per_min" if elderly else "walk_speed_m_per_min")
+
     def names(self, name: str) -> tuple[str, ...]:
         """A list-of-names parameter (e.g. ``service_facility_categories``) as a tuple.
 
@@ -540,7 +658,9 @@ class Profile:
 
         Changed targets keep their source and clause and record the document's
         figure in ``original_threshold`` (parameters: ``original_value``), so a
-        report can say the threshold was set locally. ``drop`` removes targets by
+        report can say the threshold was set locally; their descriptions are
+        rewritten to state the new figure (or, where no figure is found, the
+        local threshold is appended). ``drop`` removes targets by
         id; ``add`` appends targets (their sources must be in this profile or in
         ``sources``).
 
@@ -553,6 +673,8 @@ class Profile:
         >>> t = mine.target("grid_households")
         >>> t.threshold, t.original_threshold
         ((200.0, 400.0), (300.0, 500.0))
+        >>> t.description_en
+        'A grid covers 200 to 400 households'
         >>> base.parameter("walk_speed_m_per_min"), mine.parameter("walk_speed_m_per_min")
         (75.0, 70.0)
         """
@@ -561,6 +683,7 @@ class Profile:
             _parse_parameter_value,
             _parse_threshold,
         )
+        from geoplan.profiles._texts import restate
 
         where = f"derive({name or self.name!r})"
         thresholds = dict(thresholds or {})
@@ -578,7 +701,9 @@ class Profile:
             if t.id in thresholds:
                 value = _parse_threshold(thresholds[t.id], t.comparator, file=where, row=t.id)
                 original = t.original_threshold if t.original_threshold is not None else t.threshold
+                before = t.threshold
                 t = dataclasses.replace(t, threshold=value, original_threshold=original)
+                t = restate(t, before)  # the descriptions state the new figure
             new_targets.append(t)
         new_targets.extend(add)
         new_parameters = dict(self.parameters)

@@ -19,12 +19,14 @@ from geoplan.profiles._model import (
     _PARAMETER_KEYS,
     _PROFILE_KEYS,
     _SOURCE_KEYS,
+    _TABLE_PARAMETERS,
     _TARGET_KEYS,
     _TARGET_REQUIRED,
     AUDITS,
     COMPARATORS,
     MEASURES,
     SCOPES,
+    SOURCE_KINDS,
     Parameter,
     ParameterValue,
     Profile,
@@ -33,6 +35,7 @@ from geoplan.profiles._model import (
     Threshold,
     _FrozenMap,
 )
+from geoplan.profiles._texts import restate
 
 # ---------------------------------------------------------------------------
 # Parsing and validation
@@ -82,6 +85,23 @@ def _parse_parameter_value(name: str, raw: object, *, file: str) -> ParameterVal
                 column="value",
             )
         return float(raw)  # type: ignore[arg-type]
+    if name in _TABLE_PARAMETERS or isinstance(raw, Mapping):
+        bad = not isinstance(raw, Mapping) or not raw
+        if not bad:
+            assert isinstance(raw, Mapping)
+            bad = not all(
+                isinstance(k, str) and k.strip() and _is_number(v) and math.isfinite(v) and v > 0
+                for k, v in raw.items()
+            )
+        if bad:
+            raise InputError(
+                f"parameter {name!r} must be a table of name = positive number, got {raw!r}",
+                file=file,
+                row=name,
+                column="value",
+            )
+        assert isinstance(raw, Mapping)
+        return _FrozenMap((str(k).strip(), float(v)) for k, v in raw.items())
     if name in _LIST_PARAMETERS or isinstance(raw, list | tuple):
         if not isinstance(raw, list | tuple) or not all(isinstance(x, str) for x in raw):
             raise InputError(
@@ -165,6 +185,24 @@ def _parse_source(key: str, raw: object, *, file: str) -> Source:
         for k in _SOURCE_KEYS[2:]
         if k != "year"
     }
+    kind = opt["kind"]
+    if kind is not None and kind not in SOURCE_KINDS:
+        raise InputError(
+            f"unknown source kind {kind!r}; valid: {', '.join(SOURCE_KINDS)}",
+            file=file,
+            row=key,
+            column="kind",
+        )
+    if kind == "secondary":
+        for needed in ("form", "via"):
+            if not opt[needed]:
+                raise InputError(
+                    f"a secondary source needs {needed!r}: what the text read is "
+                    "(form: news report, government explanation page, ...) and its title (via)",
+                    file=file,
+                    row=key,
+                    column=needed,
+                )
     return Source(
         key=key,
         title_zh=_get_str(table, "title_zh", file=file, row=key, required=True),  # type: ignore[arg-type]
@@ -236,7 +274,7 @@ def _parse_target(raw: object, index: int, *, file: str) -> Target:
             row=row,
             column="applies_if",
         )
-    return Target(
+    target = Target(
         id=s["id"],
         description_zh=s["description_zh"],
         description_en=s["description_en"],
@@ -261,6 +299,9 @@ def _parse_target(raw: object, index: int, *, file: str) -> Target:
         if original is None
         else _parse_threshold(original, s["comparator"], file=file, row=row),
     )
+    if target.original_threshold is not None:  # set locally: the texts must say so
+        target = restate(target, target.original_threshold)
+    return target
 
 
 def _check_target(t: Target, profile: Profile, *, file: str) -> None:
@@ -293,6 +334,20 @@ def _check_target(t: Target, profile: Profile, *, file: str) -> None:
         fail(f"measure {t.measure!r} needs exactly one of 'category' or 'group'", "category")
     if t.measure in _NEEDS_WITHIN and t.within_min is None and t.within_m is None:
         fail(f"measure {t.measure!r} needs 'within_min' or 'within_m'", "within_min")
+    if t.within_min is not None and t.within_m is not None:
+        fail(
+            f"target gives both within_min ({t.within_min:g}) and within_m ({t.within_m:g}); "
+            "keep one: a time converted at the walking speed, or a distance",
+            "within_m",
+        )
+    if t.measure in ("walk_time", "walk_distance") and (
+        t.within_min is not None or t.within_m is not None
+    ):
+        key = "within_min" if t.within_min is not None else "within_m"
+        fail(
+            f"measure {t.measure!r} takes its walking limit from 'threshold'; remove {key!r}",
+            key,
+        )
     if t.measure in _NEEDS_BETWEEN and t.comparator != "between":
         fail(f"measure {t.measure!r} needs comparator 'between'", "comparator")
 

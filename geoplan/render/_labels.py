@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "BUILDING_CLASSES",
@@ -19,6 +19,7 @@ __all__ = [
     "CELL_CLASSES",
     "COMMUNITY_CLASSES",
     "GRID_CLASS",
+    "NETWORK_CLASS",
     "SERVICE_AREA_CLASS",
     "SITE_CLASS",
     "UNREACHABLE_CLASS",
@@ -71,17 +72,20 @@ class CategoryStyle:
         return self.char_zh if lang == "zh" else self.char_en
 
 
-# Community compliance with one check.
+# Community compliance. A palette of its own (blue / purple areas, drawn with a
+# thick outline), so that a community is never read as a building (green / red).
 COMMUNITY_CLASSES: dict[str, StyleClass] = {
-    "pass": StyleClass("pass", "#1a7f37", "#4dac26", "达标", "meets target"),
-    "fail": StyleClass("fail", "#b2182b", "#e34a33", "未达标", "below target"),
-    "na": StyleClass("na", "#777777", "#bdbdbd", "不适用", "not applicable"),
+    "pass": StyleClass("pass", "#08519c", "#9ecae1", "社区达标", "community meets target"),
+    "fail": StyleClass("fail", "#6a1b9a", "#c994c7", "社区未达标", "community below target"),
+    "na": StyleClass("na", "#777777", "#e0e0e0", "不适用", "not applicable"),
 }
 
 # Building coverage by one facility category.
 BUILDING_CLASSES: dict[str, StyleClass] = {
-    "covered": StyleClass("covered", "#1a7f37", "#4dac26", "已覆盖", "covered"),
-    "not_covered": StyleClass("not_covered", "#b2182b", "#e34a33", "未覆盖", "not covered"),
+    "covered": StyleClass("covered", "#1a7f37", "#4dac26", "建筑已覆盖", "building covered"),
+    "not_covered": StyleClass(
+        "not_covered", "#b2182b", "#e34a33", "建筑未覆盖", "building not covered"
+    ),
     "unknown": StyleClass("unknown", "#777777", "#bdbdbd", "无数据", "no data"),
 }
 
@@ -101,41 +105,12 @@ UNREACHABLE_CLASS = StyleClass(
 )
 SITE_CLASS = StyleClass("site", "#7f4f00", "#ffd700", "建议选址", "suggested site")
 GRID_CLASS = StyleClass("grid", "#1f4e9c", "#9ecae1", "网格", "grid")
+NETWORK_CLASS = StyleClass("network", "#8c8c8c", "#8c8c8c", "步行路网", "walking network")
 SERVICE_AREA_CLASS = StyleClass("service_area", "#3182bd", "#6baed6", "服务范围", "service area")
 
-_KNOWN_CATEGORIES: dict[str, CategoryStyle] = {
-    c.category: c
-    for c in (
-        CategoryStyle(
-            "community_service_centre", "#1b9e77", "服", "S", "社区综合服务设施", "service centre"
-        ),
-        CategoryStyle("wet_market", "#d95f02", "菜", "M", "菜市场", "wet market"),
-        CategoryStyle("convenience_store", "#7570b3", "便", "C", "便利店", "convenience store"),
-        CategoryStyle("supermarket", "#e7298a", "超", "U", "超市", "supermarket"),
-        CategoryStyle("fresh_food", "#66a61e", "鲜", "F", "生鲜店", "fresh food store"),
-        CategoryStyle("pharmacy", "#e6ab02", "药", "P", "药店", "pharmacy"),
-        CategoryStyle("breakfast", "#a6761d", "早", "B", "早餐店", "breakfast"),
-        CategoryStyle("laundry", "#1f78b4", "洗", "L", "洗衣店", "laundry"),
-        CategoryStyle("hair", "#b15928", "发", "H", "美发店", "hairdresser"),
-        CategoryStyle("post_express", "#6a3d9a", "邮", "E", "快递驿站", "post / express point"),
-        CategoryStyle("recycling", "#33a02c", "收", "R", "回收点", "recycling point"),
-        CategoryStyle("childcare", "#fb9a99", "幼", "K", "托育幼儿园", "childcare"),
-        CategoryStyle(
-            "elderly_service_station",
-            "#cab2d6",
-            "养",
-            "N",
-            "社区养老服务站",
-            "elderly service station",
-        ),
-        CategoryStyle("elderly_care", "#8c510a", "老", "O", "养老服务", "elderly care"),
-        CategoryStyle("health_station", "#c51b7d", "医", "D", "卫生服务站", "health station"),
-        CategoryStyle("dining", "#01665e", "食", "T", "餐饮", "dining"),
-        CategoryStyle("school", "#4d4d4d", "学", "A", "学校", "school"),
-    )
-}
-
-# Colours for categories not in the table above, chosen by a stable hash of the id.
+# Colours for ids the category table does not know (a user's own category, or a
+# table without colours), chosen by a stable hash of the id. Every packaged
+# category has its colour, symbol and names in geoplan/categories/categories.toml.
 _FALLBACK_COLORS = (
     "#8dd3c7",
     "#bebada",
@@ -150,8 +125,11 @@ _FALLBACK_COLORS = (
 )
 
 _TEXT: dict[str, tuple[str, str]] = {
-    "communities": ("社区达标情况", "Community compliance"),
-    "buildings": ("建筑覆盖", "Building coverage"),
+    "communities": ("社区（面）达标", "Communities (areas)"),
+    "buildings": ("建筑步行覆盖", "Buildings: walking access"),
+    "uncovered_buildings": ("未覆盖建筑", "Buildings not covered"),
+    "network": ("步行路网", "Walking network"),
+    "failing_checks": ("未达标指标", "checks failed"),
     "buildings_cells": ("建筑覆盖（网格汇总）", "Building coverage (aggregated cells)"),
     "facilities": ("设施", "Facilities"),
     "service_areas": ("服务范围", "Service areas"),
@@ -263,36 +241,45 @@ def check_per_households(check: str) -> float | None:
 
 
 def category_style(category: str) -> CategoryStyle:
-    """The drawing style of a facility category id.
+    """The drawing style of a facility category id, from ``categories.toml``.
 
-    Unknown ids get a colour picked by a stable hash and their first letter as
-    the symbol, so the same id looks the same on every map.
+    The colour, the symbol and the names are the category table's
+    (``geoplan/categories/categories.toml``). Ids it does not know get a colour
+    picked by a stable hash and their first letter as the symbol, so the same id
+    looks the same on every map.
 
     Examples
     --------
-    >>> category_style("wet_market").char("zh")
-    '菜'
-    >>> category_style("bakery").char("en")
+    >>> category_style("wet_market").char("zh"), category_style("wet_market").label("en")
+    ('菜', 'wet market')
+    >>> category_style("bakery_x").char("en")
     'B'
     """
-    known = _KNOWN_CATEGORIES.get(category)
-    if known is not None:
-        return known
     digest = hashlib.sha1(category.encode("utf-8")).digest()
-    color = _FALLBACK_COLORS[digest[0] % len(_FALLBACK_COLORS)]
+    fallback = _FALLBACK_COLORS[digest[0] % len(_FALLBACK_COLORS)]
     char = (category.strip()[:1] or "?").upper()
-    zh, en = _category_names(category)
-    return CategoryStyle(category, color, (zh[:1] or char), char, zh, en)
+    entry = _category_entry(category)
+    if entry is None:
+        return CategoryStyle(category, fallback, char, char, category, category)
+    zh, en = entry.zh, entry.en
+    return CategoryStyle(
+        category,
+        entry.color or fallback,
+        entry.symbol_zh or zh[:1] or char,
+        entry.symbol_en or (en.strip()[:1] or char).upper(),
+        zh,
+        en,
+    )
 
 
-def _category_names(category: str) -> tuple[str, str]:
-    """Chinese and English names from the packaged categories (the id when unknown)."""
+def _category_entry(category: str) -> Any:
+    """The packaged table's entry of ``category`` (None when unknown or unreadable)."""
     try:
-        from geoplan.categories import list_categories
+        from geoplan.categories import load_categories
 
-        table = list_categories()
-    except Exception:  # a broken user table must not break a map
-        return category, category
-    if category in table.index:
-        return str(table.loc[category, "zh"]), str(table.loc[category, "en"])
-    return category, category
+        table = load_categories()
+    except Exception:  # a broken table must not break a map
+        return None
+    if category not in table:
+        return None
+    return table[category]

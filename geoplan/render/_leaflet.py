@@ -49,7 +49,7 @@ _TIANDITU_URL = (
 
 @dataclass
 class _LegendItem:
-    shape: str  # "square", "circle", "icon", "line"
+    shape: str  # "square", "area" (outlined), "circle", "icon", "line" (dashed), "solid"
     color: str
     fill: str
     label: str
@@ -363,9 +363,11 @@ def _add_layer(
     style_keys: Sequence[str],
     tips: Sequence[str],
     styles: Mapping[str, Mapping[str, Any]],
+    show: bool = True,
+    fit: bool = True,
 ) -> folium.FeatureGroup:
     data_js, count = _feature_collection(geo, style_keys, tips)
-    group = folium.FeatureGroup(name=_esc(name), show=True)
+    group = folium.FeatureGroup(name=_esc(name), show=show)
     _GeoJsonLayer(data_js, styles, count).add_to(group)
     group.add_to(m)
     st = _state(m)
@@ -374,7 +376,7 @@ def _add_layer(
         st.symbol_zoom = True
     # point layers (facilities, sites) do not widen a view that areas already set:
     # one facility kilometres away must not shrink the district to a corner
-    if st.bounds is None or not geo.geom_type.eq("Point").all():
+    if fit and (st.bounds is None or not geo.geom_type.eq("Point").all()):
         _extend_bounds(m, st, geo)
     return group
 

@@ -13,7 +13,8 @@ page, and the JSON embedded in ``<script>`` blocks never contains a literal
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Callable, Mapping, Sequence
 
 import folium
 import geopandas as gpd
@@ -36,6 +37,7 @@ from geoplan.render._leaflet import (
 from geoplan.render.layers import (
     DEFAULT_AGGREGATE_ABOVE,
     DEFAULT_CELL_M,
+    DEFAULT_EXTRA_AGGREGATE_ABOVE,
     DEFAULT_SYMBOLS_MAX,
     adaptive_cell_m,
     building_coverage_layer,
@@ -43,7 +45,9 @@ from geoplan.render.layers import (
     coverage_cells,
     facility_layer,
     grids_layer,
+    network_layer,
     service_area_layer,
+    simplified_network,
     sites_layer,
     unreachable_layer,
 )
@@ -61,7 +65,9 @@ __all__ = [
     "facility_layer",
     "gap_map",
     "grids_layer",
+    "network_layer",
     "service_area_layer",
+    "simplified_network",
     "sites_layer",
     "unreachable_layer",
 ]
@@ -95,6 +101,16 @@ def _swatch(item: _LegendItem) -> str:
         return (
             f'<span class="geoplan-swatch" style="background:{item.fill};'
             f'border:1.5px solid {item.color};opacity:.85"></span>'
+        )
+    if item.shape == "area":
+        return (
+            f'<span class="geoplan-swatch" style="background:{item.fill};'
+            f'border:3px solid {item.color}"></span>'
+        )
+    if item.shape == "solid":
+        return (
+            f'<span class="geoplan-swatch" style="height:0;margin:7px 0;'
+            f'border-top:2px solid {item.color}"></span>'
         )
     if item.shape == "line":
         return f'<span class="geoplan-swatch" style="border:2px dashed {item.color}"></span>'
@@ -195,6 +211,11 @@ def gap_map(
     aggregate_above: int = DEFAULT_AGGREGATE_ABOVE,
     cell_m: float = DEFAULT_CELL_M,
     fit_facilities: bool = False,
+    network: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    community_checks: Sequence[Sequence[str]] | None = None,
+    check_labels: Mapping[str, str] | None = None,
+    check_texts: Mapping[str, pd.Series] | None = None,
+    failing_categories: Sequence[str] = (),
 ) -> folium.Map:
     """A gap map: the given layers, a layer control, a legend, a title and a summary.
 
@@ -225,6 +246,19 @@ def gap_map(
         known name of ``check``, else the id.
     aggregate_above, cell_m
         Above this many buildings, draw cells of ``cell_m`` metres.
+    network
+        Street lines (metric CRS) drawn as a thin grey layer under the buildings
+        (see :func:`network_layer`).
+    community_checks
+        Community layers, each a list of check ids drawn together (see
+        :func:`community_layer`): the first is on when the map opens, the others
+        can be switched on. Overrides ``check``.
+    check_labels, check_texts
+        Names of the checks and, per check, a fact sentence per community.
+    failing_categories
+        Categories whose not-covered buildings get a layer of their own (off
+        when the map opens): one per failing category, next to the full coverage
+        layer of ``category``.
     fit_facilities
         Widen the first view to every facility drawn. By default point layers do
         not widen a view that areas set (one facility far away must not shrink a
@@ -243,7 +277,23 @@ def gap_map(
     steps: list[Callable[[], object]] = []
     if grids is not None:
         steps.append(lambda: grids_layer(grids, m=m, lang=language))
-    if communities is not None:
+    if communities is not None and community_checks:
+        texts_all = dict(check_texts or {})
+        for i, ids in enumerate(community_checks):
+            steps.append(
+                functools.partial(
+                    community_layer,
+                    communities,
+                    m=m,
+                    lang=language,
+                    check=list(ids),
+                    check_label=check_label if i == 0 else None,
+                    check_labels=check_labels,
+                    texts={c: texts_all[c] for c in ids if c in texts_all},
+                    show=i == 0,
+                )
+            )
+    elif communities is not None:
         steps.append(
             lambda: community_layer(
                 communities, m=m, lang=language, check=check, check_label=check_label
@@ -251,6 +301,10 @@ def gap_map(
         )
     if service_areas is not None:
         steps.append(lambda: service_area_layer(service_areas, m=m, lang=language))
+    if network is not None:
+        others = (communities, buildings, facilities, service_areas, grids)
+        fit_network = all(f is None for f in others)
+        steps.append(lambda: network_layer(network, m=m, lang=language, fit=fit_network))
     if buildings is not None:
         cat = category if category is not None else _single_category(buildings)
         steps.append(
@@ -263,6 +317,23 @@ def gap_map(
                 cell_m=cell_m,
             )
         )
+    if buildings is not None:
+        for other in failing_categories:
+            if other == category or f"covered__{other}" not in buildings.columns:
+                continue
+            steps.append(
+                functools.partial(
+                    building_coverage_layer,
+                    buildings,
+                    category=other,
+                    m=m,
+                    lang=language,
+                    aggregate_above=min(aggregate_above, DEFAULT_EXTRA_AGGREGATE_ABOVE),
+                    cell_m=cell_m,
+                    only_not_covered=True,
+                    show=False,
+                )
+            )
     if unreachable is not None:
         steps.append(lambda: unreachable_layer(unreachable, m=m, lang=language))
     if facilities is not None:

@@ -9,7 +9,7 @@ All user text is HTML-escaped before it reaches the page.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
@@ -50,6 +50,7 @@ __all__ = [
     "coverage_cells",
     "facility_layer",
     "grids_layer",
+    "network_layer",
     "service_area_layer",
     "sites_layer",
     "unreachable_layer",
@@ -57,11 +58,20 @@ __all__ = [
 
 #: Above this many buildings, :func:`building_coverage_layer` draws square cells.
 DEFAULT_AGGREGATE_ABOVE = 20_000
+#: Above this many buildings, the layers of the other failing categories (one per
+#: category, see :func:`geoplan.render.gap_map`) draw cells: nine layers of
+#: 20,000 dots would weigh tens of MB.
+DEFAULT_EXTRA_AGGREGATE_ABOVE = 5_000
 #: Side of the aggregation cells, in metres of the buildings' CRS.
 DEFAULT_CELL_M = 250.0
 #: Most cells an aggregated buildings layer draws: a larger city gets larger cells,
 #: so the page stays a few MB whatever the city's extent.
 DEFAULT_MAX_CELLS = 10_000
+#: Most vertices :func:`network_layer` draws: above it the lines are simplified
+#: further, then the shortest are left out, so a city's map stays a few MB.
+DEFAULT_NETWORK_MAX_VERTICES = 60_000
+#: First simplification tolerance of the walking network, in metres.
+DEFAULT_NETWORK_TOLERANCE_M = 2.0
 #: Above this many facilities, :func:`facility_layer` draws coloured dots on the
 #: canvas instead of lettered HTML symbols: 20,000 HTML markers freeze a browser
 #: (measured: 6 s to load, 30 s per zoom step), 20,000 canvas dots do not.
@@ -76,11 +86,14 @@ def community_layer(
     *,
     m: folium.Map | None = None,
     lang: str = "zh",
-    check: str = "service_area_per_100_households",
+    check: str | Sequence[str] = "service_area_per_100_households",
     unit: str | None = None,
     check_label: str | None = None,
+    check_labels: Mapping[str, str] | None = None,
+    texts: Mapping[str, pd.Series] | None = None,
+    show: bool = True,
 ) -> folium.Map:
-    """Communities coloured by compliance with one audit check.
+    """Communities coloured by compliance with one audit check, or several together.
 
     Parameters
     ----------
@@ -94,12 +107,23 @@ def community_layer(
     lang
         ``'zh'`` or ``'en'``.
     check
-        The check id.
+        The check id, or several ids drawn as one layer: a community fails when
+        any check that applies to it fails, and is "not applicable" only when none
+        applies (the urban per-100-households target and the village minimum
+        together colour every community).
     unit
         Unit shown after values; by default the known unit of ``check``.
     check_label
-        The check's name in ``lang`` (e.g. the profile target's text); by default
+        The layer's name in ``lang`` (e.g. the profile target's text); by default
         a known name of ``check``, else the id.
+    check_labels
+        Names of each check in the tooltips (several checks); default: the ids.
+    texts
+        Per check, a fact sentence per community (aligned to the table's index,
+        e.g. the findings' ``text_zh``); shown in the tooltip instead of the bare
+        value and target.
+    show
+        Whether the layer is on when the map opens (it can be switched either way).
 
     Returns
     -------
@@ -108,18 +132,37 @@ def community_layer(
     Examples
     --------
     >>> import geopandas as gpd, shapely
-    >>> t = gpd.GeoDataFrame({"name": ["甲"], "households": [800.0],
-    ...     "service_area_per_100_households__pass": [False],
-    ...     "service_area_per_100_households__shortfall": [10.0]},
-    ...     geometry=[shapely.box(0, 0, 500, 500)], crs=32650,
-    ...     index=pd.Index(["C1"], name="community_id"))
+    >>> t = gpd.GeoDataFrame({"name": ["甲", "乙村"], "households": [800.0, 300.0],
+    ...     "service_area_per_100_households__pass": [False, None],
+    ...     "service_area_per_100_households__shortfall": [10.0, None],
+    ...     "village_service_area__pass": [None, False]},
+    ...     geometry=[shapely.box(0, 0, 500, 500), shapely.box(500, 0, 900, 500)], crs=32650,
+    ...     index=pd.Index(["C1", "V1"], name="community_id"))
     >>> m = community_layer(t)
+    >>> m = community_layer(t, check=["service_area_per_100_households", "village_service_area"])
     """
     language = lb.validate_lang(lang)
     m = _ensure_map(m, language)
     st = _state(m)
     table = communities_result_table
-    passed = _column(table, f"{check}__pass", "communities_result_table")
+    ids = [check] if isinstance(check, str) else list(check)
+    present = [c for c in ids if f"{c}__pass" in table.columns]
+    if not present:
+        _column(table, f"{ids[0]}__pass", "communities_result_table")  # raises
+    if len(present) > 1 or texts:
+        return _communities_by_checks(
+            table,
+            m=m,
+            st=st,
+            language=language,
+            checks=present,
+            title_label=check_label,
+            check_labels=check_labels or {},
+            texts=texts or {},
+            show=show,
+        )
+    check = present[0]
+    passed = table[f"{check}__pass"]
     geo = _display_geometry(table, "communities_result_table", st)
     unit_text = unit if unit is not None else lb.check_unit(check, language)
     label = check_label if check_label is not None else lb.check_label(check, language)
@@ -151,19 +194,82 @@ def community_layer(
             rows.append((lb.text("shortfall", language), line))
         keys.append(key)
         tips.append(_tip(names[row], rows))
-    styles = {k: _polygon_style(c, fill_opacity=0.45) for k, c in lb.COMMUNITY_CLASSES.items()}
+    _draw_communities(m, language, label, geo, keys, tips, show=show)
+    return m
+
+
+def _draw_communities(
+    m: folium.Map,
+    language: lb.Lang,
+    label: str,
+    geo: gpd.GeoSeries,
+    keys: list[str],
+    tips: list[str],
+    *,
+    show: bool,
+) -> None:
+    styles = {
+        k: _polygon_style(c, fill_opacity=0.35, weight=2.5) for k, c in lb.COMMUNITY_CLASSES.items()
+    }
     title = f"{lb.text('communities', language)}: {label}"
-    _add_layer(m, name=title, geo=geo, style_keys=keys, tips=tips, styles=styles)
-    present = set(keys)
+    _add_layer(m, name=title, geo=geo, style_keys=keys, tips=tips, styles=styles, show=show)
+    # one legend section for every community layer (the same classes), headed as areas
+    section = lb.text("communities", language)
+    st = _state(m)
+    shown = {item.label for item in st.legend.get(section, [])}
+    present = set(keys) | {k for k, c in lb.COMMUNITY_CLASSES.items() if c.label(language) in shown}
     _legend(
         m,
-        title,
+        section,
         [
-            _LegendItem("square", c.color, c.fill, c.label(language))
+            _LegendItem("area", c.color, c.fill, c.label(language))
             for k, c in lb.COMMUNITY_CLASSES.items()
             if k in present
         ],
     )
+
+
+def _communities_by_checks(
+    table: gpd.GeoDataFrame,
+    *,
+    m: folium.Map,
+    st: Any,
+    language: lb.Lang,
+    checks: list[str],
+    title_label: str | None,
+    check_labels: Mapping[str, str],
+    texts: Mapping[str, pd.Series],
+    show: bool,
+) -> folium.Map:
+    geo = _display_geometry(table, "communities_result_table", st)
+    names = _names(table)
+    label = title_label or " / ".join(check_labels.get(c, c) for c in checks)
+    keys: list[str] = []
+    tips: list[str] = []
+    for row in range(len(table)):
+        states: list[tuple[str, bool]] = []
+        rows: list[tuple[str, str]] = []
+        for c in checks:
+            ok = table[f"{c}__pass"].iloc[row]
+            if pd.isna(ok):
+                continue
+            states.append((c, bool(ok)))
+            cls = lb.COMMUNITY_CLASSES["pass" if bool(ok) else "fail"]
+            text = texts.get(c)
+            fact = None if text is None else text.get(table.index[row])
+            line = _esc(cls.label(language))
+            if isinstance(fact, str) and fact:
+                line += f"：{_esc(fact)}" if language == "zh" else f": {_esc(fact)}"
+            rows.append((_esc(check_labels.get(c, c)), line))
+        failed = [c for c, ok in states if not ok]
+        key = "na" if not states else ("fail" if failed else "pass")
+        if not states:
+            rows.append(
+                (lb.text("status", language), _esc(lb.COMMUNITY_CLASSES["na"].label(language)))
+            )
+        keys.append(key)
+        tips.append(_tip(names[row], rows))
+    _draw_communities(m, language, label, geo, keys, tips, show=show)
     return m
 
 
@@ -294,8 +400,15 @@ def building_coverage_layer(
     lang: str = "zh",
     aggregate_above: int = DEFAULT_AGGREGATE_ABOVE,
     cell_m: float = DEFAULT_CELL_M,
+    only_not_covered: bool = False,
+    show: bool = True,
 ) -> folium.Map:
     """Buildings coloured by coverage of one facility category.
+
+    With ``only_not_covered`` the layer holds only the buildings (or cells) not
+    covered, named after the category: one such switchable layer per failing
+    category shows every failing check without doubling the page's size.
+    ``show`` says whether the layer is on when the map opens.
 
     Reads ``covered__<category>`` (True / False / NA) and, when present,
     ``walk_min__<category>`` (minutes to the nearest; inf = none within the
@@ -315,9 +428,15 @@ def building_coverage_layer(
     st = _state(m)
     covered = _covered_column(buildings, category)
     cat_label = lb.category_style(category).label(language)
-    if len(buildings) > aggregate_above:
+    aggregate = len(buildings) > aggregate_above
+    if only_not_covered and not aggregate:
+        lost = covered.map(lambda v: not pd.isna(v) and not bool(v)).to_numpy(dtype=bool)
+        buildings, covered = buildings[lost], covered[lost]
+    if aggregate:
         cell = adaptive_cell_m(buildings, cell_m=cell_m)
         cells = coverage_cells(buildings, category=category, cell_m=cell)
+        if only_not_covered:
+            cells = cells[cells["uncovered_households"].to_numpy(dtype=float) > 0]
         geo = _display_geometry(cells, "buildings", st)
         cell_tips = [
             _tip(
@@ -333,16 +452,26 @@ def building_coverage_layer(
             )
         ]
         name = f"{lb.text('buildings_cells', language)}: {cat_label}"
+        section = name
+        if only_not_covered:
+            name = f"{lb.text('uncovered_buildings', language)}: {cat_label}"
+            section = lb.text("uncovered_buildings", language)
         styles = {
             k: _polygon_style(c, fill_opacity=0.6, weight=0.5) for k, c in lb.CELL_CLASSES.items()
         }
         _add_layer(
-            m, name=name, geo=geo, style_keys=list(cells["cls"]), tips=cell_tips, styles=styles
+            m,
+            name=name,
+            geo=geo,
+            style_keys=list(cells["cls"]),
+            tips=cell_tips,
+            styles=styles,
+            show=show,
         )
         present = set(cells["cls"])
         _legend(
             m,
-            name,
+            section,
             [
                 _LegendItem("square", c.color, c.fill, c.label(language))
                 for k, c in lb.CELL_CLASSES.items()
@@ -351,6 +480,8 @@ def building_coverage_layer(
         )
         return m
     geo = _display_geometry(buildings, "buildings", st)
+    if only_not_covered:  # dots over the main layer: small pages, no hidden outlines
+        geo = _as_points(geo)
     walk_col = f"walk_min__{category}"
     walk = buildings[walk_col] if walk_col in buildings.columns else None
     hh = buildings["households"] if "households" in buildings.columns else None
@@ -359,7 +490,11 @@ def building_coverage_layer(
     tips: list[str] = []
     for row, v in enumerate(covered):
         key = "unknown" if pd.isna(v) else ("covered" if bool(v) else "not_covered")
-        rows = [(lb.text("status", language), _esc(lb.BUILDING_CLASSES[key].label(language)))]
+        rows = (
+            []
+            if only_not_covered
+            else [(lb.text("status", language), _esc(lb.BUILDING_CLASSES[key].label(language)))]
+        )
         if walk is not None:
             w = walk.iloc[row]
             shown = (
@@ -368,7 +503,7 @@ def building_coverage_layer(
                 else _fmt(w)
             )
             rows.append((f"{lb.text('walk_min', language)} {_esc(cat_label)}", shown))
-        if hh is not None:
+        if hh is not None and not only_not_covered:
             rows.append((lb.text("households", language), _fmt(hh.iloc[row])))
         keys.append(key)
         tips.append(_tip(ids[row], rows))
@@ -378,12 +513,16 @@ def building_coverage_layer(
     for s in styles.values():
         s["radius"] = 3
     name = f"{lb.text('buildings', language)}: {cat_label}"
-    _add_layer(m, name=name, geo=geo, style_keys=keys, tips=tips, styles=styles)
+    section = name
+    if only_not_covered:
+        name = f"{lb.text('uncovered_buildings', language)}: {cat_label}"
+        section = lb.text("uncovered_buildings", language)
+    _add_layer(m, name=name, geo=geo, style_keys=keys, tips=tips, styles=styles, show=show)
     present = set(keys)
     shape = "circle" if bool(np.all(shapely.get_type_id(geo.values) == 0)) else "square"
     _legend(
         m,
-        name,
+        section,
         [
             _LegendItem(shape, c.color, c.fill, c.label(language))
             for k, c in lb.BUILDING_CLASSES.items()
@@ -639,4 +778,97 @@ def grids_layer(
     name = lb.text("grids", language)
     _add_layer(m, name=name, geo=geo, style_keys=["g"] * len(grids), tips=tips, styles={"g": style})
     _legend(m, name, [_LegendItem("line", cls.color, cls.fill, cls.label(language))])
+    return m
+
+
+def simplified_network(
+    lines: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    max_vertices: int = DEFAULT_NETWORK_MAX_VERTICES,
+    tolerance_m: float = DEFAULT_NETWORK_TOLERANCE_M,
+) -> gpd.GeoSeries:
+    """The street lines merged and simplified to at most ``max_vertices`` vertices.
+
+    Edges are merged into longer lines, simplified with ``tolerance_m`` (doubled
+    until they fit, up to 32 times), and if they still do not fit the shortest
+    lines are left out. Lines in a projected (metric) CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> e = gpd.GeoSeries([shapely.LineString([(0, 0), (50, 0.5), (100, 0)]),
+    ...     shapely.LineString([(100, 0), (200, 0)])], crs=32650)
+    >>> out = simplified_network(e)
+    >>> len(out), int(shapely.get_num_coordinates(out.values).sum())
+    (1, 2)
+    """
+    geo = lines.geometry if isinstance(lines, gpd.GeoDataFrame) else lines
+    if geo.crs is None or not geo.crs.is_projected:
+        raise InputError("the network must be in a projected (metric) CRS", column="geometry")
+    values = np.asarray(geo.values)
+    values = values[~(shapely.is_missing(values) | shapely.is_empty(values))]
+    if len(values) == 0:
+        return gpd.GeoSeries([], crs=geo.crs)
+    merged = shapely.line_merge(shapely.multilinestrings(shapely.get_parts(values)))
+    parts = shapely.get_parts(merged)
+    tol = tolerance_m
+    for _ in range(6):
+        simple = shapely.simplify(parts, tol, preserve_topology=False)
+        n = shapely.get_num_coordinates(simple)
+        if int(n.sum()) <= max_vertices:
+            break
+        tol *= 2
+    else:
+        order = np.argsort(-shapely.length(simple), kind="stable")
+        keep = order[np.cumsum(n[order]) <= max_vertices]
+        simple = simple[np.sort(keep)]
+    return gpd.GeoSeries(simple, crs=geo.crs)
+
+
+def network_layer(
+    lines: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    m: folium.Map | None = None,
+    lang: str = "zh",
+    max_vertices: int = DEFAULT_NETWORK_MAX_VERTICES,
+    show: bool = True,
+    fit: bool = True,
+) -> folium.Map:
+    """The walking network as thin grey lines (no tooltips), so a planner sees why
+    a building cannot reach a facility: no street, a detour, an island.
+
+    The lines are merged and simplified (:func:`simplified_network`) and drawn
+    as one feature; with ``fit=False`` they do not widen the map's first view (an
+    OSM extract reaches far beyond the buildings audited).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> e = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (100, 0)])], crs=32650)
+    >>> m = network_layer(e, lang="en")
+    """
+    language = lb.validate_lang(lang)
+    m = _ensure_map(m, language)
+    st = _state(m)
+    simple = simplified_network(lines, max_vertices=max_vertices)
+    if len(simple) == 0:
+        return m
+    one = gpd.GeoDataFrame(
+        geometry=[shapely.multilinestrings(simple.values)], crs=simple.crs, index=["network"]
+    )
+    geo = _display_geometry(one, "network", st)
+    cls = lb.NETWORK_CLASS
+    style = {"color": cls.color, "weight": 1.0, "opacity": 0.7, "fill": False}
+    name = lb.text("network", language)
+    _add_layer(
+        m,
+        name=name,
+        geo=geo,
+        style_keys=["n"],
+        tips=[""],
+        styles={"n": style},
+        show=show,
+        fit=fit,
+    )
+    _legend(m, name, [_LegendItem("solid", cls.color, cls.fill, cls.label(language))])
     return m

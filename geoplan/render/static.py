@@ -19,7 +19,7 @@ import io
 import math
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -162,12 +162,13 @@ def static_gap_map(
     summary: Mapping[str, str] | None = None,
     lang: str = "zh",
     category: str | None = None,
-    check: str = "service_area_per_100_households",
+    check: str | Sequence[str] = "service_area_per_100_households",
     check_label: str | None = None,
     aggregate_above: int = DEFAULT_AGGREGATE_ABOVE,
     cell_m: float = DEFAULT_CELL_M,
     figsize: tuple[float, float] = (10.0, 10.0),
     dpi: int = 150,
+    network: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
 ) -> Path:
     """Draw a gap map with matplotlib and write it (atomically) as PNG or SVG.
 
@@ -178,7 +179,10 @@ def static_gap_map(
     communities, buildings, facilities, service_areas, unreachable, sites, grids
         The same frames as :func:`geoplan.render.gap_map`; any may be None.
     title, summary, lang, category, check, check_label, aggregate_above, cell_m
-        As in :func:`geoplan.render.gap_map`.
+        As in :func:`geoplan.render.gap_map`; several ``check`` ids colour each
+        community by the checks that apply to it (any failing: fail).
+    network
+        Street lines drawn thin and grey under the buildings.
     figsize, dpi
         Figure size in inches, and resolution of a PNG.
 
@@ -258,18 +262,31 @@ def static_gap_map(
 
     if communities is not None:
         c = _to(communities, crs, "communities")
-        col = f"{check}__pass"
-        if col not in c.columns:
+        ids = [check] if isinstance(check, str) else list(check)
+        cols = [f"{k}__pass" for k in ids if f"{k}__pass" in c.columns]
+        if not cols:
+            col = f"{ids[0]}__pass"
             raise InputError(f"communities has no column {col!r}", column=col)
-        keys = np.array(
-            ["na" if pd.isna(v) else ("pass" if bool(v) else "fail") for v in c[col]], dtype=object
-        )
+        keys = np.array([_community_key(c.loc[i, cols]) for i in c.index], dtype=object)
         for key, cls in lb.COMMUNITY_CLASSES.items():
             sel = keys == key
             if sel.any():
-                _draw_polygons(ax, c.geometry[sel], cls, alpha=0.45, lw=1.0)
-                name = check_label if check_label is not None else lb.check_label(check, language)
+                _draw_polygons(ax, c.geometry[sel], cls, alpha=0.35, lw=2.0)
+                name = (
+                    check_label
+                    if check_label is not None
+                    else " / ".join(lb.check_label(k, language) for k in ids)
+                )
                 square(cls, f"{name}: {cls.label(language)}", 0.45)
+
+    if network is not None:
+        from geoplan.render.layers import simplified_network
+
+        lines = simplified_network(network).to_crs(crs)
+        lines.plot(ax=ax, color=lb.NETWORK_CLASS.color, linewidth=0.5, alpha=0.7)
+        handles.append(
+            Line2D([], [], color=lb.NETWORK_CLASS.color, label=lb.NETWORK_CLASS.label(language))
+        )
 
     if service_areas is not None:
         s = _to(service_areas, crs, "service_areas")
@@ -426,3 +443,11 @@ def _total_bounds(frames: list[gpd.GeoDataFrame], crs: Any) -> tuple[float, floa
             float(np.nanmax(boxes[:, 2])),
             float(np.nanmax(boxes[:, 3])),
         )
+
+
+def _community_key(states: pd.Series) -> str:
+    """fail when any applicable check fails, pass when all applicable pass, else na."""
+    known = [bool(v) for v in states if not pd.isna(v)]
+    if not known:
+        return "na"
+    return "pass" if all(known) else "fail"

@@ -37,13 +37,15 @@ def _number(value: Any, name: str) -> float:
 
 
 def coverage_threshold(
-    profile: Any, *, category: str, target_id: str | None = None
+    profile: Any, *, category: str, target_id: str | None = None, elderly: bool = False
 ) -> tuple[float, float, str]:
     """Walking limit (metres) and target share of a category's coverage target.
 
     Looks for the profile's ``coverage`` target with measure ``coverage_share``
-    for ``category`` (or the target ``target_id``). The limit is ``within_m``,
-    or ``within_min`` x the profile's ``walk_speed_m_per_min``.
+    for ``category`` (or the target ``target_id``). The limit is
+    :meth:`geoplan.profiles.Target.walk_limit_m` (``within_m``, or
+    ``within_min`` at the profile's walking speed; the elderly speed with
+    ``elderly=True``), the same rule the coverage audit uses.
 
     Returns
     -------
@@ -67,20 +69,27 @@ def coverage_threshold(
             if t.measure == "coverage_share" and t.category == category
         ]
         if not found:
+            from geoplan.profiles import list_profiles
+
+            def sited(q: Any) -> list[str]:
+                return sorted(
+                    {
+                        str(x.category)
+                        for x in q.targets_for("coverage")
+                        if x.measure == "coverage_share" and x.category
+                    }
+                )
+
+            others = [n for n in list_profiles() if category in sited(load_profile(n))]
             raise InputError(
-                f"profile {p.name!r} has no coverage_share target for category {category!r}; "
+                f"profile {p.name!r} has no coverage_share target for category {category!r} "
+                f"(its sited categories: {', '.join(sited(p)) or 'none'}; profiles with a "
+                f"target for {category!r}: {', '.join(others) or 'none'}); "
                 "pass target_id or limit_m and target_share",
                 column="category",
             )
         t = found[0]
-    if t.within_m is not None:
-        limit = float(t.within_m)
-    elif t.within_min is not None:
-        limit = float(t.within_min) * _number(
-            p.parameter("walk_speed_m_per_min"), "walk_speed_m_per_min"
-        )
-    else:
-        raise InputError(f"target {t.id!r} has neither within_m nor within_min", column=t.id)
+    limit = t.walk_limit_m(p, elderly=elderly)
     if not isinstance(t.threshold, float):
         raise InputError(f"target {t.id!r} needs a single threshold", column=t.id)
     return limit, float(t.threshold), t.id
@@ -271,14 +280,14 @@ def default_candidates(network: Any, buildings: gpd.GeoDataFrame) -> gpd.GeoData
     return pd.concat(parts)
 
 
-def _demand(buildings: gpd.GeoDataFrame, profile: Any) -> gpd.GeoDataFrame:
+def _demand(buildings: gpd.GeoDataFrame, profile: Any, *, areas: Any = None) -> gpd.GeoDataFrame:
+    from geoplan.households import SOURCE_COL, estimate_households, needs_estimate
+
     if "households" not in buildings.columns:
         raise InputError("buildings have no 'households' column", column="households")
     hh = pd.to_numeric(buildings["households"], errors="coerce")
-    if hh.isna().any():
-        from geoplan.households import estimate_households
-
-        buildings = estimate_households(buildings, params=profile)
+    if needs_estimate(buildings):
+        buildings = estimate_households(buildings, params=profile, areas=areas)
         hh = pd.to_numeric(buildings["households"], errors="coerce")
         if hh.isna().any():
             bad = ", ".join(str(i) for i in hh.index[hh.isna()][:5])
@@ -287,7 +296,8 @@ def _demand(buildings: gpd.GeoDataFrame, profile: Any) -> gpd.GeoDataFrame:
                 DataQualityWarning,
                 stacklevel=3,
             )
-    out = buildings[[buildings.geometry.name]].copy()
+    keep = [c for c in (SOURCE_COL, "building_class") if c in buildings.columns]
+    out = buildings[[buildings.geometry.name, *keep]].copy()
     out["households"] = hh.fillna(0.0).to_numpy(dtype=np.float64)
     return out
 
@@ -304,7 +314,7 @@ def suggest_sites(
     limit_m: float | None = None,
     target_share: float | None = None,
     k: int | None = None,
-    method: Method = "greedy",
+    method: Method = "auto",
     category_col: str = "category",
     compounds: gpd.GeoDataFrame | None = None,
     gates: gpd.GeoDataFrame | None = None,
@@ -349,11 +359,15 @@ def suggest_sites(
         When given, choose the best ``k`` sites (max cover) instead of the fewest
         sites reaching the target (set cover).
     method
-        ``"greedy"`` (default, city scale) or ``"exact"``.
+        ``"auto"`` (default): the exact minimum (HiGHS) whenever it is proven
+        within ``time_limit_s``, the greedy answer beyond it (the result's
+        ``method`` and ``method_reason`` say which); ``"exact"`` or
+        ``"greedy"`` (city scale) by name.
     category_col, compounds, gates, gate_tolerance_m
         Facility category column; gated compounds and their gates for snapping.
     time_limit_s
-        Exact method: time limit.
+        Seconds the exact solver may take. Default: with ``"auto"``, the
+        profile's ``siting_time_limit_s``; with ``"exact"``, no limit.
     communities
         Communities (``central_district`` flag) giving the target's scope; the
         buildings' ``community_id`` or their position assigns them.
@@ -363,7 +377,8 @@ def suggest_sites(
     SitingResult
         ``sites`` is a GeoDataFrame (candidate geometry) with ``site_id``,
         ``order``, ``added_households``, ``households_covered``,
-        ``coverage_share`` and ``category``; ``covered_before``/``covered_after``
+        ``coverage_share``, ``category`` and ``lon``/``lat`` (WGS84, a point
+        on the site); ``covered_before``/``covered_after``
         are aligned to ``buildings.index``.
 
     Examples
@@ -381,7 +396,10 @@ def suggest_sites(
     ...                       communities=d.communities)
     >>> r.parameters["scope"], f"{r.coverage_before:.1%}", f"{r.coverage_after:.1%}", r.n_sites
     ('central_district', '89.1%', '99.7%', 1)
+    >>> r.method, r.method_reason, r.optimal, r.time_limit_s
+    ('exact', 'solved_in_time', True, 10.0)
     """
+    from geoplan.households import households_summary
     from geoplan.profiles import load_profile
 
     p = load_profile(profile) if isinstance(profile, str) else profile
@@ -393,6 +411,8 @@ def suggest_sites(
         target_share = share if target_share is None else target_share
     assert limit_m is not None
     max_snap_m = _number(p.parameter("max_snap_m"), "max_snap_m")
+    if time_limit_s is None and method == "auto":
+        time_limit_s = _number(p.parameter("siting_time_limit_s"), "siting_time_limit_s")
     crs = buildings.crs
     for name, frame in (("facilities", facilities), ("candidates", candidates)):
         if frame.crs is None or crs is None or not frame.crs.equals(crs):
@@ -401,7 +421,13 @@ def suggest_sites(
             )
     if category_col not in facilities.columns:
         raise InputError(f"facilities have no {category_col!r} column", column=category_col)
-    demand = _demand(buildings, p)
+    from geoplan.alignment import check_alignment
+
+    # layers that do not line up with the network are bad input, not a siting answer
+    check_alignment(
+        network, profile=p, buildings=buildings, facilities=facilities, communities=communities
+    )
+    demand = _demand(buildings, p, areas=[compounds, communities])
     scope = p.target(t_id).scope if t_id is not None else "all"
     counted = np.ones(len(demand), dtype=bool)
     if scope == "central_district":
@@ -443,6 +469,14 @@ def suggest_sites(
         crs=candidates.crs,
     )
     sites.index.name = "site_id"
+    if len(sites) and sites.crs is not None:
+        # where to build, readable without a GIS: WGS84 lon/lat of each site
+        lonlat = sites.geometry.representative_point().to_crs(4326)
+        sites["lon"] = lonlat.x.round(6).to_numpy()
+        sites["lat"] = lonlat.y.round(6).to_numpy()
+    else:
+        sites["lon"] = pd.Series(dtype=float)
+        sites["lat"] = pd.Series(dtype=float)
     params: dict[str, Any] = {
         "profile": p.name,
         "target_id": t_id,
@@ -452,6 +486,8 @@ def suggest_sites(
         "n_existing": len(existing),
         "scope": scope,
         "buildings_counted": int(counted.sum()),
+        "households": float(demand["households"].sum()),
+        **households_summary(demand),
     }
     return replace(
         result, sites=sites, category=category, limit_m=float(limit_m), parameters=params

@@ -3,6 +3,9 @@
 Exact answers by a mixed integer programme solved with HiGHS through
 :func:`scipy.optimize.milp`; city-scale answers by a lazy greedy over sparse
 coverage rows, with a data-dependent bound on its distance from the optimum.
+``method="auto"`` (the default) solves exactly whenever HiGHS proves the optimum
+within ``time_limit_s`` and falls back to the greedy beyond it; the result says
+which method was used and why (``method``, ``method_reason``, ``solve_time_s``).
 The solvers see only matrices and weights (spopt style); :mod:`geoplan.siting.sites`
 builds the matrices from a walking network.
 """
@@ -11,6 +14,8 @@ from __future__ import annotations
 
 import heapq
 import math
+import numbers
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,10 +26,12 @@ import scipy.sparse as sp
 
 from geoplan._errors import InputError
 
-__all__ = ["Method", "SitingResult", "max_cover", "set_cover"]
+__all__ = ["Method", "MethodReason", "SitingResult", "max_cover", "set_cover"]
 
-Method = Literal["exact", "greedy"]
-_METHODS = ("exact", "greedy")
+Method = Literal["auto", "exact", "greedy"]
+_METHODS = ("auto", "exact", "greedy")
+#: Why a result used its method (``SitingResult.method_reason``).
+MethodReason = Literal["requested", "solved_in_time", "time_limit"]
 
 
 # --------------------------------------------------------------------------- result
@@ -40,7 +47,7 @@ class SitingResult:
         ``"set_cover"`` (fewest sites reaching a target share) or ``"max_cover"``
         (best ``k`` sites).
     method
-        ``"exact"`` (HiGHS MILP) or ``"greedy"``.
+        The method used: ``"exact"`` (HiGHS MILP) or ``"greedy"``.
     chosen
         Candidate ids in selection order (for the exact method: ordered by
         marginal gain, largest first).
@@ -79,6 +86,20 @@ class SitingResult:
         What was sited and the walking threshold (metres), when known.
     note
         Plain-language remarks (e.g. why a target cannot be reached).
+    parameters
+        Inputs of a network run (profile, limit, candidates, scope).
+    requested_method
+        The method asked for: ``"auto"``, ``"exact"`` or ``"greedy"``.
+    method_reason
+        Why ``method`` was used: ``"requested"`` (asked for by name),
+        ``"solved_in_time"`` (auto: HiGHS proved the optimum within
+        ``time_limit_s``) or ``"time_limit"`` (auto: it did not, so the greedy
+        answered).
+    time_limit_s
+        The exact solver's time budget in seconds (None: no limit).
+    solve_time_s
+        Seconds spent solving (exact attempt and greedy together), rounded to
+        milliseconds; the only figure that differs between identical runs.
 
     Examples
     --------
@@ -109,6 +130,10 @@ class SitingResult:
     limit_m: float | None = None
     note: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)
+    requested_method: str = ""
+    method_reason: str = "requested"
+    time_limit_s: float | None = None
+    solve_time_s: float = 0.0
 
     @property
     def n_sites(self) -> int:
@@ -139,6 +164,10 @@ class SitingResult:
         return {
             "problem": self.problem,
             "method": self.method,
+            "requested_method": self.requested_method or self.method,
+            "method_reason": self.method_reason,
+            "time_limit_s": self.time_limit_s,
+            "solve_time_s": self.solve_time_s,
             "category": self.category,
             "limit_m": self.limit_m,
             "target_share": self.target_share,
@@ -230,9 +259,18 @@ def _ids(candidate_ids: Sequence[Any] | pd.Index | None, n: int) -> np.ndarray:
     return ids
 
 
-def _check_method(method: str) -> None:
+def _check_method(method: str, time_limit_s: float | None) -> None:
     if method not in _METHODS:
         raise InputError(f"method must be one of {_METHODS}, got {method!r}", column="method")
+    if time_limit_s is not None and (
+        isinstance(time_limit_s, bool)
+        or not isinstance(time_limit_s, numbers.Real)
+        or not (math.isfinite(time_limit_s) and time_limit_s >= 0)
+    ):
+        raise InputError(
+            f"time_limit_s must be a number of seconds >= 0, got {time_limit_s!r}",
+            column="time_limit_s",
+        )
 
 
 # --------------------------------------------------------------------------- greedy
@@ -309,6 +347,32 @@ def _aggregate_columns(cov: sp.csr_matrix, w: np.ndarray) -> tuple[sp.csr_matrix
     return sp.csr_matrix(at[first].T), agg_w
 
 
+def _highs(
+    c: np.ndarray,
+    cons: list[Any],
+    n_c: int,
+    time_limit_s: float | None,
+) -> tuple[np.ndarray | None, bool, float | None]:
+    """One HiGHS run over x (binary, ``n_c``) then y (continuous): the x mask (None
+    when no solution was found), whether it is proven optimal, the dual bound."""
+    from scipy.optimize import Bounds, milp
+
+    if time_limit_s is not None and time_limit_s <= 0:
+        return None, False, None
+    n = c.size
+    options: dict[str, Any] = {"mip_rel_gap": 0.0, "presolve": True}
+    if time_limit_s is not None:
+        options["time_limit"] = float(time_limit_s)
+    integrality = np.r_[np.ones(n_c), np.zeros(n - n_c)]
+    res = milp(
+        c, integrality=integrality, bounds=Bounds(0.0, 1.0), constraints=cons, options=options
+    )
+    dual = getattr(res, "mip_dual_bound", None)
+    bound = float(dual) if dual is not None and np.isfinite(dual) else None
+    x = None if res.x is None else np.asarray(res.x[:n_c] > 0.5)
+    return x, res.status == 0, bound
+
+
 def _milp(
     cov: sp.csr_matrix,
     w: np.ndarray,
@@ -316,55 +380,55 @@ def _milp(
     need: float | None,
     k: int | None,
     time_limit_s: float | None,
-) -> tuple[np.ndarray, bool, float | None]:
+) -> tuple[np.ndarray | None, bool, float | None]:
     """Solve set cover (``need``) or max cover (``k``) exactly on reduced inputs.
 
     Variables: x (one per candidate, binary), y (one per demand group, in [0, 1],
-    y <= sum of x of the candidates covering it). Set cover minimises the number
-    of sites, then (with a weight below one site) maximises coverage; max cover
-    maximises covered weight with at most ``k`` sites.
+    y <= sum of x of the candidates covering it). Max cover maximises covered
+    weight with at most ``k`` sites. Set cover runs in two phases (lexicographic,
+    much faster than one weighted objective): the fewest sites reaching ``need``,
+    then, with that many sites, the most covered weight. ``time_limit_s`` is the
+    budget of both phases together; when the second phase does not finish, the
+    first phase's answer stands (the number of sites is still the minimum).
 
     Returns
     -------
     x, optimal, bound
-        Chosen candidate mask, whether proven optimal, and the dual bound in the
-        problem's own terms (sites for set cover, weight for max cover).
+        Chosen candidate mask (None when no solution was found in time), whether
+        proven optimal (set cover: the number of sites), and the dual bound in
+        the problem's own terms (sites for set cover, weight for max cover).
     """
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.optimize import LinearConstraint
 
+    start = time.perf_counter()
     n_c, n_d = cov.shape
     total = float(w.sum())
     a = sp.csr_matrix(cov, dtype=np.float64)
     # y_d - sum_j A[j, d] x_j <= 0
     link = sp.hstack([-a.T.tocsr(), sp.identity(n_d, format="csr")], format="csr")
-    cons = [LinearConstraint(link, -np.inf, 0.0)]
-    if need is not None:
-        c = np.concatenate([np.ones(n_c), -0.5 * w / total])
-        cons.append(LinearConstraint(sp.csr_matrix(np.r_[np.zeros(n_c), w][None, :]), need, np.inf))
-    else:
+    count_row = sp.csr_matrix(np.r_[np.ones(n_c), np.zeros(n_d)][None, :])
+    weight_obj = np.concatenate([np.zeros(n_c), -w / total])
+    if need is None:
         assert k is not None
-        c = np.concatenate([np.zeros(n_c), -w / total])
-        cons.append(
-            LinearConstraint(
-                sp.csr_matrix(np.r_[np.ones(n_c), np.zeros(n_d)][None, :]), -np.inf, float(k)
-            )
-        )
-    integrality = np.r_[np.ones(n_c), np.zeros(n_d)]
-    options: dict[str, Any] = {"mip_rel_gap": 0.0, "presolve": True}
-    if time_limit_s is not None:
-        options["time_limit"] = float(time_limit_s)
-    res = milp(
-        c, integrality=integrality, bounds=Bounds(0.0, 1.0), constraints=cons, options=options
-    )
-    if res.x is None:
-        raise InputError(f"the exact solver found no solution: {res.message}")
-    x = res.x[:n_c] > 0.5
-    optimal = res.status == 0
-    dual = getattr(res, "mip_dual_bound", None)
-    bound: float | None = None
-    if dual is not None and np.isfinite(dual):
-        bound = float(math.ceil(dual - 1e-6)) if need is not None else float(-dual * total)
-    return x, optimal, bound
+        cons = [
+            LinearConstraint(link, -np.inf, 0.0),
+            LinearConstraint(count_row, -np.inf, float(k)),
+        ]
+        x, optimal, dual = _highs(weight_obj, cons, n_c, time_limit_s)
+        return x, optimal, None if dual is None else -dual * total
+    reach = sp.csr_matrix(np.r_[np.zeros(n_c), w][None, :])
+    cons = [LinearConstraint(link, -np.inf, 0.0), LinearConstraint(reach, need, np.inf)]
+    x, optimal, dual = _highs(np.r_[np.ones(n_c), np.zeros(n_d)], cons, n_c, time_limit_s)
+    bound = None if dual is None else float(math.ceil(dual - 1e-6))
+    if x is None or not optimal:
+        return x, optimal, bound
+    n_min = int(x.sum())
+    left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - start)
+    cons2 = [LinearConstraint(link, -np.inf, 0.0), LinearConstraint(count_row, -np.inf, n_min)]
+    x2, optimal2, _ = _highs(weight_obj, cons2, n_c, left)
+    if x2 is not None and optimal2 and int(x2.sum()) <= n_min:
+        x = x2
+    return x, True, float(n_min)
 
 
 # --------------------------------------------------------------------------- solvers
@@ -381,6 +445,61 @@ def _order_by_gain(
     return order + rest, gains + [0.0] * len(rest)
 
 
+def _greedy_rows(
+    sub: sp.csr_matrix,
+    w_sub: np.ndarray,
+    useful: np.ndarray,
+    *,
+    problem: str,
+    goal: float,
+    k: int | None,
+    tol: float,
+) -> tuple[list[int], list[float], bool, float | None]:
+    """Lazy greedy on the reduced problem: rows (of the full matrix), gains,
+    whether its own bound proves it optimal, and that bound."""
+    picked, gains, lower = _lazy_greedy(
+        sub, w_sub, np.zeros(w_sub.size, dtype=bool), need=goal, k=k
+    )
+    rows = [int(useful[j]) for j in picked]
+    if problem == "set_cover":
+        bound = float(math.ceil(lower - 1e-9))
+        return rows, gains, bound >= len(rows), bound
+    # Upper bound (Minoux): f(S) + the k largest marginal gains w.r.t. S.
+    w_left = w_sub.copy()
+    for j in picked:
+        w_left[sub.indices[sub.indptr[j] : sub.indptr[j + 1]]] = 0.0
+    rest = np.sort(np.asarray(sub @ w_left).ravel())[::-1][: k or 0]
+    upper = float(sum(gains) + rest.sum())
+    return rows, gains, upper <= sum(gains) + tol, upper
+
+
+def _exact_rows(
+    sub: sp.csr_matrix,
+    w_sub: np.ndarray,
+    useful: np.ndarray,
+    *,
+    problem: str,
+    goal: float,
+    k: int | None,
+    time_limit_s: float | None,
+) -> tuple[list[int], list[float], bool, float | None] | None:
+    """HiGHS on the reduced problem: rows ordered by gain, gains, optimal, bound;
+    None when no solution was found within ``time_limit_s``."""
+    agg, agg_w = _aggregate_columns(sub, w_sub)
+    x, optimal, bound = _milp(
+        agg,
+        agg_w,
+        need=goal if problem == "set_cover" else None,
+        k=k,
+        time_limit_s=time_limit_s,
+    )
+    if x is None:
+        return None
+    order, gains = _order_by_gain(sub, w_sub, np.zeros(w_sub.size, dtype=bool), np.flatnonzero(x))
+    keep = [i for i, g in enumerate(gains) if g > 0]  # drop sites that add nothing
+    return [int(useful[order[i]]) for i in keep], [gains[i] for i in keep], optimal, bound
+
+
 def _solve(
     coverage: Any,
     weights: Any,
@@ -394,7 +513,7 @@ def _solve(
     demand_index: pd.Index | None,
     time_limit_s: float | None,
 ) -> SitingResult:
-    _check_method(method)
+    _check_method(method, time_limit_s)
     cov = _as_coverage(coverage)
     n_c, n_d = cov.shape
     w = _weights(weights, n_d)
@@ -430,41 +549,38 @@ def _solve(
             )
     optimal = False
     bound: float | None = None
+    used, reason = ("exact" if method == "auto" else method), "requested"
+    if method == "auto":
+        reason = "solved_in_time"
+    start = time.perf_counter()
     if sub.shape[0] == 0 or (problem == "set_cover" and goal <= tol) or k == 0:
         rows: list[int] = []
         gains: list[float] = []
         optimal = True
         bound = 0.0
-    elif method == "greedy":
-        picked, gains, lower = _lazy_greedy(
-            sub, w_sub, np.zeros(w_sub.size, dtype=bool), need=goal, k=k
-        )
-        rows = [int(useful[j]) for j in picked]
-        if problem == "set_cover":
-            bound = float(math.ceil(lower - 1e-9))
-            optimal = bound >= len(rows)
-        else:
-            # Upper bound (Minoux): f(S) + the k largest marginal gains w.r.t. S.
-            w_left = w_sub.copy()
-            for j in picked:
-                w_left[sub.indices[sub.indptr[j] : sub.indptr[j + 1]]] = 0.0
-            rest = np.sort(np.asarray(sub @ w_left).ravel())[::-1][: k or 0]
-            bound = float(sum(gains) + rest.sum())
-            optimal = bound <= sum(gains) + tol
     else:
-        agg, agg_w = _aggregate_columns(sub, w_sub)
-        x, optimal, bound = _milp(
-            agg,
-            agg_w,
-            need=goal if problem == "set_cover" else None,
-            k=k,
-            time_limit_s=time_limit_s,
-        )
-        picked_rows = np.flatnonzero(x)
-        order, gains = _order_by_gain(sub, w_sub, np.zeros(w_sub.size, dtype=bool), picked_rows)
-        keep = [i for i, g in enumerate(gains) if g > 0]  # drop sites that add nothing
-        rows = [int(useful[order[i]]) for i in keep]
-        gains = [gains[i] for i in keep]
+        exact: tuple[list[int], list[float], bool, float | None] | None = None
+        if method != "greedy":
+            exact = _exact_rows(
+                sub, w_sub, useful, problem=problem, goal=goal, k=k, time_limit_s=time_limit_s
+            )
+            if exact is None and method == "exact":
+                within = "" if time_limit_s is None else f" within {time_limit_s:g} s"
+                raise InputError(
+                    f"the exact solver found no solution{within}; "
+                    "allow more time or use the greedy method",
+                    column="time_limit_s",
+                )
+            if method == "auto" and (exact is None or not exact[2]):
+                exact = None  # not proven within the budget: the greedy answers
+                used, reason = "greedy", "time_limit"
+        if exact is not None:
+            rows, gains, optimal, bound = exact
+        else:
+            rows, gains, optimal, bound = _greedy_rows(
+                sub, w_sub, useful, problem=problem, goal=goal, k=k, tol=tol
+            )
+    solve_time = round(time.perf_counter() - start, 3)
     added = float(sum(gains))
     after = before + added
     if problem == "set_cover" and bound is not None:
@@ -490,7 +606,7 @@ def _solve(
     )
     return SitingResult(
         problem=problem,
-        method=method,
+        method=used,
         chosen=tuple(str(i) for i in sites.index),
         added_households=tuple(float(g) for g in gains),
         households_total=total,
@@ -506,6 +622,10 @@ def _solve(
         covered_before=pd.Series(covered0, index=didx, name="covered_before"),
         covered_after=pd.Series(covered1, index=didx, name="covered_after"),
         note="; ".join(notes),
+        requested_method=method,
+        method_reason=reason,
+        time_limit_s=None if time_limit_s is None else float(time_limit_s),
+        solve_time_s=solve_time,
     )
 
 
@@ -515,7 +635,7 @@ def set_cover(
     *,
     target_share: float,
     already_covered: Any = None,
-    method: Method = "exact",
+    method: Method = "auto",
     candidate_ids: Sequence[Any] | pd.Index | None = None,
     demand_index: pd.Index | None = None,
     time_limit_s: float | None = None,
@@ -540,13 +660,18 @@ def set_cover(
     already_covered
         Boolean per demand point: covered by existing facilities.
     method
-        ``"exact"``: HiGHS MILP (proven minimum); ``"greedy"``: lazy greedy
+        ``"auto"`` (default): the exact answer whenever HiGHS proves it within
+        ``time_limit_s``, else the greedy one (``method_reason`` says which and
+        why); ``"exact"``: HiGHS MILP (proven minimum); ``"greedy"``: lazy greedy
         (at most ``ln(n) + 1`` times the minimum, usually within one site).
     candidate_ids, demand_index
         Labels for the result (default: positions).
     time_limit_s
-        Exact method only: stop after this long and report the best answer found
-        with its gap (``optimal`` False).
+        Seconds the exact solver may take (None: no limit, so ``"auto"`` always
+        solves exactly). ``"auto"`` falls back to the greedy when the optimum is
+        not proven in time (0: at once); ``"exact"`` stops and reports the best
+        answer found with its gap (``optimal`` False). :func:`suggest_sites`
+        and ``geoplan site`` take it from the profile's ``siting_time_limit_s``.
 
     Returns
     -------
@@ -561,6 +686,11 @@ def set_cover(
     >>> r = set_cover(cov, [100.0, 50.0, 30.0], target_share=0.8, already_covered=[0, 0, 1])
     >>> r.chosen, r.added_households, round(r.coverage_after, 3)
     (('0',), (150.0,), 1.0)
+    >>> r.method, r.method_reason
+    ('exact', 'solved_in_time')
+    >>> late = set_cover(cov, [100.0, 50.0, 30.0], target_share=0.8, time_limit_s=0)
+    >>> late.method, late.method_reason, late.chosen
+    ('greedy', 'time_limit', ('0',))
     """
     if not (0.0 <= float(target_share) <= 1.0):
         raise InputError("target_share must lie in [0, 1]", column="target_share")
@@ -584,7 +714,7 @@ def max_cover(
     *,
     k: int,
     already_covered: Any = None,
-    method: Method = "exact",
+    method: Method = "auto",
     candidate_ids: Sequence[Any] | pd.Index | None = None,
     demand_index: pd.Index | None = None,
     time_limit_s: float | None = None,
@@ -601,7 +731,8 @@ def max_cover(
     k
         Number of new sites.
     method
-        ``"exact"`` (HiGHS MILP) or ``"greedy"`` (lazy greedy, within
+        ``"auto"`` (default: exact when proven within ``time_limit_s``, else
+        greedy), ``"exact"`` (HiGHS MILP) or ``"greedy"`` (lazy greedy, within
         ``1 - 1/e`` of the optimum; ``bound`` gives a tighter data-dependent
         upper bound).
 
