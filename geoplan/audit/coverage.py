@@ -522,11 +522,11 @@ def _with_missing(
         miss = district if row["scope"] == "district" else by_community.get(row["entity_id"], [])
         gone = [c for c in miss if c in absent]
         far = [c for c in miss if c not in absent]
-        zh_parts = [f"设施中没有 {zh(c)}" for c in gone]
-        en_parts = [f"no {c} among the facilities" for c in gone]
+        zh_parts = ["设施中没有 " + "、".join(zh(c) for c in gone)] if gone else []
+        en_parts = ["no " + ", ".join(gone) + " among the facilities"] if gone else []
         if far:
-            zh_parts.append(f"{limit_m:,.0f} 米内未到达：" + "、".join(zh(c) for c in far))
-            en_parts.append(f"not reached within {limit_m:,.0f} m: " + ", ".join(far))
+            zh_parts.append(f"部分住户 {limit_m:,.0f} 米内到不了：" + "、".join(zh(c) for c in far))
+            en_parts.append(f"some households have none within {limit_m:,.0f} m: " + ", ".join(far))
         row["missing_categories"] = ", ".join(miss)
         row["absent_categories"] = ", ".join(gone)
         row["missing_zh"] = "；".join(zh_parts)
@@ -591,6 +591,14 @@ def _zero_cause(
     what_en = ", ".join(cats[:4]) + (" ..." if len(cats) > 4 else "")
     if len(far):
         med = float(np.median(far))
+        if len(cats) > 1:  # the share counts households that reach every category
+            return {
+                "code": "beyond_limit",
+                "zh": f"没有住户在 {within_m:,.0f} 米内同时到达{what_zh}（未覆盖住户到其中最远"
+                f"一类的距离中位数 {med:,.0f} 米）",
+                "en": f"no household has all of {what_en} within {within_m:,.0f} m (median "
+                f"distance to the farthest of them {med:,.0f} m)",
+            }
         return {
             "code": "beyond_limit",
             "zh": f"所有住户到{what_zh}都超过 {within_m:,.0f} 米（未覆盖住户的最近距离中位数 "

@@ -93,7 +93,13 @@ def audit_floor_area(
     service_cats = set(prof.names("service_facility_categories"))
     max_m = prof.number("facility_assign_max_m")
     if assignment is None:
-        assignment = assign_facilities(facilities, communities, max_distance_m=max_m)
+        # only the facilities whose floor area counts need a community: a shop
+        # outside every community is no finding of this audit
+        counted = facilities["category"].isin(service_cats).to_numpy()
+        assignment = assign_facilities(
+            facilities[counted], communities, max_distance_m=max_m
+        ).reindex(facilities.index)
+        assignment.loc[~counted, "assign_method"] = "not_counted"
     fac = facilities.join(assignment.drop(columns="community_id", errors="ignore"))
     fac["community_id"] = assignment["community_id"]
     is_service = fac["category"].isin(service_cats)

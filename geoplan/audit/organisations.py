@@ -91,7 +91,16 @@ def audit_organisations(
                 continue
             applicable = applicable_mask(communities, t)
             value = _community_value(communities, t, cols)
-            checks.append(Check(t, value, applicable))
+            if t.measure == "per_10000_residents" and "residents" in communities.columns:
+                # the persons and residents behind the rate, so findings say how many
+                # persons are missing (6 of 9 workers), not only the rate
+                have, base = _num(communities, cols[0]), _num(communities, "residents")
+                checks.append(
+                    Check(t, value, applicable, have=have, base=base, base_unit="residents",
+                          have_unit="persons")
+                )  # fmt: skip
+            else:
+                checks.append(Check(t, value, applicable))
         elif t.measure in _DISTRICT_MEASURES:
             if missing:
                 not_measured[t.id] = missing

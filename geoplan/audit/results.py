@@ -51,7 +51,7 @@ FINDING_COLUMNS = [
     "text_en",
 ]
 #: Optional detail columns of findings that the fact text reads (when a check has them).
-DETAIL_COLUMNS = ["have", "base", "base_unit", "required_m2", "missing"]
+DETAIL_COLUMNS = ["have", "have_unit", "base", "base_unit", "required_m2", "missing"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ class Check:
     have: pd.Series | None = None
     base: pd.Series | None = None
     base_unit: str = ""
+    #: what ``have`` counts: ``"m2"`` (floor area) or ``"persons"`` (workers)
+    have_unit: str = "m2"
     #: what to add when a value is missing: ``"<column>@<layer>"`` (layer
     #: ``communities`` or ``facilities``), e.g. ``"activity_area_m2@facilities"``
     missing: str | None = None
@@ -188,6 +190,7 @@ def evaluate(
                     "have": _values(chk.have, idx),
                     "base": _values(chk.base, idx),
                     "base_unit": chk.base_unit,
+                    "have_unit": chk.have_unit,
                     "required_m2": _values(chk.required_m2, idx),
                     "missing": chk.missing,
                 }
@@ -354,23 +357,41 @@ def fact_text(row: Mapping[str, Any], *, lang: str = "zh") -> str:
         u = uz if zh else ue
         shown = f"{_number(value, unit)} {u}".strip()
     have, base = _float(get("have")), _float(get("base"))
+    hunit = str(get("have_unit") or "m2")
+    hu = "m²" if hunit == "m2" else _UNITS.get(hunit, (hunit, hunit))[0 if zh else 1]
     if have is not None and base is not None:
         bunit = str(get("base_unit") or "")
-        bu = "户" if zh and bunit == "households" else ("m²" if bunit == "m2" else bunit)
+        bu = "m²" if bunit == "m2" else _UNITS.get(bunit, (bunit, bunit))[0 if zh else 1]
         sep = "（" if zh else " ("
         end = "）" if zh else ")"
-        shown += f"{sep}{have:,.0f} m² / {base:,.0f} {bu}{end}"
+        shown += f"{sep}{have:,.0f} {hu} / {base:,.0f} {bu}{end}"
     parts = [shown, _threshold_text(thr, comparator, unit, zh=zh)]
     need, short = _float(get("required_m2")), _float(get("shortfall_m2"))
-    if passed is False and need is not None:
+    threshold = _float(thr)
+    if need is None and hunit != "m2" and have is not None and base is not None and threshold:
+        # a rate per 10,000 residents is met by whole persons: say how many
+        per = 10_000.0 if "/10,000" in unit else 1.0
+        need = float(math.ceil(threshold * base / per - 1e-9))
+        short = max(need - have, 0.0)
+        if passed is False:
+            parts.append(f"需 {need:,.0f} {hu}" if zh else f"needs {need:,.0f} {hu}")
+            if short > 0:
+                parts.append(f"缺 {short:,.0f} {hu}" if zh else f"short {short:,.0f} {hu}")
+    elif passed is False and need is not None:
         parts.append(f"需 {need:,.0f} m²" if zh else f"needs {need:,.0f} m²")
-    if passed is False and short is not None and short > 0:
+    if hunit != "m2":
+        pass
+    elif passed is False and short is not None and short > 0:
         parts.append(f"缺 {short:,.0f} m²" if zh else f"short {short:,.0f} m²")
     elif passed is False and short is None:
         gap = _float(get("shortfall"))
         if gap is not None and gap > 0:
-            gap_text = f"{gap:.1%}" if _is_share(unit) else _number(gap, unit)
-            parts.append(f"差 {gap_text}" if zh else f"short {gap_text}")
+            if _is_share(unit):  # a gap between two shares is in percentage points
+                pts = f"{gap * 100:.1f}"
+                parts.append(f"差 {pts} 个百分点" if zh else f"{pts} percentage points short")
+            else:
+                gap_text = _number(gap, unit)
+                parts.append(f"差 {gap_text}" if zh else f"short {gap_text}")
     elif passed is True:
         parts.append("达标" if zh else "met")
     lost = _float(get("households_uncovered"))

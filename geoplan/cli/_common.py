@@ -413,7 +413,11 @@ def print_result(
         click.echo(head)
         worst = grp[grp["passed"] == False].sort_values("shortfall", ascending=False)  # noqa: E712
         for _, row in worst.head(limit).iterrows():
-            click.echo(f"      {_finding_text(row, zh=zh)}")
+            text = _finding_text(row, zh=zh)
+            lacking = row.get("missing_zh" if zh else "missing_en")
+            if isinstance(lacking, str) and lacking:  # which categories, and why
+                text += f"（{lacking}）" if zh else f" ({lacking})"
+            click.echo(f"      {text}")
         if len(worst) > limit:
             more = len(worst) - limit
             csv = f"{result.name}_findings.csv"

@@ -68,9 +68,20 @@ def summary_lines(coverage: Any | None, floor_area: Any | None, *, lang: str) ->
                     if zh
                     else f"{share:.1%} of households within {limit}"
                 )
+            cause = info.get("zero_cause")
+            if cause:  # a 0.0% never goes out without its cause
+                text += f"（{cause['zh']}）" if zh else f" ({cause['en']})"
             out[f"{label}{'覆盖率' if zh and len(cats) == 1 else ''}"] = text
             if len(out) >= 6:
                 break
+        if coverage.summary.get("households_estimated_share"):
+            from geoplan.households import describe_households
+
+            # the shares above rest on estimated households: the panel says so
+            key = "户数" if zh else "Households"
+            out[key] = describe_households(coverage.summary, lang=lang).split("；" if zh else "; ")[
+                0
+            ]
     if floor_area is not None:
         chk = floor_area.summary.get("checks", {}).get("service_area_per_100_households")
         if chk:

@@ -87,6 +87,10 @@ BUILDING_CLASSES: dict[str, StyleClass] = {
         "not_covered", "#b2182b", "#e34a33", "建筑未覆盖", "building not covered"
     ),
     "unknown": StyleClass("unknown", "#777777", "#bdbdbd", "无数据", "no data"),
+    # a school, an office, or a building of unknown use left out: drawn, not counted
+    "no_households": StyleClass(
+        "no_households", "#9e9e9e", "#eeeeee", "无住户（不计入）", "no households (not counted)"
+    ),
 }
 
 # Aggregated cells, by the share of households not covered. The bin edges are

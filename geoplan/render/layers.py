@@ -277,6 +277,34 @@ def _covered_column(buildings: pd.DataFrame, category: str) -> pd.Series:
     return _column(buildings, f"covered__{category}", "buildings")
 
 
+def building_classes(buildings: pd.DataFrame, category: str) -> np.ndarray:
+    """Each building's key in ``BUILDING_CLASSES`` for one category.
+
+    ``covered`` / ``not_covered`` / ``unknown`` from ``covered__<category>``;
+    ``no_households`` for a building with 0 households (non-residential, or of
+    unknown use outside every residential area) when others have households:
+    it counts in no share, so it is drawn neither green nor red.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> b = pd.DataFrame({"covered__wet_market": [True, False, False, None],
+    ...                   "households": [40.0, 25.0, 0.0, 10.0]})
+    >>> building_classes(b, "wet_market").tolist()
+    ['covered', 'not_covered', 'no_households', 'unknown']
+    """
+    covered = _covered_column(buildings, category)
+    keys = np.array(
+        ["unknown" if pd.isna(v) else ("covered" if bool(v) else "not_covered") for v in covered],
+        dtype=object,
+    )
+    if "households" in buildings.columns:
+        hh = pd.to_numeric(buildings["households"], errors="coerce").to_numpy(dtype=float)
+        if np.nansum(hh) > 0:
+            keys[hh == 0] = "no_households"
+    return keys
+
+
 def coverage_cells(
     buildings: gpd.GeoDataFrame,
     *,
@@ -430,7 +458,7 @@ def building_coverage_layer(
     cat_label = lb.category_style(category).label(language)
     aggregate = len(buildings) > aggregate_above
     if only_not_covered and not aggregate:
-        lost = covered.map(lambda v: not pd.isna(v) and not bool(v)).to_numpy(dtype=bool)
+        lost = building_classes(buildings, category) == "not_covered"
         buildings, covered = buildings[lost], covered[lost]
     if aggregate:
         cell = adaptive_cell_m(buildings, cell_m=cell_m)
@@ -488,8 +516,8 @@ def building_coverage_layer(
     ids = _names(buildings)
     keys: list[str] = []
     tips: list[str] = []
-    for row, v in enumerate(covered):
-        key = "unknown" if pd.isna(v) else ("covered" if bool(v) else "not_covered")
+    classes = building_classes(buildings, category)
+    for row, key in enumerate(classes):
         rows = (
             []
             if only_not_covered

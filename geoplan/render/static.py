@@ -42,6 +42,7 @@ from geoplan.render.layers import (
     DEFAULT_AGGREGATE_ABOVE,
     DEFAULT_CELL_M,
     adaptive_cell_m,
+    building_classes,
     coverage_cells,
 )
 
@@ -326,13 +327,7 @@ def static_gap_map(
                     _draw_polygons(ax, cells.geometry[sel], cls, alpha=0.75, lw=0.3)
                     square(cls)
         else:
-            keys = np.array(
-                [
-                    "unknown" if pd.isna(v) else ("covered" if bool(v) else "not_covered")
-                    for v in b[col]
-                ],
-                dtype=object,
-            )
+            keys = building_classes(b, cat)
             is_point = shapely.get_type_id(b.geometry.values) == 0
             for key, cls in lb.BUILDING_CLASSES.items():
                 sel = keys == key

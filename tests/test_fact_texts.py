@@ -1,0 +1,93 @@
+"""Findings read as facts a planner acts on: persons to hire, percentage points, and
+maps that neither colour nor count buildings without households."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from geoplan.audit.organisations import audit_organisations
+from geoplan.audit.results import fact_text
+
+
+def _ledger() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "name": ["王顶堤社区", "华苑社区"],
+            "kind": ["urban", "urban"],
+            "households": [1500.0, 2600.0],
+            "residents": [3848.0, 6744.0],
+            "workers": [5.0, 14.0],
+            "double_report_rate": [0.835, 1.0],
+        },
+        index=pd.Index(["C1", "C2"], name="community_id"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "need", "short"),
+    [("zh", "需 7 人", "缺 2 人"), ("en", "needs 7 persons", "short 2 persons")],
+)
+def test_workers_rate_says_how_many_persons_are_missing(lang: str, need: str, short: str) -> None:
+    r = audit_organisations(_ledger(), profile="tianjin-2025")
+    f = r.findings.set_index(["check_id", "entity_id"])
+    text = f.loc[("workers_per_10k", "C1"), f"text_{lang}"]
+    # 18 per 10,000 of 3,848 residents is 6.93: 7 workers, and 5 are there
+    assert math.ceil(18 * 3848 / 10_000) == 7
+    assert need in text and short in text, text
+    assert "5" in text and "3,848" in text
+    passed = f.loc[("workers_per_10k", "C2"), f"text_{lang}"]  # 14 / 6,744 = 20.8 per 10k
+    assert "缺" not in passed and "short" not in passed
+
+
+def test_share_gap_is_in_percentage_points() -> None:
+    r = audit_organisations(_ledger(), profile="tianjin-2025")
+    f = r.findings.set_index(["check_id", "entity_id"])
+    assert f.loc[("double_report", "C1"), "text_zh"].endswith("差 16.5 个百分点")
+    assert f.loc[("double_report", "C1"), "text_en"].endswith("16.5 percentage points short")
+
+
+def test_floor_area_fact_text_is_unchanged_by_person_counts() -> None:
+    row = {"value": 24.0, "threshold": 30.0, "comparator": ">=", "unit": "m2/100 households",
+           "passed": False, "have": 480.0, "base": 2000.0, "base_unit": "households",
+           "required_m2": 600.0, "shortfall_m2": 120.0}  # fmt: skip
+    assert fact_text(row) == "24.0 m²/百户（480 m² / 2,000 户），应 ≥ 30，需 600 m²，缺 120 m²"
+
+
+def test_buildings_without_households_are_grey_not_red() -> None:
+    from geoplan.render.layers import building_classes
+
+    b = gpd.GeoDataFrame(
+        {"covered__wet_market": [True, False, False], "households": [40.0, 25.0, 0.0]},
+        geometry=[shapely.box(i * 30, 0, i * 30 + 20, 20) for i in range(3)],
+        crs=32650,
+    )
+    assert building_classes(b, "wet_market").tolist() == ["covered", "not_covered", "no_households"]
+    # with no household count at all (weighting by building), nothing is greyed out
+    b["households"] = 0.0
+    assert "no_households" not in building_classes(b, "wet_market").tolist()
+
+
+def test_map_summary_says_the_households_are_estimated() -> None:
+    from types import SimpleNamespace
+
+    from geoplan.cli._maps import summary_lines
+
+    cov = SimpleNamespace(
+        profile="tianjin-2025",
+        summary={
+            "targets": {"wet_market_coverage": {"households_share": 0.358,
+                                                "categories": ["wet_market"]}},
+            "households": 5349.0,
+            "households_estimated_share": 1.0,
+            "households_by_source": {"levels": 590.0, "default_levels": 4759.0},
+        },
+    )  # fmt: skip
+    lines = summary_lines(cov, None, lang="zh")
+    assert any("100% 为估算" in v for v in lines.values()), lines
+    lines = summary_lines(cov, None, lang="en")
+    assert any("100% of them estimated" in v for v in lines.values()), lines
