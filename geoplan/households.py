@@ -154,12 +154,12 @@ def _levels_table(params: Params) -> dict[str, float] | None:
     return table
 
 
-def _name_words(params: Params) -> tuple[str, ...]:
-    """``residential_name_words`` (empty when absent)."""
-    if isinstance(params, Mapping) and "residential_name_words" not in params:
+def _name_words(params: Params, name: str = "residential_name_words") -> tuple[str, ...]:
+    """A profile's list of name words, e.g. ``residential_name_words`` (empty when absent)."""
+    if isinstance(params, Mapping) and name not in params:
         return ()
     try:
-        value = _raw_param(params, "residential_name_words")
+        value = _raw_param(params, name)
     except KeyError:
         return ()
     if isinstance(value, str):
@@ -414,12 +414,17 @@ def estimate_households(
         residential = np.isin(kind, list(types)) | by_use
         unknown = ~residential & np.isin(kind, ["", UNKNOWN_TYPE])
     words = _name_words(params)
+    not_words = _name_words(params, "non_residential_name_words")
     named = np.zeros(len(out), dtype=bool)
-    if words and unknown.any():
-        names = _text(out, name_col).to_numpy(dtype=object)
-        named = unknown & np.array([any(w in str(n) for w in words) for n in names], dtype=bool)
+    if (words or not_words) and unknown.any():
+        names = [str(n).casefold() for n in _text(out, name_col).to_numpy(dtype=object)]
+        named = unknown & np.array([any(w in n for w in words) for n in names], dtype=bool)
+        # a canteen or an activity centre inside a compound is no home (食堂, 活动中心)
+        named_not = (
+            unknown & ~named & np.array([any(w in n for w in not_words) for n in names], dtype=bool)
+        )
         residential |= named
-        unknown &= ~named
+        unknown &= ~(named | named_not)
     inside = _inside(out, areas) if unknown.any() else np.zeros(len(out), dtype=bool)
     in_area = unknown & inside
     outside = unknown & ~inside

@@ -12,6 +12,7 @@ import shapely
 
 from geoplan.audit.organisations import audit_organisations
 from geoplan.audit.results import fact_text
+from geoplan.profiles import load_profile
 
 
 def _ledger() -> pd.DataFrame:
@@ -91,3 +92,25 @@ def test_map_summary_says_the_households_are_estimated() -> None:
     assert any("100% 为估算" in v for v in lines.values()), lines
     lines = summary_lines(cov, None, lang="en")
     assert any("100% of them estimated" in v for v in lines.values()), lines
+
+
+def test_named_non_housing_in_a_compound_gets_no_households() -> None:
+    """building=yes inside a compound counts, unless its name says it is no home."""
+    from geoplan.households import estimate_households
+
+    compound = gpd.GeoDataFrame(geometry=[shapely.box(-10, -10, 200, 60)], crs=32650)
+    b = gpd.GeoDataFrame(
+        {
+            "name": ["21号楼", "石科院职工食堂", "研究生公寓", "科技活动中心"],
+            "osm_building": ["yes"] * 4,
+            "use": [None] * 4,
+        },
+        geometry=[shapely.box(i * 50, 0, i * 50 + 30, 30) for i in range(4)],
+        index=pd.Index(["b1", "b2", "b3", "b4"], name="building_id"),
+        crs=32650,
+    )
+    out = estimate_households(b, params=load_profile("tianjin-2025"), areas=compound)
+    assert out.loc["b1", "households"] > 0  # an unnamed-type block in a compound
+    assert out.loc["b2", "households"] == 0 and out.loc["b4", "households"] == 0
+    assert out.loc["b3", "households"] > 0  # residential words win (研究 + 公寓)
+    assert out.loc["b2", "building_class"] == "non_residential"

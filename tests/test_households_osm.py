@@ -389,4 +389,4 @@ def test_haidian_residential_buildings_all_carry_households(shared_data: Path) -
     text = CliRunner().invoke(
         main, ["coverage", "--network", str(osm), "--profile", "tianjin-2025", "--no-map"]
     )
-    assert "户，其中 100% 为估算（按层数 11%，按默认层数 89%）" in text.stdout
+    assert "户，其中 100% 为估算（按层数 12%，按默认层数 88%）" in text.stdout
