@@ -11,6 +11,7 @@ import click
 from geoplan.cli._common import (
     Progress,
     echo_json,
+    echo_warning,
     handle_errors,
     households_options,
     json_option,
@@ -206,7 +207,7 @@ def demo(
     else:
         click.echo(f"\n{'结果已写入' if lang == 'zh' else 'results written to'} {out_dir}/")
         for note in summary["notes"]:
-            click.echo(f"  note: {note}", err=True)
+            echo_warning(note, lang=lang)
 
 
 def _sitings(
