@@ -132,11 +132,16 @@ def _json_text(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
 
 
+_MEMBER_COLUMNS = ("households", "households_source", "households_estimated")
+
+
 def write_grids(stem: Path, result: Any, buildings: Any, *, protect: list[Path]) -> None:
     """``stem``.gpkg (layers ``grids`` and ``buildings`` with ``grid_code``), .csv, .json."""
     from geoplan.io.write import write_csv, write_gpkg, write_text
 
-    members = buildings[[buildings.geometry.name]].assign(grid_code=result.membership)
+    # each building's grid, and the households it brings with where they come from
+    kept = [c for c in _MEMBER_COLUMNS if c in buildings.columns]
+    members = buildings[[*kept, buildings.geometry.name]].assign(grid_code=result.membership)
     write_gpkg(
         stem.with_suffix(".gpkg"), {"grids": result.grids, "buildings": members}, protect=protect
     )

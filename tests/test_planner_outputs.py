@@ -4,6 +4,7 @@ maps that neither colour nor count buildings without households."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -114,3 +115,24 @@ def test_named_non_housing_in_a_compound_gets_no_households() -> None:
     assert out.loc["b2", "households"] == 0 and out.loc["b4", "households"] == 0
     assert out.loc["b3", "households"] > 0  # residential words win (研究 + 公寓)
     assert out.loc["b2", "building_class"] == "non_residential"
+
+
+def test_grid_membership_carries_households_and_their_source(tmp_path: Path) -> None:
+    import pyogrio
+    from click.testing import CliRunner
+
+    from geoplan.cli import main
+    from geoplan.sample import make_sample_district
+
+    d = make_sample_district(seed=0)
+    gpkg = d.to_files(tmp_path / "in")[0]
+    res = CliRunner().invoke(
+        main,
+        ["grids", "--buildings", str(gpkg), "--communities", str(gpkg),
+         "--profile", "ningxia-2025", "--out", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert res.exit_code in (0, 1), res.output
+    members = pyogrio.read_dataframe(tmp_path / "out" / "grids.gpkg", layer="buildings")
+    assert {"grid_code", "households", "households_source"} <= set(members.columns)
+    # the sample hides about 5% of its counts: those are estimated, the rest given
+    assert set(members["households_source"]) >= {"given", "levels"}
