@@ -414,3 +414,33 @@ def test_failing_layers_draw_in_chromium(demo_dir: Path) -> None:
             assert not errors
         finally:
             browser.close()
+
+
+def test_life_circle_levels_are_map_layers(district: Any) -> None:
+    """GB 50180 checks levels over several categories: the map opens on the first
+    level (a building is covered when it reaches every category) and each other
+    failing level has its layer of not-covered buildings."""
+    from geoplan.audit.coverage import audit_coverage
+    from geoplan.cli._maps import coverage_gap_map
+    from geoplan.network import network_from_lines
+
+    gb = "gb50180-2018"
+    cov = _quiet(
+        audit_coverage,
+        district.buildings,
+        district.facilities,
+        network_from_lines(district.streets),
+        profile=gb,
+        communities=district.communities,
+    )
+    m = coverage_gap_map(coverage=cov, facilities=district.facilities, lang="zh")
+    layers = _layers(m)
+    level15 = "十五分钟生活圈居住区配套设施步行距离不超过1000米"
+    on, feats = layers[f"建筑步行覆盖: {level15}"]
+    assert on
+    passed = cov.table["life_circle_15min_walk__pass"]
+    has_hh = cov.table["households"].gt(0)
+    assert sum(f["properties"]["s"] == "covered" for f in feats) == int((passed & has_hh).sum())
+    hidden = [n for n, (shown, _) in layers.items() if not shown and n.startswith("未覆盖建筑")]
+    assert any("500米" in n for n in hidden) and any("300米" in n for n in hidden), hidden
+    assert f"步行可达缺口图：{level15}" in m.get_root().render()  # the title names the level

@@ -28,12 +28,18 @@ def _in_profile_order(coverage: Any) -> dict[str, Any]:
     return {**{k: targets[k] for k in order}, **targets}
 
 
-def headline_category(coverage: Any) -> str | None:
-    """The category a coverage map shows: the first coverage-share target's, else wet market."""
+def headline_category(coverage: Any, *, with_groups: bool = False) -> str | None:
+    """The category a coverage map shows: the first single-category target's; with
+    ``with_groups``, a profile without one (GB 50180) shows its first target over
+    several categories (its id); else wet market."""
     targets = _in_profile_order(coverage)
     for info in targets.values():
         if len(info.get("categories", [])) == 1:
             return str(info["categories"][0])
+    if with_groups:
+        for tid, info in targets.items():
+            if len(info.get("categories", [])) > 1 and f"{tid}__pass" in coverage.table.columns:
+                return str(tid)
     cats = list(coverage.summary.get("coverage", {}))
     return "wet_market" if "wet_market" in cats else (cats[0] if cats else None)
 
@@ -115,11 +121,13 @@ def relevant_facilities(
     return facilities[facilities["category"].isin(keep)]
 
 
-def map_title(category: str | None, *, lang: str) -> str:
-    """Default map title."""
+def map_title(category: str | None, *, lang: str, label: str | None = None) -> str:
+    """Default map title (``label``: the name of a target over several categories)."""
     zh = lang == "zh"
     if category is None:
         return "社区服务设施缺口图" if zh else "Community service gaps"
+    if label:
+        return f"步行可达缺口图：{label}" if zh else f"Walking access gaps: {label}"
     name = _category_name(category, lang)
     return f"{name}步行可达缺口图" if zh else f"Walking access gaps: {name}"
 
@@ -202,6 +210,43 @@ def failing_categories(coverage: Any) -> list[str]:
     return out
 
 
+def group_targets(coverage: Any, *, lang: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Coverage targets over several categories (GB 50180 life-circle levels, the
+    MOFCOM basic and quality groups) as map layers: ``covered__<target id>``
+    columns (a building is covered when it reaches every category of the target)
+    and each target's text as its layer name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> cov = SimpleNamespace(profile="gb50180-2018",
+    ...     table=pd.DataFrame({"life_circle_15min_walk__pass": [True, False]}),
+    ...     summary={"targets": {"life_circle_15min_walk": {
+    ...         "categories": ["elderly_care", "dining"]}}})
+    >>> cols, labels = group_targets(cov, lang="zh")
+    >>> cols["covered__life_circle_15min_walk"].tolist(), labels["life_circle_15min_walk"]
+    ([True, False], '十五分钟生活圈居住区配套设施步行距离不超过1000米')
+    """
+    prof = _load_profile(getattr(coverage, "profile", None))
+    columns: dict[str, Any] = {}
+    labels: dict[str, str] = {}
+    for tid, info in _in_profile_order(coverage).items():
+        col = f"{tid}__pass"
+        if len(info.get("categories", [])) < 2 or col not in coverage.table.columns:
+            continue
+        columns[f"covered__{tid}"] = coverage.table[col].astype("boolean")
+        label = tid
+        if prof is not None:
+            try:
+                t = prof.target(tid)
+                label = str(t.description_zh if lang == "zh" else t.description_en)
+            except Exception:  # a target the profile no longer has: its id
+                label = tid
+        labels[tid] = label
+    return columns, labels
+
+
 def network_lines(network: Any) -> gpd.GeoSeries | None:
     """Street lines of a WalkNetwork (or a line layer) for drawing."""
     if network is None:
@@ -236,9 +281,16 @@ def coverage_gap_map(
     zh = lang == "zh"
     buildings = communities = unreachable = None
     extra_cats: list[str] = []
+    group_labels: dict[str, str] = {}
     if coverage is not None:
-        category = category or headline_category(coverage)
+        groups, group_labels = group_targets(coverage, lang=lang)
+        category = category or headline_category(coverage, with_groups=True)
         extra_cats = [c for c in failing_categories(coverage) if c != category]
+        extra_cats += [
+            tid
+            for tid in group_labels
+            if tid != category and bool((groups[f"covered__{tid}"] == False).any())  # noqa: E712
+        ]
         keep = [
             c
             for c in coverage.table.columns
@@ -249,7 +301,9 @@ def coverage_gap_map(
             for c in ("name", "households", "reachable", "snap_m", "component")
             if c in coverage.table
         ]
-        buildings = gpd.GeoDataFrame(coverage.table[[*keep, "geometry"]], crs=coverage.table.crs)
+        buildings = gpd.GeoDataFrame(
+            coverage.table[[*keep, "geometry"]].assign(**groups), crs=coverage.table.crs
+        )
         lost = (
             buildings[~buildings["reachable"].to_numpy(bool)] if "reachable" in buildings else None
         )
@@ -270,8 +324,14 @@ def coverage_gap_map(
         layers, labels = community_checks(floor_area, lang=lang)
         texts = community_texts(floor_area, lang=lang)
     if facilities is not None:
+        # a target over several categories shows the facilities of its categories
+        members = (
+            list(coverage.summary.get("targets", {}).get(category, {}).get("categories", []))
+            if coverage is not None and category in group_labels
+            else []
+        )
         facilities = relevant_facilities(
-            facilities, category=category, floor_area=floor_area, also=extra_cats
+            facilities, category=category, floor_area=floor_area, also=[*extra_cats, *members]
         )
     return gap_map(
         communities=communities,
@@ -280,7 +340,7 @@ def coverage_gap_map(
         unreachable=unreachable,
         sites=sites,
         grids=grids,
-        title=title or map_title(category, lang=lang),
+        title=title or map_title(category, lang=lang, label=group_labels.get(category or "")),
         summary=_with_grids(
             _with_sites(summary_lines(coverage, floor_area, lang=lang), sites, lang=lang),
             grids,
@@ -295,6 +355,7 @@ def coverage_gap_map(
         check_labels=labels,
         check_texts=texts,
         failing_categories=extra_cats,
+        category_labels=group_labels,
     )
 
 
@@ -354,8 +415,14 @@ def write_gap_map_files(html: Path, *, png: bool = True, **kwargs: Any) -> list[
     if png:
         cov, fa = kwargs.get("coverage"), kwargs.get("floor_area")
         lang = kwargs.get("lang", "zh")
-        category = kwargs.get("category") or (headline_category(cov) if cov is not None else None)
+        category = kwargs.get("category") or (
+            headline_category(cov, with_groups=True) if cov is not None else None
+        )
         buildings = cov.table if cov is not None else None
+        group_labels: dict[str, str] = {}
+        if cov is not None:
+            groups, group_labels = group_targets(cov, lang=lang)
+            buildings = cov.table.assign(**groups)
         if buildings is not None and category and f"covered__{category}" not in buildings:
             category = None
         layers = community_checks(fa, lang=lang)[0] if fa is not None else []
@@ -370,13 +437,15 @@ def write_gap_map_files(html: Path, *, png: bool = True, **kwargs: Any) -> list[
                 else None
             ),
             sites=kwargs.get("sites"),
-            title=kwargs.get("title") or map_title(category, lang=lang),
+            title=kwargs.get("title")
+            or map_title(category, lang=lang, label=group_labels.get(category or "")),
             summary=summary_lines(cov, fa, lang=lang),
             lang=lang,
             category=category,
             check=layers[0] if layers else "service_area_per_100_households",
             check_label=_area_label(lang) if layers and len(layers[0]) > 1 else None,
             network=network_lines(kwargs.get("network")),
+            category_label=group_labels.get(category or ""),
         )
         paths.append(out)
     return paths

@@ -216,6 +216,7 @@ def gap_map(
     check_labels: Mapping[str, str] | None = None,
     check_texts: Mapping[str, pd.Series] | None = None,
     failing_categories: Sequence[str] = (),
+    category_labels: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """A gap map: the given layers, a layer control, a legend, a title and a summary.
 
@@ -259,6 +260,10 @@ def gap_map(
         Categories whose not-covered buildings get a layer of their own (off
         when the map opens): one per failing category, next to the full coverage
         layer of ``category``.
+    category_labels
+        Layer names for "categories" that are not facility categories: the ids
+        of targets over several categories (``covered__<target id>``), named by
+        the target's text.
     fit_facilities
         Widen the first view to every facility drawn. By default point layers do
         not widen a view that areas set (one facility far away must not shrink a
@@ -274,6 +279,7 @@ def gap_map(
     """
     language = lb.validate_lang(lang)
     m = base_map(tiles=tiles, tiles_key=tiles_key, lang=language)
+    names = dict(category_labels or {})
     steps: list[Callable[[], object]] = []
     if grids is not None:
         steps.append(lambda: grids_layer(grids, m=m, lang=language))
@@ -315,6 +321,7 @@ def gap_map(
                 lang=language,
                 aggregate_above=aggregate_above,
                 cell_m=cell_m,
+                label=names.get(cat) if cat is not None else None,
             )
         )
     if buildings is not None:
@@ -332,6 +339,7 @@ def gap_map(
                     cell_m=cell_m,
                     only_not_covered=True,
                     show=False,
+                    label=names.get(other),
                 )
             )
     if unreachable is not None:

@@ -430,13 +430,17 @@ def building_coverage_layer(
     cell_m: float = DEFAULT_CELL_M,
     only_not_covered: bool = False,
     show: bool = True,
+    label: str | None = None,
 ) -> folium.Map:
     """Buildings coloured by coverage of one facility category.
 
     With ``only_not_covered`` the layer holds only the buildings (or cells) not
     covered, named after the category: one such switchable layer per failing
     category shows every failing check without doubling the page's size.
-    ``show`` says whether the layer is on when the map opens.
+    ``show`` says whether the layer is on when the map opens. ``label`` names
+    the layer instead of the category's name: a ``covered__<target id>`` column
+    for a target over several categories (a GB 50180 life-circle level) is drawn
+    the same way, under the target's text.
 
     Reads ``covered__<category>`` (True / False / NA) and, when present,
     ``walk_min__<category>`` (minutes to the nearest; inf = none within the
@@ -455,7 +459,7 @@ def building_coverage_layer(
     m = _ensure_map(m, language)
     st = _state(m)
     covered = _covered_column(buildings, category)
-    cat_label = lb.category_style(category).label(language)
+    cat_label = label or lb.category_style(category).label(language)
     aggregate = len(buildings) > aggregate_above
     if only_not_covered and not aggregate:
         lost = building_classes(buildings, category) == "not_covered"

@@ -18,6 +18,7 @@ import importlib.util
 import io
 import math
 import os
+import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -170,6 +171,7 @@ def static_gap_map(
     figsize: tuple[float, float] = (10.0, 10.0),
     dpi: int = 150,
     network: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    category_label: str | None = None,
 ) -> Path:
     """Draw a gap map with matplotlib and write it (atomically) as PNG or SVG.
 
@@ -184,6 +186,9 @@ def static_gap_map(
         community by the checks that apply to it (any failing: fail).
     network
         Street lines drawn thin and grey under the buildings.
+    category_label
+        The buildings' legend name when ``category`` is a target id over several
+        categories (``covered__<target id>``), as for :func:`gap_map`.
     figsize, dpi
         Figure size in inches, and resolution of a PNG.
 
@@ -333,7 +338,8 @@ def static_gap_map(
                 sel = keys == key
                 if not sel.any():
                     continue
-                label = f"{lb.category_style(cat).label(language)}: {cls.label(language)}"
+                name = category_label or lb.category_style(cat).label(language)
+                label = f"{name}: {cls.label(language)}"
                 poly = sel & ~is_point
                 if poly.any():
                     _draw_polygons(ax, b.geometry[poly], cls, alpha=0.85, lw=0.3)
@@ -389,7 +395,9 @@ def static_gap_map(
         ax.scatter(x, y, s=200, marker="*", c=cls.fill, edgecolors=cls.color, zorder=7)
         circle(cls.fill, cls.color, cls.label(language), marker="*", size=13)
 
-    ax.set_title(title, fontproperties=font, fontsize=15, fontweight="bold")
+    ax.set_title(_wrap(title, 72), fontproperties=font, fontsize=15, fontweight="bold")
+    for handle in handles:  # long target texts as legend entries stay inside the figure
+        handle.set_label(_wrap(str(handle.get_label()), _LEGEND_WIDTH))
     if handles:
         legend = ax.legend(
             handles=handles,
@@ -402,7 +410,7 @@ def static_gap_map(
         )
         legend.get_title().set_fontproperties(font)
     if summary:
-        lines = "\n".join(f"{k} {v}" for k, v in summary.items())
+        lines = "\n".join(_wrap(f"{k} {v}", _SUMMARY_WIDTH) for k, v in summary.items())
         ax.text(
             0.01,
             0.99,
@@ -426,6 +434,52 @@ def static_gap_map(
             warnings.filterwarnings("ignore", message="Glyph .* missing", category=UserWarning)
         fig.savefig(buf, format=fmt, bbox_inches="tight")
     return write_bytes(path, buf.getvalue())
+
+
+#: Widths, in columns (a Chinese character is two), at which static-map text wraps.
+_SUMMARY_WIDTH = 64
+_LEGEND_WIDTH = 40
+
+
+def _wrap(text: str, width: int) -> str:
+    """``text`` broken into lines of at most ``width`` columns (CJK characters count 2).
+
+    Chinese breaks between any two characters; a Latin word or a number is kept
+    whole where it fits on a line.
+
+    Examples
+    --------
+    >>> print(_wrap("十五分钟生活圈居住区配套设施步行距离不超过1000米", 20))
+    十五分钟生活圈居住区
+    配套设施步行距离不超
+    过1000米
+    >>> print(_wrap("步行距离不超过1000米", 16))
+    步行距离不超过
+    1000米
+    >>> _wrap("wet market 87%", 40)
+    'wet market 87%'
+    """
+
+    def cols(c: str) -> int:
+        return 2 if unicodedata.east_asian_width(c) in "WF" else 1
+
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line = ""
+        for ch in para:
+            if line and sum(map(cols, line)) + cols(ch) > width:
+                cut = len(line)
+                if cols(ch) == 1 and not ch.isspace():  # keep a word or number whole
+                    while cut > 0 and cols(line[cut - 1]) == 1 and not line[cut - 1].isspace():
+                        cut -= 1
+                    if cut == 0:
+                        cut = len(line)
+                lines.append(line[:cut].rstrip())
+                line = line[cut:].lstrip()
+            if line or not ch.isspace():
+                line += ch
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _total_bounds(frames: list[gpd.GeoDataFrame], crs: Any) -> tuple[float, float, float, float]:
