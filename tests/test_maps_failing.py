@@ -232,6 +232,7 @@ def test_not_measured_says_what_to_add(capsys: pytest.CaptureFixture[str]) -> No
     from geoplan.cli._common import print_result
 
     comm, fac = _one_community(2000.0, 480.0)  # no activity_area_m2 in the facilities
+    comm["new_development"] = True  # the commercial-share target applies to new ones only
     r = audit_floor_area(comm, fac, profile=TIANJIN)
     texts = r.findings.loc[r.findings["check_id"] == "activity_share", "text_zh"]
     assert len(texts) and all(t.startswith("未测：缺 activity_area_m2 列（设施表") for t in texts)

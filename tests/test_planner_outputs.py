@@ -136,3 +136,63 @@ def test_grid_membership_carries_households_and_their_source(tmp_path: Path) -> 
     assert {"grid_code", "households", "households_source"} <= set(members.columns)
     # the sample hides about 5% of its counts: those are estimated, the rest given
     assert set(members["households_source"]) >= {"given", "levels"}
+
+
+def _coverage_quietly(*args: object, **kwargs: object) -> tuple[object, list[str]]:
+    import warnings
+
+    from geoplan.audit.coverage import audit_coverage
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cov = audit_coverage(*args, **kwargs)  # type: ignore[arg-type]
+    return cov, [str(w.message) for w in caught]
+
+
+def test_a_coverage_target_with_no_household_in_scope_is_never_a_pass() -> None:
+    """The community flagged central has buildings but none with households: the
+    central-district share cannot be measured, and the audit does not pass."""
+    from geoplan.network import network_from_lines
+    from geoplan.sample import make_sample_district
+
+    d = make_sample_district(seed=0)
+    centre = str(d.buildings["community_id"].dropna().iloc[0])
+    comm = d.communities.assign(central_district=d.communities.index.astype(str) == centre)
+    bld = d.buildings.copy()
+    bld.loc[bld["community_id"].astype(str) == centre, "households"] = 0.0
+    cov, _ = _coverage_quietly(bld, d.facilities, network_from_lines(d.streets),
+                               profile="tianjin-2025", communities=comm)  # fmt: skip
+    f = cov.findings  # type: ignore[attr-defined]
+    row = f[(f["check_id"] == "wet_market_coverage") & (f["scope"] == "district")].iloc[0]
+    assert pd.isna(row["passed"]) and row["text_zh"].startswith("未测"), row["text_zh"]
+    assert cov.unmeasured >= 1 and not cov.passed  # type: ignore[attr-defined]
+
+
+def test_central_flags_not_given_mean_the_whole_area_and_say_so(tmp_path: Path) -> None:
+    """A community file without a central_district column says nothing about the
+    centre: the target covers the whole area, with a warning; flags given as false
+    mean "not central", and the target does not apply."""
+    from geoplan.io.readers import read_communities
+    from geoplan.network import network_from_lines
+    from geoplan.sample import make_sample_district
+
+    d = make_sample_district(seed=0)
+    path = tmp_path / "社区.gpkg"
+    d.communities.drop(columns="central_district").to_file(path, layer="communities")
+    comm = read_communities(path, metric_crs=d.communities.crs)
+    assert "central_district" in comm.attrs["defaulted_columns"]
+    net = network_from_lines(d.streets)
+    cov, said = _coverage_quietly(d.buildings, d.facilities, net, profile="tianjin-2025",
+                                  communities=comm)  # fmt: skip
+    assert any("no community is flagged central_district" in m for m in said), said
+    f = cov.findings  # type: ignore[attr-defined]
+    row = f[(f["check_id"] == "wet_market_coverage") & (f["scope"] == "district")].iloc[0]
+    assert row["passed"] in (True, False) and 0 < row["value"] < 1
+    none_central = d.communities.assign(central_district=False)
+    cov, said = _coverage_quietly(d.buildings, d.facilities, net, profile="tianjin-2025",
+                                  communities=none_central)  # fmt: skip
+    f = cov.findings  # type: ignore[attr-defined]
+    assert f.empty or not (f["check_id"] == "wet_market_coverage").any()  # not applicable
+    why = cov.summary["targets"]["wet_market_coverage"]["not_applicable"]  # type: ignore[attr-defined]
+    assert "central_district" in why["en"]
+    assert not any("flagged central_district" in m for m in said)

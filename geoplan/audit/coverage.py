@@ -31,7 +31,7 @@ from geoplan.audit.results import AuditResult, as_geodataframe, check_summary
 from geoplan.network import WalkNetwork
 from geoplan.reach import nearest_facilities
 
-__all__ = ["audit_coverage", "coverage_targets", "in_scope"]
+__all__ = ["audit_coverage", "coverage_targets", "in_scope", "unflagged_centre"]
 
 _MEASURES = ("walk_time", "walk_distance", "coverage_share")
 
@@ -183,12 +183,12 @@ def audit_coverage(
 
     comm_id = _community_of(buildings, communities)
     central = _central(comm_id, communities)
-    unflagged = communities is None or "central_district" not in communities.columns
+    unflagged = unflagged_centre(communities)
     central_ids = [t.id for t in targets if t.scope == "central_district"]
     if central_ids and unflagged:  # an assumption the verdict rests on: say it
         warnings.warn(
-            f"{', '.join(central_ids)}: no communities with a central_district column were "
-            "given, so the whole area is taken as the central district (中心城区); give "
+            f"{', '.join(central_ids)}: no community is flagged central_district, so the "
+            "whole area is taken as the central district (中心城区); give "
             "communities with a central_district column (--communities) to audit only the centre",
             DataQualityWarning,
             stacklevel=2,
@@ -224,6 +224,15 @@ def audit_coverage(
             "nearest_m_of_uncovered_median": _r(float(np.median(far))) if len(far) else None,
             "absent_categories": absent,
         }
+        if not scope_mask.any():  # nothing in scope: say why the target has no verdict
+            target_summary[t.id]["not_applicable"] = {
+                "zh": "不适用：社区表中没有中心城区社区（central_district 均为否）"
+                if t.scope == "central_district"
+                else "不适用：范围内没有建筑",
+                "en": "not applicable: no community is flagged central_district"
+                if t.scope == "central_district"
+                else "not applicable: no building in scope",
+            }
         if share_hh == 0.0:  # a 0% never goes out without its cause
             target_summary[t.id]["zero_cause"] = _zero_cause(
                 cats=cats,
@@ -380,8 +389,29 @@ def _community_of(b: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> 
     return j["_cid"].astype(object).where(j["_cid"].notna(), None).to_numpy()
 
 
-def _central(comm_id: np.ndarray, communities: gpd.GeoDataFrame | None) -> np.ndarray:
+def unflagged_centre(communities: gpd.GeoDataFrame | None) -> bool:
+    """True when the communities say nothing about the central district: none given,
+    no ``central_district`` column, or one a reader filled in (``attrs
+    ["defaulted_columns"]``). Central-district targets then cover the whole area,
+    and say so; flags given as false mean "not central" (the target does not apply).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> unflagged_centre(None), unflagged_centre(pd.DataFrame({"central_district": [False]}))
+    (True, False)
+    >>> filled = pd.DataFrame({"central_district": [False]})
+    >>> filled.attrs["defaulted_columns"] = ["central_district"]
+    >>> unflagged_centre(filled)
+    True
+    """
     if communities is None or "central_district" not in communities.columns:
+        return True
+    return "central_district" in communities.attrs.get("defaulted_columns", ())
+
+
+def _central(comm_id: np.ndarray, communities: gpd.GeoDataFrame | None) -> np.ndarray:
+    if communities is None or unflagged_centre(communities):
         return np.ones(len(comm_id), bool)  # no flags given: the whole area is the centre
     flags = communities["central_district"].fillna(False).astype(bool)
     flags.index = flags.index.astype(str)
@@ -421,8 +451,25 @@ def _target_findings(
         "shortfall_m2": np.nan,
     }
     rows = []
-    if not math.isnan(share):
-        area = "central_district" if t.scope == "central_district" else "all"
+    area = "central_district" if t.scope == "central_district" else "all"
+    if math.isnan(share) and not scope_mask.any():
+        pass  # no building in scope (no central community): the target does not apply
+    elif math.isnan(share):  # buildings in scope, none with households: never a pass
+        rows.append(
+            {
+                **base,
+                "entity_id": area,
+                "entity_name": area,
+                "scope": "district",
+                "value": np.nan,
+                "passed": None,
+                "shortfall": np.nan,
+                "households_uncovered": 0.0,
+                "text_zh": "未测：范围内的建筑都没有户数",
+                "text_en": "not measured: no building in scope has households",
+            }
+        )
+    else:
         rows.append(
             {
                 **base,

@@ -132,10 +132,11 @@ def audit_floor_area(
     for t in targets:
         needs = _columns_needed(t)
         absent = [c for c in needs if c not in communities.columns]
-        if absent:
-            not_measured[t.id] = absent
-            continue
         applicable = applicable_mask(communities, t)
+        if absent:
+            if bool(applicable.any()):  # a target no community falls under needs nothing
+                not_measured[t.id] = absent
+            continue
         thr = float(t.threshold) if not isinstance(t.threshold, list | tuple) else np.nan
         if t.measure == "area_per_100_households":
             with np.errstate(divide="ignore", invalid="ignore"):

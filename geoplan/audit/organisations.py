@@ -86,10 +86,11 @@ def audit_organisations(
         else:
             missing = [c for c in cols if c not in communities.columns]
         if t.measure in _COMMUNITY_MEASURES:
-            if missing:
-                not_measured[t.id] = missing
-                continue
             applicable = applicable_mask(communities, t)
+            if missing:
+                if bool(applicable.any()):  # a target no community falls under needs nothing
+                    not_measured[t.id] = missing
+                continue
             value = _community_value(communities, t, cols)
             if t.measure == "per_10000_residents" and "residents" in communities.columns:
                 # the persons and residents behind the rate, so findings say how many

@@ -489,10 +489,26 @@ class AuditResult:
 
     @property
     def passed(self) -> bool:
-        """True when no applicable check failed."""
+        """True when every applicable check was measured and none failed.
+
+        A check that could not run (a column missing from the input, a value
+        missing for one community: :attr:`unmeasured`) is never a pass.
+        """
+        if self.unmeasured:
+            return False
         if self.findings.empty:
             return True
         return not bool((self.findings["passed"] == False).any())  # noqa: E712
+
+    @property
+    def unmeasured(self) -> int:
+        """How many applicable checks could not be measured: the targets skipped for
+        a missing column (``summary["not_measured"]``) and the findings without a
+        verdict."""
+        skipped = len(self.summary.get("not_measured") or {})
+        if self.findings.empty or "passed" not in self.findings.columns:
+            return skipped
+        return skipped + int(self.findings["passed"].isna().sum())
 
     @property
     def failures(self) -> pd.DataFrame:

@@ -356,8 +356,12 @@ class Progress:
             click.echo(f"    done in {time.perf_counter() - start:.1f} s", err=True)
 
 
-_SCOPE_LABELS_ZH = {"community": "社区合计", "facility": "每处设施"}
-_SCOPE_LABELS_EN = {"community": "community total", "facility": "each facility"}
+_SCOPE_LABELS_ZH = {"community": "各社区", "facility": "每处设施", "district": "全区"}
+_SCOPE_LABELS_EN = {
+    "community": "each community",
+    "facility": "each facility",
+    "district": "whole area",
+}
 
 
 #: Failing entities listed per check before "N more, see <file>.csv".
@@ -378,6 +382,9 @@ def print_result(
     verdict = (
         ("通过" if result.passed else "未通过") if zh else ("PASS" if result.passed else "FAIL")
     )
+    unmeasured = int(getattr(result, "unmeasured", 0) or 0)
+    if unmeasured:  # a check that could not run is never a pass
+        verdict += f"（{unmeasured} 项未测）" if zh else f" ({unmeasured} not measured)"
     click.echo(f"{result.name} [{result.profile}]: {verdict}")
     f = result.findings
     if f.empty:

@@ -232,6 +232,9 @@ def _print_coverage(result: Any, *, lang: str) -> None:
     for tid, info in s["targets"].items():
         share = info["households_share"]
         text = "n/a" if share is None else f"{share:.1%}"
+        why = info.get("not_applicable")
+        if share is None and why:
+            text = why["zh" if zh else "en"]
         cause = info.get("zero_cause")
         why = f": {cause['zh' if zh else 'en']}" if cause else ""  # never a bare 0.0%
         click.echo(

@@ -890,9 +890,16 @@ def _ids(
     if col is None:
         if kind == "buildings":
             return [str(i + 1) for i in range(len(gdf))]
+        # communities keep their own ids (facilities and ledgers refer to them), so
+        # numbering rows is offered only for the other layers
+        numbered = (
+            ""
+            if kind == "communities"
+            else ", or number the rows with --row-ids, row_ids=True in Python"
+        )
         raise InputError(
             f"no id column: expected one of {', '.join(C.ALIASES[id_col] + C.ALIASES['id'])} "
-            f"(or {_COLUMNS_HINT}, or number the rows with --row-ids, row_ids=True in Python)",
+            f"(or {_COLUMNS_HINT}{numbered})",
             file=file,
         )
     raw = gdf[col]
@@ -1009,9 +1016,12 @@ def _check_communities(gdf: gpd.GeoDataFrame, *, file: str, where: Any) -> None:
             row=rid,
             column=where("households"),
         )
-    for flag in ("old_estate", "new_development", "central_district"):
-        if flag not in gdf.columns:
-            gdf[flag] = False
+    defaulted = [f for f in ("old_estate", "new_development", "central_district") if f not in gdf]
+    for flag in defaulted:
+        gdf[flag] = False
+    # a flag the file did not have is no statement: audits can tell "not central"
+    # from "not said" (central-district targets then cover the whole area, and say so)
+    gdf.attrs["defaulted_columns"] = defaulted
     if "residents" in gdf.columns:
         fewer = gdf["residents"] < gdf["households"]
         if fewer.any():

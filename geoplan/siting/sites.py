@@ -431,9 +431,9 @@ def suggest_sites(
     scope = p.target(t_id).scope if t_id is not None else "all"
     counted = np.ones(len(demand), dtype=bool)
     if scope == "central_district":
-        from geoplan.audit.coverage import in_scope
+        from geoplan.audit.coverage import in_scope, unflagged_centre
 
-        if communities is None or "central_district" not in communities.columns:
+        if communities is None or unflagged_centre(communities):
             scope = "all (no central_district flags given)"
         else:
             counted = in_scope(buildings, communities.to_crs(crs), scope)
