@@ -1,0 +1,268 @@
+"""Row checks of the readers: ids, values and how a message names a row.
+
+One job: turn the columns of a renamed table into checked values, and say
+exactly where a bad one is. A row is named by its id and, in a workbook, its
+Excel row (:class:`_RowLabels`); headers must be unique; ids must be present and
+unique; numbers (also full-width or with thousands separators), yes/no flags
+and text are coerced; community kinds and household counts are checked.
+Every failure is an :class:`~geoplan._errors.InputError` naming file, row and
+column. Private to :mod:`geoplan.io.readers`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoplan._errors import DataQualityWarning, InputError
+from geoplan.io import columns as C
+
+_MAX_LISTED = 5
+# how to fix what a reader refuses; worded for both the CLI and Python
+_COLUMNS_HINT = "map it with --columns 'their header=canonical' (columns= in Python)"
+_ROW_IDS_HINT = (
+    "if the ids really repeat (e.g. building footprints), number the rows instead "
+    "with --row-ids (row_ids=True in Python)"
+)
+
+
+class _RowLabels:
+    """How a user finds a row: its position, and in a workbook its Excel row number."""
+
+    def __init__(self, lines: list[int] | None, word: str) -> None:
+        self.lines = lines
+        self.word = word
+        self.by_id: dict[str, int] = {}
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> _RowLabels:
+        lines = frame.attrs.get("source_rows")
+        if lines is not None and len(lines) != len(frame):
+            lines = None
+        return cls(None if lines is None else list(lines), str(frame.attrs.get("row_word", "")))
+
+    def pos(self, pos: int) -> str:
+        """``#3`` (CSV, GeoPackage), or ``#3 (Excel row 7)`` (workbook)."""
+        if self.lines is None:
+            return f"#{pos + 1}"
+        return f"#{pos + 1} ({self.word} {self.lines[pos]})"
+
+    def keyed(self, index: pd.Index) -> _RowLabels:
+        out = _RowLabels(self.lines, self.word)
+        if self.lines is not None:
+            out.by_id = {str(i): line for i, line in zip(index, self.lines, strict=True)}
+        return out
+
+    def label_of(self, row: object) -> str | None:
+        """``C3 (Excel row 7)`` for a row id of a workbook; None when nothing to add."""
+        if row is None or not self.by_id or str(row) not in self.by_id:
+            return None
+        return f"{row} ({self.word} {self.by_id[str(row)]})"
+
+    def with_lines(self, ids: pd.Index) -> list[str]:
+        """Row ids with their Excel rows (``C3 (Excel row 7)``) for lists in messages."""
+        return [self.label_of(i) or str(i) for i in ids]
+
+
+def _row_label(df: pd.DataFrame, pos: int, rows: _RowLabels | None = None) -> str:
+    line = "" if rows is None or rows.lines is None else f" ({rows.word} {rows.lines[pos]})"
+    for col in ("community_id", "facility_id", "building_id", "id"):
+        if col in df.columns:
+            value = df[col].iloc[pos]
+            if pd.notna(value) and str(value).strip():
+                return str(value).strip() + line
+    if rows is not None and rows.lines is not None:
+        return rows.pos(pos)
+    return f"#{pos + 1} (line {pos + 2})"
+
+
+def _check_unique_headers(headers: list[str], *, file: str, letters: bool = False) -> None:
+    seen: dict[str, int] = {}
+    for pos, h in enumerate(headers):
+        if not h:
+            continue
+        if h in seen:
+            where = (
+                f"columns {_letter(seen[h])} and {_letter(pos)}"
+                if letters
+                else f"columns {seen[h] + 1} and {pos + 1}"
+            )
+            raise InputError(
+                f"the header {h!r} appears twice ({where}); rename or delete one",
+                file=file,
+                column=h,
+            )
+        seen[h] = pos
+
+
+def _letter(pos: int) -> str:
+    """Excel column letter of a 0-based position: 0 -> A, 26 -> AA."""
+    out = ""
+    pos += 1
+    while pos:
+        pos, rem = divmod(pos - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _ids(
+    gdf: gpd.GeoDataFrame,
+    *,
+    id_col: str,
+    kind: str,
+    file: str,
+    original: Mapping[str, str],
+    rows: _RowLabels,
+) -> list[str]:
+    col = id_col if id_col in gdf.columns else "id" if "id" in gdf.columns else None
+    if col is None:
+        if kind == "buildings":
+            return [str(i + 1) for i in range(len(gdf))]
+        # communities keep their own ids (facilities and ledgers refer to them), so
+        # numbering rows is offered only for the other layers
+        numbered = (
+            ""
+            if kind == "communities"
+            else ", or number the rows with --row-ids, row_ids=True in Python"
+        )
+        raise InputError(
+            f"no id column: expected one of {', '.join(C.ALIASES[id_col] + C.ALIASES['id'])} "
+            f"(or {_COLUMNS_HINT}{numbered})",
+            file=file,
+        )
+    raw = gdf[col]
+    ids = []
+    for pos, value in enumerate(raw):
+        text = "" if pd.isna(value) else str(value).strip()
+        if text.endswith(".0") and text[:-2].isdigit():
+            text = text[:-2]  # ids read as floats by a driver
+        if not text:
+            raise InputError(
+                "empty id", file=file, row=rows.pos(pos), column=original.get(col, col)
+            )
+        ids.append(text)
+    series = pd.Series(ids)
+    dup = series[series.duplicated(keep=False)]
+    if len(dup):
+        first = dup.iloc[0]
+        positions = dup.index[dup == first]
+        listed = ", ".join(rows.pos(int(i)) for i in positions[:_MAX_LISTED])
+        repeated = int(series.duplicated().sum())
+        hint = (
+            "every community needs its own id (facilities refer to it)"
+            if kind == "communities"
+            else _ROW_IDS_HINT
+        )
+        raise InputError(
+            f"duplicate id {first!r} (rows {listed}; {repeated} repeated ids in all); {hint}",
+            file=file,
+            row=first,
+            column=original.get(col, col),
+        )
+    return ids
+
+
+def _numeric_text(raw: pd.Series) -> pd.Series:
+    """Numbers stored as text: full-width digits, thousands separators, spaces."""
+    text = raw.astype("string").str.strip()
+    text = text.map(lambda v: unicodedata.normalize("NFKC", v) if isinstance(v, str) else v)
+    return text.astype("string").str.replace(r"[,，\s]", "", regex=True)
+
+
+def _coerce_numeric(gdf: gpd.GeoDataFrame, *, file: str, where: Any) -> None:
+    for col in sorted(C.NUMERIC_COLUMNS & set(gdf.columns)):
+        raw = gdf[col]
+        text = _numeric_text(raw)
+        empty = text.isna() | text.eq("") | text.str.lower().isin(["nan", "none", "null", "<na>"])
+        values = pd.to_numeric(text.mask(empty), errors="coerce")
+        bad = values.isna() & ~empty
+        if bad.any():
+            rid = bad.index[bad.to_numpy()][0]
+            raise InputError(f"{raw[rid]!r} is not a number", file=file, row=rid, column=where(col))
+        values = values.astype(float)
+        if col in C.NONNEGATIVE:
+            neg = values < 0
+            if neg.any():
+                rid = neg.index[neg.to_numpy()][0]
+                raise InputError(
+                    f"{col} is negative ({values[rid]:g})", file=file, row=rid, column=where(col)
+                )
+        inf = pd.Series(np.isinf(values.to_numpy(dtype=float)).astype(bool), index=values.index)
+        if inf.any():
+            rid = inf.index[inf.to_numpy()][0]
+            raise InputError(f"{col} is infinite", file=file, row=rid, column=where(col))
+        gdf[col] = values
+
+
+def _coerce_bool(gdf: gpd.GeoDataFrame, *, file: str, where: Any) -> None:
+    for col in sorted(C.BOOL_COLUMNS & set(gdf.columns)):
+        raw = gdf[col]
+        if raw.dtype == bool:
+            continue
+        text = raw.astype("string").str.strip().str.lower().fillna("")
+        is_true = text.isin(C.TRUE_VALUES)
+        is_false = text.isin(C.FALSE_VALUES)
+        bad = ~(is_true | is_false)
+        if bad.any():
+            rid = bad.index[bad.to_numpy()][0]
+            raise InputError(
+                f"{raw[rid]!r} is not yes/no (use true/false, 是/否, 1/0)",
+                file=file,
+                row=rid,
+                column=where(col),
+            )
+        gdf[col] = is_true.astype(bool)
+
+
+def _coerce_text(gdf: gpd.GeoDataFrame) -> None:
+    for col in sorted(C.TEXT_COLUMNS & set(gdf.columns)):
+        values = gdf[col].astype("string").str.strip()
+        if col in {"district_code", "community_id"}:
+            values = values.str.replace(r"\.0$", "", regex=True)
+        gdf[col] = values.astype(object).where(values.notna() & values.ne(""), None)
+
+
+def _check_communities(gdf: gpd.GeoDataFrame, *, file: str, where: Any) -> None:
+    kinds = gdf["kind"].map(lambda v: C.KIND_VALUES.get(str(v).strip().lower()) if v else None)
+    bad = kinds.isna()
+    if bad.any():
+        rid = bad.index[bad.to_numpy()][0]
+        raise InputError(
+            f"unknown kind {gdf.loc[rid, 'kind']!r}: use urban (城市社区) or village (村)",
+            file=file,
+            row=rid,
+            column=where("kind"),
+        )
+    gdf["kind"] = kinds.astype(object)
+    missing = gdf["households"].isna()
+    if missing.any():
+        rid = missing.index[missing.to_numpy()][0]
+        raise InputError(
+            "households is missing (a community needs its household count; "
+            "estimate it from buildings with geoplan.households)",
+            file=file,
+            row=rid,
+            column=where("households"),
+        )
+    defaulted = [f for f in ("old_estate", "new_development", "central_district") if f not in gdf]
+    for flag in defaulted:
+        gdf[flag] = False
+    # a flag the file did not have is no statement: audits can tell "not central"
+    # from "not said" (central-district targets then cover the whole area, and say so)
+    gdf.attrs["defaulted_columns"] = defaulted
+    if "residents" in gdf.columns:
+        fewer = gdf["residents"] < gdf["households"]
+        if fewer.any():
+            ids = [str(i) for i in fewer.index[fewer.to_numpy()][:_MAX_LISTED]]
+            warnings.warn(
+                f"{file}: column {where('residents')}: fewer residents than households in "
+                f"{int(fewer.sum())} rows (first: {', '.join(ids)}); check the columns",
+                DataQualityWarning,
+                stacklevel=4,
+            )
