@@ -16,6 +16,7 @@ compound gate) and street -> facility.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -255,24 +256,6 @@ def reach_matrix(
     if not np.isfinite(k):
         return _reach_global(aug, o, piece, off, n_s, limit_m)
     return _reach_windowed(aug, network, o, sources_snapped, piece, off, k, limit_m)
-
-
-def _reach_matrix_global(
-    network: WalkNetwork,
-    origins_snapped: Snapped,
-    sources_snapped: Snapped,
-    *,
-    limit_m: float,
-) -> sp.csr_matrix:
-    """:func:`reach_matrix` by whole-graph Dijkstra passes (the reference; no windows)."""
-    _check_limit(limit_m)
-    aug = _augment(network, sources_snapped)
-    o = origins_snapped
-    piece, off = _locate(aug, network, o)
-    n_s, n_o = sources_snapped.n, o.n
-    if piece.size == 0 or not (aug.doors >= 0).any():
-        return sp.csr_matrix((n_s, n_o))
-    return _reach_global(aug, o, piece, off, n_s, limit_m)
 
 
 def _reach_global(
@@ -552,27 +535,6 @@ def _reach_windowed(
     )
 
 
-def _snap_both(
-    network: WalkNetwork,
-    frame: gpd.GeoDataFrame | gpd.GeoSeries,
-    *,
-    max_snap_m: float,
-    compounds: gpd.GeoDataFrame | gpd.GeoSeries | None,
-    gates: gpd.GeoDataFrame | gpd.GeoSeries | None,
-    gate_tolerance_m: float,
-    min_component_nodes: int | None,
-) -> Snapped:
-    return snap_points(
-        network,
-        frame,
-        max_snap_m=max_snap_m,
-        compounds=compounds,
-        gates=gates,
-        gate_tolerance_m=gate_tolerance_m,
-        min_component_nodes=min_component_nodes,
-    )
-
-
 def _categories(facilities: gpd.GeoDataFrame, category_col: str) -> pd.Series:
     if category_col not in facilities.columns:
         raise InputError(f"facilities have no {category_col!r} column", column=category_col)
@@ -660,15 +622,17 @@ def nearest_facilities(
     if not (np.isfinite(walk_speed_m_per_min) and walk_speed_m_per_min > 0):
         raise InputError("walk_speed_m_per_min must be > 0", column="walk_speed_m_per_min")
     cats = _categories(facilities, category_col)
-    kw = {
-        "max_snap_m": max_snap_m,
-        "compounds": compounds,
-        "gates": gates,
-        "gate_tolerance_m": gate_tolerance_m,
-        "min_component_nodes": min_component_nodes,
-    }
-    o = origins if isinstance(origins, Snapped) else _snap_both(network, origins, **kw)  # type: ignore[arg-type]
-    f = _snap_both(network, facilities, **kw)  # type: ignore[arg-type]
+    snap = functools.partial(
+        snap_points,
+        network,
+        max_snap_m=max_snap_m,
+        compounds=compounds,
+        gates=gates,
+        gate_tolerance_m=gate_tolerance_m,
+        min_component_nodes=min_component_nodes,
+    )
+    o = origins if isinstance(origins, Snapped) else snap(origins)
+    f = snap(facilities)
     _warn_unreachable(f, "facilities", max_snap_m)
     aug = _augment(network, f)
     rows = _rows(aug, network, o)

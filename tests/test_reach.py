@@ -15,6 +15,7 @@ import scipy.sparse as sp
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reach_oracle import reach_matrix_global
 from shapely.geometry import LineString, Point
 
 from geoplan._errors import DataQualityWarning, InputError
@@ -468,7 +469,6 @@ def _assert_same_matrix(a: sp.csr_matrix, b: sp.csr_matrix) -> None:
 def test_windowed_reach_matrix_equals_whole_graph(
     seed: int, n: int, short: float, oneway: float, limit: float, gated: bool
 ) -> None:
-    from geoplan.reach import _reach_matrix_global
 
     net = _random_network(seed, n, short_share=short, oneway_share=oneway)
     rng = np.random.default_rng(seed + 1)
@@ -490,7 +490,7 @@ def test_windowed_reach_matrix_equals_whole_graph(
     s = snap_points(net, gpd.GeoSeries(src_pts, crs=CRS), **kw)  # type: ignore[arg-type]
     o = snap_points(net, gpd.GeoSeries(org_pts, crs=CRS), **kw)  # type: ignore[arg-type]
     got = reach_matrix(net, o, s, limit_m=limit)
-    _assert_same_matrix(got, _reach_matrix_global(net, o, s, limit_m=limit))
+    _assert_same_matrix(got, reach_matrix_global(net, o, s, limit_m=limit))
     assert (got.data <= limit).all()
 
 
@@ -512,13 +512,13 @@ def test_windows_are_smaller_than_the_graph(monkeypatch: pytest.MonkeyPatch) -> 
     got = reach_matrix(net, o, s, limit_m=250.0)
     assert len(sizes) > 1 and max(sizes) < net.n_nodes / 2
     sizes.clear()
-    _assert_same_matrix(got, reach._reach_matrix_global(net, o, s, limit_m=250.0))
+    _assert_same_matrix(got, reach_matrix_global(net, o, s, limit_m=250.0))
     assert min(sizes) > net.n_nodes
     assert got.nnz > 0
 
 
 def test_zero_length_edge_with_a_chord_falls_back_to_whole_graph() -> None:
-    from geoplan.reach import _chord_factor, _reach_matrix_global
+    from geoplan.reach import _chord_factor
 
     lines = [LineString([(0, 0), (100, 0)]), LineString([(100, 0), (200, 0)])]
     net0 = network_from_lines(gpd.GeoDataFrame(geometry=lines, crs=CRS))
@@ -543,7 +543,7 @@ def test_zero_length_edge_with_a_chord_falls_back_to_whole_graph() -> None:
     got = reach_matrix(net, o, s, limit_m=60.0)
     # 50 m to the junction, then the 0 m street: the far end is 50 m away
     assert got.toarray().tolist() == [[50.0, 50.0]]
-    _assert_same_matrix(got, _reach_matrix_global(net, o, s, limit_m=60.0))
+    _assert_same_matrix(got, reach_matrix_global(net, o, s, limit_m=60.0))
 
 
 @settings(max_examples=8, deadline=None)
@@ -573,7 +573,7 @@ def test_reach_matrix_rows_match_networkx(seed: int, limit: float) -> None:
 
 
 def test_windowed_reach_matrix_on_real_file(shared_data: Path) -> None:
-    from geoplan.reach import _chord_factor, _reach_matrix_global
+    from geoplan.reach import _chord_factor
 
     net = network_from_osm(shared_data / "osm" / "aguascalientes.osm.pbf")
     assert _chord_factor(net) <= 1.0 + 1e-9
@@ -581,11 +581,11 @@ def test_windowed_reach_matrix_on_real_file(shared_data: Path) -> None:
     s = snap_points(net, _near_edges(net, 40, 16), max_snap_m=100, min_component_nodes=1)
     got = reach_matrix(net, o, s, limit_m=400.0)
     assert got.nnz > 50
-    _assert_same_matrix(got, _reach_matrix_global(net, o, s, limit_m=400.0))
+    _assert_same_matrix(got, reach_matrix_global(net, o, s, limit_m=400.0))
 
 
 def test_lengths_shorter_than_chords_widen_the_windows() -> None:
-    from geoplan.reach import _chord_factor, _reach_matrix_global
+    from geoplan.reach import _chord_factor
 
     # a straight street of 20 blocks drawn 100 m long but recorded as 50 m each
     # (lengths measured in another projection): walks reach twice as far as the
@@ -613,7 +613,7 @@ def test_lengths_shorter_than_chords_widen_the_windows() -> None:
     # 8 blocks (800 m on the map, 400 m walked) from each end
     assert np.diff(got.indptr).tolist() == [9, 9]
     assert got.getrow(0).toarray()[0, 8] == pytest.approx(400.0)
-    _assert_same_matrix(got, _reach_matrix_global(net, o, s, limit_m=400.0))
+    _assert_same_matrix(got, reach_matrix_global(net, o, s, limit_m=400.0))
 
 
 @settings(max_examples=30, deadline=None)

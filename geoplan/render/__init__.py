@@ -8,6 +8,7 @@ reach engine, so it draws any frame that follows the documented column contracts
 Examples
 --------
 >>> import tempfile, pathlib, geopandas as gpd, shapely
+>>> from geoplan.render import gap_map, save_html
 >>> f = gpd.GeoDataFrame({"category": ["wet_market"]},
 ...     geometry=[shapely.Point(0, 0)], crs=32650)
 >>> m = gap_map(facilities=f, title="菜市场", summary={"菜市场覆盖率": "87%，目标 95%"})
@@ -16,33 +17,76 @@ Examples
 
 from __future__ import annotations
 
-from geoplan.render.interactive import (
-    DEFAULT_AGGREGATE_ABOVE,
-    DEFAULT_CELL_M,
-    DEFAULT_SYMBOLS_MAX,
-    adaptive_cell_m,
-    add_legend,
-    base_map,
-    building_coverage_layer,
-    community_layer,
-    coverage_cells,
-    facility_layer,
-    gap_map,
-    grids_layer,
-    network_layer,
-    service_area_layer,
-    simplified_network,
-    sites_layer,
-    unreachable_layer,
-)
-from geoplan.render.offline import (
-    OfflineAssetError,
-    external_asset_urls,
-    inline_assets,
-    save_html,
-    use_minimal_assets,
-)
-from geoplan.render.static import find_cjk_font, static_gap_map
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real types for mypy; at run time each loads on first use
+    from geoplan.render.interactive import (
+        DEFAULT_AGGREGATE_ABOVE,
+        DEFAULT_CELL_M,
+        DEFAULT_SYMBOLS_MAX,
+        adaptive_cell_m,
+        add_legend,
+        base_map,
+        building_coverage_layer,
+        community_layer,
+        coverage_cells,
+        facility_layer,
+        gap_map,
+        grids_layer,
+        network_layer,
+        service_area_layer,
+        simplified_network,
+        sites_layer,
+        unreachable_layer,
+    )
+    from geoplan.render.offline import (
+        OfflineAssetError,
+        external_asset_urls,
+        inline_assets,
+        save_html,
+        use_minimal_assets,
+    )
+    from geoplan.render.static import find_cjk_font, static_gap_map
+
+# Loaded on first use: an HTML map needs folium but not matplotlib, a PNG the reverse.
+_LAZY = {
+    "DEFAULT_AGGREGATE_ABOVE": "geoplan.render.interactive",
+    "DEFAULT_CELL_M": "geoplan.render.interactive",
+    "DEFAULT_SYMBOLS_MAX": "geoplan.render.interactive",
+    "adaptive_cell_m": "geoplan.render.interactive",
+    "add_legend": "geoplan.render.interactive",
+    "base_map": "geoplan.render.interactive",
+    "building_coverage_layer": "geoplan.render.interactive",
+    "community_layer": "geoplan.render.interactive",
+    "coverage_cells": "geoplan.render.interactive",
+    "facility_layer": "geoplan.render.interactive",
+    "gap_map": "geoplan.render.interactive",
+    "grids_layer": "geoplan.render.interactive",
+    "network_layer": "geoplan.render.interactive",
+    "service_area_layer": "geoplan.render.interactive",
+    "simplified_network": "geoplan.render.interactive",
+    "sites_layer": "geoplan.render.interactive",
+    "unreachable_layer": "geoplan.render.interactive",
+    "OfflineAssetError": "geoplan.render.offline",
+    "external_asset_urls": "geoplan.render.offline",
+    "inline_assets": "geoplan.render.offline",
+    "save_html": "geoplan.render.offline",
+    "use_minimal_assets": "geoplan.render.offline",
+    "find_cjk_font": "geoplan.render.static",
+    "static_gap_map": "geoplan.render.static",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'geoplan.render' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
+
 
 __all__ = [
     "DEFAULT_AGGREGATE_ABOVE",
