@@ -34,14 +34,14 @@ __all__ = ["PHASES", "main"]
 
 #: (module, function, phase label): the parts of ``nearest_facilities``.
 PHASES: tuple[tuple[str, str, str], ...] = (
-    ("geoplan._snap", "_segment_grid", "edge index"),
-    ("geoplan._snap", "_grid_nearest", "snapping (grid scan)"),
-    ("geoplan._snap", "_project_on_edges", "snapping (offsets)"),
-    ("geoplan.network", "connected_components", "components"),
-    ("geoplan.reach", "_augment", "augmented graph"),
-    ("geoplan.reach", "_rows", "locating buildings on pieces"),
-    ("geoplan.reach", "_run", "Dijkstra passes"),
-    ("geoplan.reach", "_point_min", "per-building minimum"),
+    ("geoplan.network._segment_grid", "segment_grid", "edge index"),
+    ("geoplan.network._segment_grid", "_grid_nearest", "snapping (grid scan)"),
+    ("geoplan.network._segment_grid", "_project_on_edges", "snapping (offsets)"),
+    ("geoplan.network.graph", "connected_components", "components"),
+    ("geoplan.reach.nearest", "augment", "augmented graph"),
+    ("geoplan.reach.nearest", "_rows", "locating buildings on pieces"),
+    ("geoplan.reach.nearest", "run", "Dijkstra passes"),
+    ("geoplan.reach.nearest", "_point_min", "per-building minimum"),
 )
 
 
@@ -69,10 +69,10 @@ def _timed(acc: dict[str, list[float]]) -> Iterator[None]:
             acc.setdefault(label, [0.0, 0.0])
             saved.append((mod, fn_name, fn))
             setattr(mod, fn_name, wrap(label, fn))
-        # network.py holds its own reference to the grid builder
-        net_mod: Any = importlib.import_module("geoplan.network")
-        saved.append((net_mod, "_segment_grid", net_mod._segment_grid))
-        net_mod._segment_grid = importlib.import_module("geoplan._snap")._segment_grid
+        # the graph module holds its own reference to the grid builder
+        net_mod: Any = importlib.import_module("geoplan.network.graph")
+        saved.append((net_mod, "segment_grid", net_mod.segment_grid))
+        net_mod.segment_grid = importlib.import_module("geoplan.network._segment_grid").segment_grid
         yield
     finally:
         for mod, fn_name, fn in reversed(saved):

@@ -46,9 +46,9 @@ import pyproj
 import shapely
 
 from geoplan._errors import InputError
-from geoplan._snap import _nearest
 from geoplan.crs import bd09_to_wgs84, gcj02_to_wgs84, in_china
 from geoplan.network import WalkNetwork
+from geoplan.network.snap import nearest_edges
 
 __all__ = [
     "AlignmentError",
@@ -159,7 +159,7 @@ def snap_distances(network: WalkNetwork, frame: gpd.GeoDataFrame | gpd.GeoSeries
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     pts = np.full(geoms.size, None, dtype=object)
     pts[ok] = shapely.point_on_surface(geoms[ok])
-    return _nearest(network, pts)[2]
+    return nearest_edges(network, pts)[2]
 
 
 def check_alignment(
@@ -312,7 +312,7 @@ def _check_layer(
         reach = shapely.buffer(net_box, max_snap)
         pts = pts[shapely.intersects(reach, pts)]
     pts = _sample(pts, n_max)
-    dist = _nearest(network, pts)[2]
+    dist = nearest_edges(network, pts)[2]
     snapped = median = None
     rms = _capped_rms(dist, max_snap) if dist.size else None
     if not boundary:
@@ -440,7 +440,7 @@ def _conversion_ratios(
         wl, wb = convert(lon, lat)
         x, y = from_lonlat.transform(np.asarray(wl), np.asarray(wb))
         moved = shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-        out[system] = round(_capped_rms(_nearest(network, moved)[2], cap) / rms, 4)
+        out[system] = round(_capped_rms(nearest_edges(network, moved)[2], cap) / rms, 4)
     return out
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import scipy.sparse as sp
 
-from geoplan._augment import _augment, _locate
 from geoplan.network import Snapped, WalkNetwork
-from geoplan.reach import _check_limit, _reach_global
+from geoplan.reach._augment import augment, locate
+from geoplan.reach._inputs import check_limit
+from geoplan.reach.matrix import _reach_global
 
 
 def reach_matrix_global(
@@ -19,9 +20,9 @@ def reach_matrix_global(
     limit_m: float,
 ) -> sp.csr_matrix:
     """:func:`geoplan.reach.reach_matrix` by whole-graph Dijkstra passes (no windows)."""
-    _check_limit(limit_m)
-    aug = _augment(network, sources_snapped)
-    piece, off = _locate(aug, network, origins_snapped)
+    check_limit(limit_m)
+    aug = augment(network, sources_snapped)
+    piece, off = locate(aug, network, origins_snapped)
     n_s = sources_snapped.n
     if piece.size == 0 or not (aug.doors >= 0).any():
         return sp.csr_matrix((n_s, origins_snapped.n))

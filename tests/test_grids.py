@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from shapely import LineString, box
 
 from geoplan._errors import InputError
-from geoplan.grids import _cut, delineate_grids, grid_code, hilbert_index
+from geoplan.grids import delineate_grids, grid_code, hilbert_index
+from geoplan.grids.partition import cut_runs
 from geoplan.profiles import load_profile
 
 CRS = 32650
@@ -115,7 +116,7 @@ def test_cut_is_optimal_against_brute_force(h, ranges) -> None:
         for k in range(n)
         for cuts in itertools.combinations(range(1, n), k)
     )
-    got = _objective(arr, _cut(arr, low, high), low, high)
+    got = _objective(arr, cut_runs(arr, low, high), low, high)
     assert got[:2] == best[:2]
     assert got[2] == pytest.approx(best[2])
 

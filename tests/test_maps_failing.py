@@ -65,7 +65,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_a_failing_village_is_coloured_not_grey(district: Any) -> None:
     from geoplan.audit import audit_floor_area
-    from geoplan.cli._maps import community_checks, coverage_gap_map
+    from geoplan.report.maps import community_checks, coverage_gap_map
 
     fa = _quiet(audit_floor_area, district.communities, district.facilities, profile=TIANJIN)
     layers, _ = community_checks(fa, lang="zh")
@@ -89,9 +89,9 @@ def test_a_failing_village_is_coloured_not_grey(district: Any) -> None:
 
 def test_one_layer_per_failing_mofcom_category(district: Any) -> None:
     from geoplan.audit.coverage import audit_coverage
-    from geoplan.cli._maps import coverage_gap_map, failing_categories, headline_category
     from geoplan.network import network_from_lines
     from geoplan.render._labels import category_style
+    from geoplan.report.maps import coverage_gap_map, failing_categories, headline_category
 
     net = network_from_lines(district.streets)
     cov = _quiet(
@@ -359,8 +359,8 @@ def test_haidian_gap_map_shows_every_failing_category(shared_data: Path, tmp_pat
     assert res.exit_code == 1, res.output
     page = (out / "gap_map.html").read_text(encoding="utf-8")
     summary = json.loads((out / "coverage.json").read_text(encoding="utf-8"))["summary"]
-    from geoplan.cli._maps import headline_category
     from geoplan.render._labels import category_style
+    from geoplan.report.maps import headline_category
 
     failing = [
         info["categories"][0]
@@ -422,8 +422,8 @@ def test_life_circle_levels_are_map_layers(district: Any) -> None:
     level (a building is covered when it reaches every category) and each other
     failing level has its layer of not-covered buildings."""
     from geoplan.audit.coverage import audit_coverage
-    from geoplan.cli._maps import coverage_gap_map
     from geoplan.network import network_from_lines
+    from geoplan.report.maps import coverage_gap_map
 
     gb = "gb50180-2018"
     cov = _quiet(

@@ -293,7 +293,7 @@ def _reference(net: WalkNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def _check_nearest(net: WalkNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from geoplan._snap import _nearest
+    from geoplan.network._segment_grid import nearest_edges as _nearest
 
     edge, off, dist = _nearest(net, pts)
     d_all, best = _reference(net, pts)
@@ -360,7 +360,7 @@ def test_nearest_matches_brute_force_hypothesis(case: tuple[WalkNetwork, np.ndar
 
 
 def test_nearest_ties_missing_far_and_degenerate() -> None:
-    from geoplan._snap import _nearest
+    from geoplan.network._segment_grid import nearest_edges as _nearest
 
     net = network_from_lines(
         lines(
@@ -399,7 +399,7 @@ def test_nearest_ties_missing_far_and_degenerate() -> None:
 
 
 def test_nearest_passes_and_fallback_are_exact() -> None:
-    from geoplan._snap import _grid_nearest
+    from geoplan.network._segment_grid import _grid_nearest
 
     # short segments (20 m cells): points 12 m, 30 m, 70 m and 3 km south of the
     # network are settled by the first, second and third pass, and the STRtree
@@ -421,8 +421,8 @@ def test_nearest_passes_and_fallback_are_exact() -> None:
 
 
 def test_nearest_wide_extents_and_multilinestrings(monkeypatch: pytest.MonkeyPatch) -> None:
-    import geoplan._snap as gn
-    from geoplan._snap import _nearest
+    import geoplan.network._segment_grid as gn
+    from geoplan.network._segment_grid import nearest_edges as _nearest
 
     # two towns 300 km apart: a few huge cells (float32 scan, metre-sized rounding
     # bound), or small cells and a float64 scan; exact either way

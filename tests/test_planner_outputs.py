@@ -77,7 +77,7 @@ def test_buildings_without_households_are_grey_not_red() -> None:
 def test_map_summary_says_the_households_are_estimated() -> None:
     from types import SimpleNamespace
 
-    from geoplan.cli._maps import summary_lines
+    from geoplan.report.maps import summary_lines
 
     cov = SimpleNamespace(
         profile="tianjin-2025",

@@ -495,7 +495,7 @@ def test_windowed_reach_matrix_equals_whole_graph(
 
 
 def test_windows_are_smaller_than_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
-    import geoplan.reach as reach
+    import geoplan.reach.matrix as reach
 
     net = _grid(12, np.array([0.0, 0.3, 0.1]))
     pts = _random_points(net, 60, seed=4, pad=0.0)
@@ -518,7 +518,7 @@ def test_windows_are_smaller_than_the_graph(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_zero_length_edge_with_a_chord_falls_back_to_whole_graph() -> None:
-    from geoplan.reach import _chord_factor
+    from geoplan.reach.matrix import _chord_factor
 
     lines = [LineString([(0, 0), (100, 0)]), LineString([(100, 0), (200, 0)])]
     net0 = network_from_lines(gpd.GeoDataFrame(geometry=lines, crs=CRS))
@@ -573,7 +573,7 @@ def test_reach_matrix_rows_match_networkx(seed: int, limit: float) -> None:
 
 
 def test_windowed_reach_matrix_on_real_file(shared_data: Path) -> None:
-    from geoplan.reach import _chord_factor
+    from geoplan.reach.matrix import _chord_factor
 
     net = network_from_osm(shared_data / "osm" / "aguascalientes.osm.pbf")
     assert _chord_factor(net) <= 1.0 + 1e-9
@@ -585,7 +585,7 @@ def test_windowed_reach_matrix_on_real_file(shared_data: Path) -> None:
 
 
 def test_lengths_shorter_than_chords_widen_the_windows() -> None:
-    from geoplan.reach import _chord_factor
+    from geoplan.reach.matrix import _chord_factor
 
     # a straight street of 20 blocks drawn 100 m long but recorded as 50 m each
     # (lengths measured in another projection): walks reach twice as far as the
@@ -625,7 +625,7 @@ def test_augmented_graph_same_on_fresh_and_prepared_networks(
     # reversed CSR is built gets the new entries appended to a copy of it: the same
     # matrix either way (zero-length edges and legs kept, one-way edges, parallel
     # edges, a self-loop left out), and the same distances
-    from geoplan._augment import _augment
+    from geoplan.reach._augment import augment
 
     net = _random_network(seed, n, short_share=0.0, oneway_share=oneway)
     rng = np.random.default_rng(seed)
@@ -633,10 +633,10 @@ def test_augmented_graph_same_on_fresh_and_prepared_networks(
     homes = gpd.GeoSeries(_points_for(net, rng, 20), crs=net.crs)
     kw = {"max_snap_m": 200.0, "min_component_nodes": 1}
     f = snap_points(net, fac, **kw)  # type: ignore[arg-type]
-    fresh = _augment(net, f)
+    fresh = augment(net, f)
     assert "csr_reverse" not in vars(net)
     net.csr_reverse  # noqa: B018 (prepares the network)
-    prepared = _augment(net, f)
+    prepared = augment(net, f)
     _assert_same_matrix(fresh.csr_rev, prepared.csr_rev)
     assert (fresh.csr_rev.data == 0).sum() == (prepared.csr_rev.data == 0).sum()
     h = snap_points(net, homes, **kw)  # type: ignore[arg-type]

@@ -168,7 +168,7 @@ def test_report_map_shows_the_nearest_facilities(fail_result):
     # the remedies name the nearest existing facility of each category: the
     # first view of the report's map includes them, not just the site
     from geoplan.render import gap_map
-    from geoplan.report import _map_layers
+    from geoplan.report.maps import _map_layers
 
     layers = _map_layers(fail_result)
     fac = layers["facilities"].to_crs(4326)

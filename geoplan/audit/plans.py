@@ -522,15 +522,15 @@ def read_context(
     """
     from geoplan.io.osm import osm_facilities
     from geoplan.io.readers import read_facilities
-    from geoplan.network import network_from_lines, network_from_osm
+    from geoplan.network import network_from_lines, network_kind, read_network
 
     p = Path(path)
     label = str(p)
     if not p.exists():
         raise InputError("file not found", file=label)
     name = p.name.lower()
-    if name.endswith((".osm", ".osm.bz2", ".osm.gz", ".pbf")):
-        net = network_from_osm(p, crs=metric_crs)
+    if network_kind(p) == "osm":
+        net = read_network(p, metric_crs=metric_crs)
         fac = osm_facilities(p, crs=metric_crs)
         fac = (
             fac[["name", "category", "geometry"]].copy()

@@ -21,6 +21,7 @@ from geoplan.cli._common import (
     read_options,
     require_targets,
 )
+from geoplan.cli._groups import audit
 
 _PROFILE = click.option(
     "--profile",
@@ -37,11 +38,6 @@ _OUT = click.option(
     help="Folder for outputs (GeoPackage, CSV, JSON); nothing is written without it.",
 )
 _LAYER_HELP = "GeoPackage, GeoJSON, Shapefile, CSV or Excel (.xlsx, .xls)."
-
-
-@click.group("audit")
-def audit() -> None:
-    """Audit communities against a standards profile."""
 
 
 @audit.command("floor-area")

@@ -103,17 +103,17 @@ def coverage(
     from geoplan.alignment import check_alignment
     from geoplan.audit.coverage import audit_coverage
     from geoplan.audit.results import save_result
-    from geoplan.cli.network import is_osm, load_any_network, network_stats, refuse_crs_for
     from geoplan.households import estimate_households
     from geoplan.io.readers import prepare_layer, read_buildings, read_communities, read_facilities
+    from geoplan.network import check_source_crs, describe_network, network_kind, read_network
     from geoplan.profiles import load_profile
 
     progress = Progress(quiet=as_json)
     profile = load_profile(profile_name)
     require_targets(profile, ("coverage",), command="coverage")
-    osm = is_osm(network_path)
+    osm = network_kind(network_path) == "osm"
     if buildings is None and facilities is None and communities is None:
-        refuse_crs_for(network_path, crs)  # --crs would describe no input at all
+        check_source_crs(network_path, crs)  # --crs would describe no input at all
     if not osm and (buildings is None or facilities is None):
         raise InputError(
             "--buildings and --facilities are needed unless --network is an OSM file",
@@ -124,7 +124,7 @@ def coverage(
         warnings.simplefilter("always", DataQualityWarning)
         compounds = gates = None
         with progress.step(f"reading {network_path}"):
-            net = load_any_network(network_path)
+            net = read_network(network_path)
             extract = None
             if osm and (buildings is None or facilities is None):
                 from geoplan.io.osm import buildings_from_extract, facilities_from_extract, read_osm
@@ -194,12 +194,12 @@ def coverage(
         with progress.step(f"writing {out_dir}"):
             save_result(result, out_dir, protect=inputs)
             if make_map:
-                from geoplan.cli._maps import write_gap_maps
+                from geoplan.report.maps import write_gap_maps
 
                 write_gap_maps(out_dir, coverage=result, facilities=fac, lang=lang, network=net)
     if as_json:
         payload: dict[str, Any] = result.to_dict()
-        payload["network"] = network_stats(net)
+        payload["network"] = describe_network(net)
         payload["notes"] = notes
         echo_json(payload)
     else:

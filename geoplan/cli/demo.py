@@ -74,8 +74,7 @@ def demo(
     from geoplan.audit import audit_floor_area, audit_organisations
     from geoplan.audit.coverage import audit_coverage, coverage_targets
     from geoplan.audit.results import save_result
-    from geoplan.cli.grids import print_grids, write_grids
-    from geoplan.cli.site import write_sites
+    from geoplan.cli._outputs import print_grids, write_grids, write_sites
     from geoplan.households import describe_households, estimate_households, households_summary
     from geoplan.io.readers import read_buildings, read_communities, read_facilities
     from geoplan.network import network_from_lines
@@ -169,7 +168,7 @@ def demo(
             if grids is not None:
                 write_grids(folder / "grids", grids, bld_est, protect=[gpkg])
             if make_map:
-                from geoplan.cli._maps import write_gap_maps
+                from geoplan.report.maps import write_gap_maps
 
                 floor = next((r for r in results if r.name == "floor_area"), None)
                 if coverage is not None or floor is not None:
@@ -269,11 +268,11 @@ def _siting_summary(s: Any) -> dict[str, Any]:
 
 
 def _echo_siting(s: Any, *, lang: str) -> None:
-    from geoplan.cli._maps import _category_name
-    from geoplan.cli.site import method_text
+    from geoplan.cli._outputs import method_text
+    from geoplan.report.maps import category_name
 
     ids = ", ".join(str(i) for i in s.sites.index) or "-"
-    name = _category_name(s.category, lang)
+    name = category_name(s.category, lang)
     if lang == "zh":
         click.echo(
             f"选址 {name}：覆盖 {s.coverage_before:.1%} -> {s.coverage_after:.1%}，"

@@ -7,8 +7,8 @@ Several plans (or a folder of plans): one report folder per plan plus
 ``summary.csv`` / ``summary.<lang>.html``; the exit code is 2 if any plan is bad
 input, else 1 if any fails, else 0.
 
-The command attaches itself to the ``audit`` group when this module is imported
-(``COMMANDS`` is empty); ``geoplan.cli._main._register`` must import it.
+The command attaches itself to the ``audit`` group (``cli/_groups.py``) when this
+module is imported (``COMMANDS`` is empty); ``geoplan.cli._main._register`` must import it.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from geoplan.cli._common import (
     json_option,
     require_targets,
 )
-from geoplan.cli.audit import audit
+from geoplan.cli._groups import audit
 
 __all__ = ["COMMANDS", "development_cmd"]
 

@@ -21,6 +21,7 @@ from geoplan.cli._common import (
     read_options,
     require_targets,
 )
+from geoplan.cli._outputs import print_grids, write_grids
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -124,55 +125,6 @@ def grids(
     else:
         print_grids(result, lang=lang)
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
-
-
-def _json_text(payload: Any) -> str:
-    import json
-
-    return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
-
-
-_MEMBER_COLUMNS = ("households", "households_source", "households_estimated")
-
-
-def write_grids(stem: Path, result: Any, buildings: Any, *, protect: list[Path]) -> None:
-    """``stem``.gpkg (layers ``grids`` and ``buildings`` with ``grid_code``), .csv, .json."""
-    from geoplan.io.write import write_csv, write_gpkg, write_text
-
-    # each building's grid, and the households it brings with where they come from
-    kept = [c for c in _MEMBER_COLUMNS if c in buildings.columns]
-    members = buildings[[*kept, buildings.geometry.name]].assign(grid_code=result.membership)
-    write_gpkg(
-        stem.with_suffix(".gpkg"), {"grids": result.grids, "buildings": members}, protect=protect
-    )
-    write_csv(stem.with_suffix(".csv"), result.grids, protect=protect)
-    write_text(stem.with_suffix(".json"), _json_text(result.to_dict()), protect=protect)
-
-
-def print_grids(result: Any, *, lang: str) -> None:
-    """The grid summary and every grid outside its range, with the reason."""
-    s = result.summary
-    if lang == "zh":
-        click.echo(
-            f"网格 {s['n_grids']} 个：{s['n_in_range']} 个户数达标，"
-            f"{s['n_out_of_range']} 个超出范围，{s['n_exempt']} 个独立网格（商业/市场/场馆），"
-            f"{s['n_crossing_road']} 个跨主干道"
-        )
-    else:
-        click.echo(
-            f"{s['n_grids']} grids: {s['n_in_range']} in range, {s['n_out_of_range']} "
-            f"out of range, {s['n_exempt']} exempt, {s['n_crossing_road']} cross a "
-            "major road"
-        )
-    if "households_estimated_share" in s:
-        from geoplan.households import describe_households
-
-        click.echo(f"  {describe_households(s, lang=lang)}")
-    for code, row in result.problems.iterrows():
-        click.echo(
-            f"  {code}: {row['households']:,.0f} ({row['low']:,.0f}-{row['high']:,.0f}) "
-            f"{row['reason']}"
-        )
 
 
 COMMANDS = [grids]

@@ -124,7 +124,7 @@ def map_cmd(
     are drawn too. The map is RESULTS/gap_map.html (and .png), the name every
     command uses."""
     from geoplan._errors import InputError
-    from geoplan.cli._maps import GAP_MAP_STEM, headline_category, write_gap_map_files
+    from geoplan.report.maps import GAP_MAP_STEM, headline_category, write_gap_map_files
 
     progress = Progress()
     with progress.step(f"reading {results}"):
@@ -149,10 +149,10 @@ def map_cmd(
     grids = _load_layers(results, "grids.gpkg", "grids")
     network = None
     if network_path is not None:
-        from geoplan.cli.network import load_any_network
+        from geoplan.network import read_network
 
         with progress.step(f"reading {network_path}"):
-            network = load_any_network(network_path)
+            network = read_network(network_path)
     with progress.step(f"drawing {out}"):
         write_gap_map_files(
             out,

@@ -20,6 +20,7 @@ from geoplan.cli._common import (
     lang_option,
     read_options,
 )
+from geoplan.cli._outputs import method_text, write_sites
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -125,16 +126,19 @@ def site(
     """Fewest new sites lifting CATEGORY coverage to the profile's target (or the best
     K sites), on walking distances. Exit 0 when the target is reached, 1 when not."""
 
-    from geoplan.cli.network import load_any_network
     from geoplan.households import estimate_households
     from geoplan.io.readers import read_buildings, read_communities, read_facilities
+    from geoplan.network import network_kind, read_network
     from geoplan.profiles import load_profile
     from geoplan.siting import default_candidates, suggest_sites
 
     progress = Progress(quiet=as_json)
     profile = load_profile(profile_name)
     with progress.step(f"reading {network_path}"):
-        net = load_any_network(network_path, crs=crs)
+        # --crs describes a line layer; an OSM file or a saved network keeps its own CRS
+        net = read_network(
+            network_path, source_crs=crs if network_kind(network_path) == "lines" else None
+        )
     with progress.step(f"reading {buildings} and {facilities}"):
         bld = read_buildings(buildings, crs=crs, metric_crs=net.crs, **reading.buildings)
         fac = read_facilities(facilities, crs=crs, metric_crs=net.crs, **reading.facilities)
@@ -252,79 +256,6 @@ def _str_index(index: Any) -> Any:
     import pandas as pd
 
     return pd.Index([str(i) for i in index], name="candidate_id", dtype=object)
-
-
-def write_sites(stem: Path, result: Any, *, protect: list[Path]) -> None:
-    """``stem``.gpkg (layer ``sites``), .csv and .json of a siting result."""
-    from geoplan.io.write import write_csv, write_gpkg, write_text
-
-    write_gpkg(stem.with_suffix(".gpkg"), {"sites": result.sites}, protect=protect)
-    write_csv(stem.with_suffix(".csv"), result.sites, protect=protect)
-    payload = result.to_dict()
-    for entry in payload.get("sites", []):  # where to build, readable without a GIS
-        sid = entry["site_id"]
-        for key in ("lon", "lat"):
-            if key in result.sites.columns and sid in result.sites.index:
-                entry[key] = float(result.sites.loc[sid, key])
-    write_text(stem.with_suffix(".json"), _json_text(payload), protect=protect)
-
-
-def _json_text(payload: Any) -> str:
-    import json
-
-    return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
-
-
-def method_text(result: Any, *, lang: str) -> str:
-    """Which method answered, why, how long it took and how close to the optimum.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from geoplan.siting import set_cover
-    >>> r = set_cover(np.eye(3, dtype=bool), [5.0, 3.0, 2.0], target_share=0.7, time_limit_s=0)
-    >>> method_text(r, lang="en")  # doctest: +ELLIPSIS
-    'method: greedy, the exact solver did not prove the optimum within the 0 s ...; proven optimal'
-    >>> r = set_cover(np.eye(3, dtype=bool), [5.0, 3.0, 2.0], target_share=0.7)
-    >>> method_text(r, lang="zh")  # doctest: +ELLIPSIS
-    '方法：精确求解（HiGHS），... s 内求得，无时限；已证明最优'
-    """
-    zh = lang == "zh"
-    secs = f"{result.solve_time_s:.1f} s"
-    limit = result.time_limit_s
-    if limit is None:
-        limit_text = "无时限" if zh else "no time limit"
-    else:
-        limit_text = f"时限 {limit:g} s" if zh else f"time limit {limit:g} s"
-    if result.optimal:
-        quality = "已证明最优" if zh else "proven optimal"
-    elif result.bound is not None and result.gap is not None:
-        if result.problem == "set_cover":
-            what = (
-                f"下界 {result.bound:,.0f} 处" if zh else f"lower bound {result.bound:,.0f} sites"
-            )
-        else:
-            what = (
-                f"上界 {result.bound:,.0f} 户"
-                if zh
-                else f"upper bound {result.bound:,.0f} households"
-            )
-        quality = f"{what}，差距 ≤ {result.gap:.1%}" if zh else f"{what}, gap <= {result.gap:.1%}"
-    else:
-        quality = "未证明最优" if zh else "not proven optimal"
-    names = {"exact": ("精确求解（HiGHS）", "exact (HiGHS)"), "greedy": ("贪心", "greedy")}
-    used = names.get(result.method, (result.method, result.method))[0 if zh else 1]
-    if result.method_reason == "solved_in_time":
-        why = f"{secs} 内求得，{limit_text}" if zh else f"solved in {secs}, {limit_text}"
-    elif result.method_reason == "time_limit":
-        why = (
-            f"精确求解未在 {limit:g} s 时限内证明最优"
-            if zh
-            else f"the exact solver did not prove the optimum within the {limit:g} s time limit"
-        )
-    else:
-        why = f"按 --method 指定，用时 {secs}" if zh else f"chosen by --method, {secs}"
-    return f"方法：{used}，{why}；{quality}" if zh else f"method: {used}, {why}; {quality}"
 
 
 def _print(result: Any, *, lang: str) -> None:

@@ -1,10 +1,10 @@
 """Exact nearest-edge snapping on a uniform grid of edge segments (private).
 
-Used by :mod:`geoplan.network`: every edge polyline is split into straight
-segments once per network, binned into square cells, and each point checks the
-segments of the cells around it, widening the block until the answer is provably
-the nearest; far points fall back to shapely's STRtree. Ties go to the lowest edge
-index. Kept apart from ``network.py`` so that module stays one job: the graph.
+Used by :mod:`geoplan.network` (:func:`nearest_edges`): every edge polyline is
+split into straight segments once per network (:func:`segment_grid`, kept on the
+network), binned into square cells, and each point checks the segments of the
+cells around it, widening the block until the answer is provably the nearest; far
+points fall back to shapely's STRtree. Ties go to the lowest edge index.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import scipy.sparse as sp
 import shapely
 
 if TYPE_CHECKING:
-    from geoplan.network import WalkNetwork
+    from geoplan.network.graph import WalkNetwork
 
 
 def _spread_bits(v: np.ndarray) -> np.ndarray:
@@ -60,7 +60,7 @@ def bucket_order(keys: np.ndarray, n_buckets: int) -> tuple[np.ndarray, np.ndarr
     return m.indices.astype(np.intp, copy=False), m.indptr.astype(np.int64, copy=False)
 
 
-# Tuning of the segment grid behind _nearest (algorithm constants, not planning
+# Tuning of the segment grid behind nearest_edges (algorithm constants, not planning
 # thresholds). The cell side is this percentile of the segment lengths, clipped to
 # [min, max] metres; segments longer than a cell side are binned as several pieces.
 # The grid has at most this many cells per segment (a network spread thinly over
@@ -83,7 +83,7 @@ _GRID_FLOAT32_MAX_TOL = 0.01
 
 
 @dataclass(frozen=True, eq=False)
-class _SegmentGrid:
+class SegmentGrid:
     """The straight segments of a network's edges, binned into a uniform grid.
 
     ``coords`` holds the vertices of every edge, edge after edge (as
@@ -102,7 +102,7 @@ class _SegmentGrid:
     count at the end); ``odd_edges`` the MultiLineString edges, whose parts the
     segments wrongly join: points nearest to one go to the STRtree. ``complete``
     is False when the edges have no segment, non-finite coordinates or a
-    non-lineal geometry; :func:`_nearest` then uses the STRtree for every point.
+    non-lineal geometry; :func:`nearest_edges` then uses the STRtree for every point.
     """
 
     complete: bool
@@ -127,10 +127,10 @@ class _SegmentGrid:
     odd_edges: np.ndarray
 
 
-def _incomplete_grid() -> _SegmentGrid:
+def _incomplete_grid() -> SegmentGrid:
     z = np.zeros(0)
     zi = np.zeros(0, dtype=np.int64)
-    return _SegmentGrid(False, 1.0, 0.0, 0.0, 0.0, 0.0, 0, 0, np.zeros(1, np.int64),
+    return SegmentGrid(False, 1.0, 0.0, 0.0, 0.0, 0.0, 0, 0, np.zeros(1, np.int64),
                         zi, z, z, z, z, z, np.zeros((0, 2)), zi, zi, zi, zi)  # fmt: skip
 
 
@@ -157,8 +157,8 @@ def _sequential_starts(seg_m: np.ndarray, first: np.ndarray, nseg: np.ndarray) -
     return start
 
 
-def _segment_grid(geometry: np.ndarray) -> _SegmentGrid:
-    """Build the :class:`_SegmentGrid` of an array of edge geometries."""
+def segment_grid(geometry: np.ndarray) -> SegmentGrid:
+    """Build the :class:`SegmentGrid` of an array of edge geometries."""
     if geometry.size == 0:
         return _incomplete_grid()
     kinds = shapely.get_type_id(geometry)
@@ -260,7 +260,7 @@ def _segment_grid(geometry: np.ndarray) -> _SegmentGrid:
         return buf[e]
 
     inv_len2 = np.divide(1.0, len2, out=np.zeros_like(len2), where=len2 > (0.25 * tol) ** 2)
-    return _SegmentGrid(
+    return SegmentGrid(
         complete=True,
         cell_m=cell,
         half_piece_m=half_piece_m,
@@ -285,7 +285,7 @@ def _segment_grid(geometry: np.ndarray) -> _SegmentGrid:
 
 
 def _point_segment_distance(
-    px: np.ndarray, py: np.ndarray, g: _SegmentGrid, s: np.ndarray
+    px: np.ndarray, py: np.ndarray, g: SegmentGrid, s: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance from each point to segment ``s`` and the projection factor on it.
 
@@ -311,7 +311,7 @@ def _point_segment_distance(
 
 
 def _project_on_edges(
-    g: _SegmentGrid, s: np.ndarray, r: np.ndarray
+    g: SegmentGrid, s: np.ndarray, r: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Edge of segment ``s`` and a point's position on it as a fraction of its length.
 
@@ -353,7 +353,7 @@ def _project_on_edges(
 
 
 def _grid_nearest(
-    g: _SegmentGrid, x: np.ndarray, y: np.ndarray
+    g: SegmentGrid, x: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The points settled, their nearest segment, distance and projection factor.
 
@@ -402,7 +402,7 @@ def _grid_nearest(
 
 
 def _grid_pass(
-    g: _SegmentGrid,
+    g: SegmentGrid,
     x: np.ndarray,
     y: np.ndarray,
     sx: np.ndarray,
@@ -443,7 +443,7 @@ def _grid_pass(
 
 
 def _grid_chunk(
-    g: _SegmentGrid,
+    g: SegmentGrid,
     x: np.ndarray,
     y: np.ndarray,
     pts: np.ndarray,
@@ -496,11 +496,11 @@ def _grid_chunk(
     found_s.append(g.e_seg[ent[near]])
 
 
-def _nearest(net: WalkNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def nearest_edges(net: WalkNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest edge, offset (m) and distance for every point (-1/nan/inf if empty).
 
     Exact, two ways. Points are first looked up in the network's segment grid
-    (:class:`_SegmentGrid`, built once per network: vectorised point-to-segment
+    (:class:`SegmentGrid`, built once per network: vectorised point-to-segment
     distances over blocks of cells around each point, :func:`_grid_nearest`),
     which settles every point within a few cell sides (tens to hundreds of
     metres) of the network. The rest (far points, non-point geometries, points
@@ -551,7 +551,7 @@ def _tree_nearest(
     off: np.ndarray,
     dist: np.ndarray,
 ) -> None:
-    """The STRtree path of :func:`_nearest` for the points ``cand`` (in place)."""
+    """The STRtree path of :func:`nearest_edges` for the points ``cand`` (in place)."""
     # query in Morton (Z-order) order: neighbouring points hit the same tree nodes,
     # which is about twice as fast for buildings that arrive in arbitrary order
     cand = cand[np.argsort(_morton(shapely.get_coordinates(pts[cand])), kind="stable")]

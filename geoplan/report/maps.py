@@ -1,14 +1,22 @@
-"""Gap maps from audit results (shared by ``coverage``, ``map`` and ``demo``)."""
+"""Gap maps from audit results, for the commands and the reports: the coverage
+map (``coverage``, ``map`` and ``demo``: ``coverage_gap_map``, ``write_gap_maps``)
+and a development report's map (``map_html``, ``write_static_map``).
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
+
+from geoplan.report.texts import phrase, verdict_text
 
 
-def _category_name(category: str, lang: str) -> str:
+def category_name(category: str, lang: str) -> str:
+    """The category's name in ``lang`` (its id when the category table lacks it)."""
     from geoplan.categories import list_categories
 
     table = list_categories()
@@ -59,7 +67,7 @@ def summary_lines(coverage: Any | None, floor_area: Any | None, *, lang: str) ->
                 continue
             cats = info.get("categories", [])
             label = (
-                _category_name(cats[0], lang)
+                category_name(cats[0], lang)
                 if len(cats) == 1
                 else (t.description_zh if zh else t.description_en)
             )
@@ -128,7 +136,7 @@ def map_title(category: str | None, *, lang: str, label: str | None = None) -> s
         return "社区服务设施缺口图" if zh else "Community service gaps"
     if label:
         return f"步行可达缺口图：{label}" if zh else f"Walking access gaps: {label}"
-    name = _category_name(category, lang)
+    name = category_name(category, lang)
     return f"{name}步行可达缺口图" if zh else f"Walking access gaps: {name}"
 
 
@@ -182,7 +190,6 @@ def community_checks(floor_area: Any, *, lang: str) -> tuple[list[list[str]], di
 
 def community_texts(floor_area: Any, *, lang: str) -> dict[str, Any]:
     """Per check, the fact sentence of each community (index: community id)."""
-    import pandas as pd
 
     f = getattr(floor_area, "findings", None)
     if f is None or len(f) == 0 or "text_zh" not in f.columns:
@@ -449,3 +456,119 @@ def write_gap_map_files(html: Path, *, png: bool = True, **kwargs: Any) -> list[
         )
         paths.append(out)
     return paths
+
+
+_FOLIUM_ID = re.compile(r"(?<=_)([0-9a-f]{32})(?![0-9a-f])")
+
+
+def _headline(result: Any) -> tuple[str | None, str | None]:
+    """(category, community check) the map shows: the worst access gap, the first failure."""
+    b = result.extra.get("buildings")
+    category = None
+    if b is not None:
+        hh = b["households"].astype(float) if "households" in b.columns else None
+        missing: dict[str, float] = {}
+        for col in sorted(c for c in b.columns if str(c).startswith("covered__")):
+            cat = str(col).removeprefix("covered__")
+            missing[cat] = float(hh[~b[col].astype(bool)].sum()) if hh is not None else 0.0
+        # wet markets are the headline service when they leave anyone out (or all is well)
+        if missing.get("wet_market", 0.0) > 0 or (
+            "wet_market" in missing and max(missing.values()) <= 0
+        ):
+            category = "wet_market"
+        elif missing:
+            category = max(sorted(missing), key=lambda c: missing[c])
+    table = result.table
+    check = None
+    checks = result.extra["checks"]
+    for row in checks.itertuples():
+        if f"{row.check_id}__pass" in table.columns and (check is None or row.passed is False):
+            check = str(row.check_id)
+            if row.passed is False:
+                break
+    return category, check
+
+
+def _stable_ids(text: str) -> str:
+    """Replace folium's random element ids by counters (byte-identical reruns)."""
+    seen: dict[str, str] = {}
+
+    def sub(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in seen:
+            seen[key] = f"{len(seen):032d}"
+        return seen[key]
+
+    return _FOLIUM_ID.sub(sub, text)
+
+
+def _map_layers(result: Any, lang: str = "zh") -> dict[str, Any]:
+    category, check = _headline(result)
+    b = result.extra.get("buildings")
+    fac = result.extra.get("facilities")
+    if fac is not None and b is not None:
+        # the plan's own facilities and the nearest existing one of each category
+        nearest = set()
+        for col in (c for c in b.columns if str(c).startswith("facility_id__")):
+            nearest |= {str(v) for v in b[col] if isinstance(v, str)}
+        own = fac["origin"].eq("proposed") if "origin" in fac.columns else False
+        fac = fac[own | fac.index.astype(str).isin(sorted(nearest))]
+    layers: dict[str, Any] = {"facilities": fac}
+    if check is not None:
+        layers["communities"] = result.table
+        layers["check"] = check
+        # named by the profile's own text of the target, not its id
+        checks = result.extra["checks"]
+        row = checks[checks["check_id"] == check]
+        if len(row) and isinstance(row[f"description_{lang}"].iloc[0], str):
+            layers["check_label"] = row[f"description_{lang}"].iloc[0]
+    if category is not None and b is not None:
+        keep = [
+            c
+            for c in ("households", f"covered__{category}", f"walk_min__{category}", "geometry")
+            if c in b.columns
+        ]
+        layers["buildings"] = b[keep]
+        layers["category"] = category
+    return layers
+
+
+def map_html(result: Any, *, lang: str = "zh") -> str:
+    """The gap map of a development as one self-contained offline HTML page."""
+    from geoplan.render import gap_map
+    from geoplan.render.offline import offline_html
+
+    name = result.summary["development"]["name"]
+    m = gap_map(
+        title=f"{name}：{phrase('map', lang)}" if lang == "zh" else f"{name}: gap map",
+        summary=_map_summary(result, lang),
+        lang=lang,
+        fit_facilities=True,  # the nearest existing facility of each category in view
+        **_map_layers(result, lang),
+    )
+    return _stable_ids(offline_html(m))
+
+
+def _map_summary(result: Any, lang: str) -> dict[str, str]:
+    s = result.summary
+    return {
+        phrase("verdict", lang): verdict_text(bool(result.passed), lang),
+        phrase("checks", lang): phrase("summary_line", lang).format(
+            p=s["checks_passed"], f=s["checks_failed"], n=s["checks_not_measured"]
+        ),
+    }
+
+
+def write_static_map(result: Any, path: Path, lang: str) -> Path:
+    from geoplan.render import static_gap_map
+
+    name = result.summary["development"]["name"]
+    return static_gap_map(
+        path,
+        title=name,
+        summary=_map_summary(result, lang),
+        lang=lang,
+        figsize=(8.0, 8.0),
+        dpi=110,
+        **_map_layers(result, lang),
+    )

@@ -1,12 +1,13 @@
-"""The walking graph with sources added, for one reach run (private).
+"""The walking graph with sources added, for one reach run, and the pass from its doors.
 
-Used by :mod:`geoplan.reach`: edges that carry sources' access positions are
-split there (several positions on one edge chained by offset) into virtual nodes,
-each source gets a door node joined to its positions by its access legs, and
-the whole is written as one reversed CSR (rows are the walk's ends) for
-``scipy.sparse.csgraph.dijkstra``. Origins are not added: :func:`_locate` finds
-the piece each one lies on. Kept apart from ``reach.py`` so that module stays
-one job: the passes and what is read from them.
+Edges that carry sources' access positions are split there (several positions on
+one edge chained by offset) into virtual nodes, each source gets a door node
+joined to its positions by its access legs, and the whole is written as one
+reversed CSR (rows are the walk's ends) for ``scipy.sparse.csgraph.dijkstra``.
+Origins are not added: :func:`locate` finds the piece each one lies on.
+:func:`run` is the multi-source ``min_only`` pass from a set of doors that
+:mod:`geoplan.reach.nearest` and :mod:`geoplan.reach.areas` share. Private to
+:mod:`geoplan.reach`; its names are public to the package's modules only.
 """
 
 from __future__ import annotations
@@ -16,12 +17,26 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
 
 from geoplan.network import Snapped, WalkNetwork, csr_from_edges
 
+__all__ = [
+    "CELL_BUDGET",
+    "Augmented",
+    "augment",
+    "locate",
+    "row_dist",
+    "run",
+    "source_point",
+]
+
+# dense cells (float64) one chunk of single-source Dijkstra rows may allocate
+CELL_BUDGET = 20_000_000
+
 
 @dataclass(frozen=True, eq=False)
-class _Augmented:
+class Augmented:
     """The network with the sources' positions as extra nodes, reversed for reach-to-source.
 
     Pieces: every unsplit edge is one piece; a split edge is cut at its virtual
@@ -108,10 +123,10 @@ class _Augmented:
         return self.split_edges[pos] == e
 
 
-def _augment(net: WalkNetwork, sources: Snapped) -> _Augmented:
+def augment(net: WalkNetwork, sources: Snapped) -> Augmented:
     """Split edges at the sources' access positions; add one door node per source.
 
-    Targets (origins) are not added as nodes: :func:`_locate` finds the piece
+    Targets (origins) are not added as nodes: :func:`locate` finds the piece
     each one lies on, which is exact because no node lies inside a piece.
     """
     n = net.n_nodes
@@ -171,7 +186,7 @@ def _augment(net: WalkNetwork, sources: Snapped) -> _Augmented:
         csr_rev = _with_entries(net.csr_reverse, extra)
     else:
         csr_rev = _reversed_csr(net, n_aug, i[keep], j[keep], ww[keep])
-    return _Augmented(
+    return Augmented(
         net=net,
         csr_rev=csr_rev,
         n_nodes=n_aug,
@@ -241,7 +256,7 @@ def _with_entries(base: sp.csr_matrix, extra: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix((data, indices, indptr.astype(idx_t, copy=False)), shape=(m, m))
 
 
-def _locate(aug: _Augmented, net: WalkNetwork, targets: Snapped) -> tuple[np.ndarray, np.ndarray]:
+def locate(aug: Augmented, net: WalkNetwork, targets: Snapped) -> tuple[np.ndarray, np.ndarray]:
     """The piece each access row of ``targets`` lies on, and its offset on the edge."""
     e = targets.access_edge.astype(np.int64)
     o = np.clip(targets.access_offset_m, 0.0, net.length_m[e])
@@ -254,8 +269,8 @@ def _locate(aug: _Augmented, net: WalkNetwork, targets: Snapped) -> tuple[np.nda
     return piece, o
 
 
-def _row_dist(
-    aug: _Augmented, piece: np.ndarray, off: np.ndarray, dist: np.ndarray
+def row_dist(
+    aug: Augmented, piece: np.ndarray, off: np.ndarray, dist: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance from each located row to the nearest source and the piece end used.
 
@@ -268,3 +283,29 @@ def _row_dist(
     via_b = dist[..., b] + to_b
     use_b = via_b < via_a
     return np.where(use_b, via_b, via_a), np.where(use_b, b, a)
+
+
+def run(aug: Augmented, doors: np.ndarray, limit_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """min_only Dijkstra from doors: (distance per node, door node per node, -1 if none).
+
+    Map door nodes to source points with :func:`source_point`.
+    """
+    if doors.size == 0:
+        return np.full(aug.n_nodes, np.inf), np.full(aug.n_nodes, -1, dtype=np.int32)
+    dist, _, src_node = dijkstra(
+        aug.csr_rev,
+        directed=True,
+        indices=doors,
+        min_only=True,
+        limit=limit_m,
+        return_predecessors=True,
+    )
+    return dist, src_node
+
+
+def source_point(aug: Augmented, src_node: np.ndarray) -> np.ndarray:
+    """Source point position of each door node in ``src_node`` (-1 stays -1).
+
+    Mapped only where asked (the rows' piece ends), not over the whole graph.
+    """
+    return np.where(src_node >= 0, aug.door_point[np.maximum(src_node - aug.first_door, 0)], -1)

@@ -1,9 +1,9 @@
 """Point geometry for snapping, and access through compound gates (private).
 
 Used by :func:`geoplan.network.snap_points`: points (or polygons, by a point on
-their surface) in the network's CRS, and for points inside gated compounds the
-access rows through the compound's gates or internal roads. Kept apart from
-``network.py`` so that module stays one job: the graph.
+their surface) in the network's CRS (:func:`as_points`), and for points inside
+gated compounds the access rows through the compound's gates or internal roads
+(:func:`gated_access`).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import pyproj
 import shapely
 
 from geoplan._errors import InputError
-from geoplan._snap import _nearest
+from geoplan.network._segment_grid import nearest_edges
 
 if TYPE_CHECKING:
-    from geoplan.network import WalkNetwork
+    from geoplan.network.graph import WalkNetwork
 
 
-def _as_points(points: gpd.GeoDataFrame | gpd.GeoSeries, net: WalkNetwork, what: str) -> np.ndarray:
+def as_points(points: gpd.GeoDataFrame | gpd.GeoSeries, net: WalkNetwork, what: str) -> np.ndarray:
     geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
     if geoms.crs is None:
         raise InputError(f"{what} have no CRS", column="geometry")
@@ -40,7 +40,7 @@ def _as_points(points: gpd.GeoDataFrame | gpd.GeoSeries, net: WalkNetwork, what:
     return pts
 
 
-def _gated_access(
+def gated_access(
     net: WalkNetwork,
     pts: np.ndarray,
     compounds: gpd.GeoDataFrame | gpd.GeoSeries,
@@ -68,8 +68,8 @@ def _gated_access(
     has_exit = np.zeros(polys.size, dtype=bool)
     # gates: straight line from the point to each gate of its compound
     if gates is not None and len(gates):
-        gpts = _as_points(gates, net, "gates")
-        g_edge, g_off, g_dist = _nearest(net, gpts)
+        gpts = as_points(gates, net, "gates")
+        g_edge, g_off, g_dist = nearest_edges(net, gpts)
         gi, gc = (
             ctree.query(gpts, predicate="dwithin", distance=tol)
             if tol > 0
