@@ -75,12 +75,10 @@ MEMBERS: Mapping[str, str] = {
 # the registry: the only module allowed to import the command modules.
 CLI_REGISTRY = "_main"
 
-# Strongly connected import groups still being untangled (issue 11 item 1: profiles
-# split into schema -> validation -> model). A cycle inside one of these sets passes;
-# any other cycle fails. Empty the set when that work lands.
-KNOWN_CYCLES: tuple[frozenset[str], ...] = (
-    frozenset({"geoplan.profiles._model", "geoplan.profiles._parse", "geoplan.profiles._toml"}),
-)
+# Strongly connected import groups allowed while being untangled: a cycle inside one of
+# these sets passes, any other fails. Empty since the profiles were split into schema
+# -> validation -> model (issue 11 item 1); keep it empty.
+KNOWN_CYCLES: tuple[frozenset[str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,23 +21,24 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from importlib import resources
 from pathlib import Path
 
 from geoplan._errors import ProfileNotFound
-from geoplan.profiles._model import (
+from geoplan.profiles._model import Profile, parse_profile
+from geoplan.profiles._schema import (
     AUDITS,
     COMPARATORS,
     MEASURES,
     SCOPES,
     SOURCE_KINDS,
     Parameter,
-    Profile,
     Source,
     Target,
     _FrozenMap,
 )
-from geoplan.profiles._parse import _parse_profile
+from geoplan.profiles._texts import restate
 
 __all__ = [
     "AUDITS",
@@ -125,7 +126,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
             f"unknown profile {as_str!r}; valid names: {', '.join(valid)} "
             "(or give the path of a .toml file)"
         )
-    profile = _parse_profile(text, file=label)
+    profile = parse_profile(text, file=label)
     if is_path and profile.name in valid:
         return _as_edited_copy(profile, stem=Path(as_str).stem, valid=valid)
     return profile
@@ -156,10 +157,6 @@ def _as_edited_copy(profile: Profile, *, stem: str, valid: list[str]) -> Profile
     >>> "35平方米" in t.description_zh
     True
     """
-    import dataclasses
-
-    from geoplan.profiles._texts import restate
-
     packaged = load_profile(profile.name)
     if profile == packaged:
         return profile

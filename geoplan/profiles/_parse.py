@@ -1,14 +1,19 @@
-"""Parsing and validation of profile TOML (every error names file, target and key)."""
+"""Parsing and validation of profile TOML (every error names file, target and key).
+
+One job: TOML text -> the schema's records (``_schema``), validated. It builds no
+:class:`~geoplan.profiles.Profile`: :func:`_parse_profile_fields` returns the
+checked fields and ``_model`` assembles them, so imports run one way.
+"""
 
 from __future__ import annotations
 
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from geoplan._errors import InputError
-from geoplan.profiles._model import (
+from geoplan.profiles._schema import (
     _LIST_PARAMETERS,
     _NEEDS_BETWEEN,
     _NEEDS_CATEGORY_OR_GROUP,
@@ -29,7 +34,6 @@ from geoplan.profiles._model import (
     SOURCE_KINDS,
     Parameter,
     ParameterValue,
-    Profile,
     Source,
     Target,
     Threshold,
@@ -304,7 +308,7 @@ def _parse_target(raw: object, index: int, *, file: str) -> Target:
     return target
 
 
-def _check_target(t: Target, profile: Profile, *, file: str) -> None:
+def _check_target(t: Target, sources: Mapping[str, Source], *, file: str) -> None:
     def fail(message: str, column: str) -> None:
         raise InputError(message, file=file, row=t.id, column=column)
 
@@ -318,10 +322,10 @@ def _check_target(t: Target, profile: Profile, *, file: str) -> None:
         )
     if t.scope not in SCOPES:
         fail(f"unknown scope {t.scope!r}; valid: {', '.join(SCOPES)}", "scope")
-    if t.source not in profile.sources:
+    if t.source not in sources:
         fail(
             f"source {t.source!r} is not a [sources] table of this profile; "
-            f"defined: {', '.join(profile.sources) or 'none'}",
+            f"defined: {', '.join(sources) or 'none'}",
             "source",
         )
     if t.comparator not in COMPARATORS:
@@ -352,15 +356,22 @@ def _check_target(t: Target, profile: Profile, *, file: str) -> None:
         fail(f"measure {t.measure!r} needs comparator 'between'", "comparator")
 
 
-def _check_profile(profile: Profile, *, file: str) -> None:
+def _check_profile(
+    targets: Sequence[Target],
+    *,
+    sources: Mapping[str, Source],
+    parameters: Mapping[str, Parameter],
+    file: str,
+) -> None:
+    """Checks across a whole profile: unique ids, and every target and parameter valid."""
     seen: set[str] = set()
-    for t in profile.targets:
+    for t in targets:
         if t.id in seen:
             raise InputError(f"duplicate target id {t.id!r}", file=file, row=t.id, column="id")
         seen.add(t.id)
-        _check_target(t, profile, file=file)
-    for p in profile.parameters.values():
-        if p.source not in profile.sources:
+        _check_target(t, sources, file=file)
+    for p in parameters.values():
+        if p.source not in sources:
             raise InputError(
                 f"source {p.source!r} is not a [sources] table of this profile",
                 file=file,
@@ -369,7 +380,22 @@ def _check_profile(profile: Profile, *, file: str) -> None:
             )
 
 
-def _parse_profile(text: str, *, file: str) -> Profile:
+class ProfileFields(TypedDict):
+    """The checked fields of a profile file, ready for ``Profile(**fields)``."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    description_zh: str | None
+    description_en: str | None
+    based_on: str | None
+    sources: Mapping[str, Source]
+    parameters: Mapping[str, Parameter]
+    targets: tuple[Target, ...]
+
+
+def _parse_profile_fields(text: str, *, file: str) -> ProfileFields:
+    """Parse and check the profile in TOML ``text``; errors name ``file``, row and key."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -384,10 +410,10 @@ def _parse_profile(text: str, *, file: str) -> Profile:
     targets_raw = data.get("targets", [])
     if not isinstance(targets_raw, list):
         raise InputError("'targets' must be an array of tables ([[targets]])", file=file)
-    profile = Profile(
-        name=_get_str(head, "name", file=file, row="[profile]", required=True),  # type: ignore[arg-type]
-        title_zh=_get_str(head, "title_zh", file=file, row="[profile]", required=True),  # type: ignore[arg-type]
-        title_en=_get_str(head, "title_en", file=file, row="[profile]", required=True),  # type: ignore[arg-type]
+    fields = ProfileFields(
+        name=_get_str(head, "name", file=file, row="[profile]", required=True),  # type: ignore[typeddict-item]
+        title_zh=_get_str(head, "title_zh", file=file, row="[profile]", required=True),  # type: ignore[typeddict-item]
+        title_en=_get_str(head, "title_en", file=file, row="[profile]", required=True),  # type: ignore[typeddict-item]
         description_zh=_get_str(head, "description_zh", file=file, row="[profile]", required=False),
         description_en=_get_str(head, "description_en", file=file, row="[profile]", required=False),
         based_on=_get_str(head, "based_on", file=file, row="[profile]", required=False),
@@ -398,7 +424,8 @@ def _parse_profile(text: str, *, file: str) -> Profile:
             (key, _parse_parameter(key, value, file=file)) for key, value in params_raw.items()
         ),
         targets=tuple(_parse_target(raw, i, file=file) for i, raw in enumerate(targets_raw)),
-        path=file,
     )
-    _check_profile(profile, file=file)
-    return profile
+    _check_profile(
+        fields["targets"], sources=fields["sources"], parameters=fields["parameters"], file=file
+    )
+    return fields

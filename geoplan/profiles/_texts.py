@@ -17,7 +17,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from geoplan.profiles._model import Target, Threshold
+    from geoplan.profiles._schema import Target, Threshold
 
 # Scales in which a description may state a threshold (value x scale).
 _SCALES = (1.0, 100.0, 0.1, 0.01, 10.0, 1000.0)

@@ -1,17 +1,19 @@
-"""A minimal TOML writer for profiles (only the shapes a profile uses)."""
+"""A minimal TOML writer for profiles (only the shapes a profile uses).
+
+One job: a profile -> TOML text, keys in the schema's order (``_schema``), so
+``load_profile`` reads it back to an equal profile.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-from geoplan.profiles._model import (
-    _PARAMETER_KEYS,
-    _PROFILE_KEYS,
-    _SOURCE_KEYS,
-    _TARGET_KEYS,
-    Profile,
-)
+from geoplan.profiles._schema import _PARAMETER_KEYS, _PROFILE_KEYS, _SOURCE_KEYS, _TARGET_KEYS
+
+if TYPE_CHECKING:
+    from geoplan.profiles._model import Profile
 
 # ---------------------------------------------------------------------------
 # A minimal TOML writer (only the shapes a profile uses)

@@ -21,25 +21,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the real types for mypy; at run time each loads on first use
-    from geoplan.render.interactive import (
+    from geoplan.render.building_layers import building_coverage_layer
+    from geoplan.render.cells import (
         DEFAULT_AGGREGATE_ABOVE,
         DEFAULT_CELL_M,
-        DEFAULT_SYMBOLS_MAX,
         adaptive_cell_m,
-        add_legend,
-        base_map,
-        building_coverage_layer,
-        community_layer,
         coverage_cells,
-        facility_layer,
-        gap_map,
-        grids_layer,
-        network_layer,
-        service_area_layer,
-        simplified_network,
-        sites_layer,
-        unreachable_layer,
     )
+    from geoplan.render.community_layers import community_layer
+    from geoplan.render.interactive import add_legend, base_map, gap_map
+    from geoplan.render.network_layers import grids_layer, network_layer, simplified_network
     from geoplan.render.offline import (
         OfflineAssetError,
         external_asset_urls,
@@ -47,27 +38,34 @@ if TYPE_CHECKING:  # the real types for mypy; at run time each loads on first us
         save_html,
         use_minimal_assets,
     )
+    from geoplan.render.point_layers import (
+        DEFAULT_SYMBOLS_MAX,
+        facility_layer,
+        service_area_layer,
+        sites_layer,
+        unreachable_layer,
+    )
     from geoplan.render.static import find_cjk_font, static_gap_map
 
 # Loaded on first use: an HTML map needs folium but not matplotlib, a PNG the reverse.
 _LAZY = {
-    "DEFAULT_AGGREGATE_ABOVE": "geoplan.render.interactive",
-    "DEFAULT_CELL_M": "geoplan.render.interactive",
-    "DEFAULT_SYMBOLS_MAX": "geoplan.render.interactive",
-    "adaptive_cell_m": "geoplan.render.interactive",
+    "DEFAULT_AGGREGATE_ABOVE": "geoplan.render.cells",
+    "DEFAULT_CELL_M": "geoplan.render.cells",
+    "DEFAULT_SYMBOLS_MAX": "geoplan.render.point_layers",
+    "adaptive_cell_m": "geoplan.render.cells",
     "add_legend": "geoplan.render.interactive",
     "base_map": "geoplan.render.interactive",
-    "building_coverage_layer": "geoplan.render.interactive",
-    "community_layer": "geoplan.render.interactive",
-    "coverage_cells": "geoplan.render.interactive",
-    "facility_layer": "geoplan.render.interactive",
+    "building_coverage_layer": "geoplan.render.building_layers",
+    "community_layer": "geoplan.render.community_layers",
+    "coverage_cells": "geoplan.render.cells",
+    "facility_layer": "geoplan.render.point_layers",
     "gap_map": "geoplan.render.interactive",
-    "grids_layer": "geoplan.render.interactive",
-    "network_layer": "geoplan.render.interactive",
-    "service_area_layer": "geoplan.render.interactive",
-    "simplified_network": "geoplan.render.interactive",
-    "sites_layer": "geoplan.render.interactive",
-    "unreachable_layer": "geoplan.render.interactive",
+    "grids_layer": "geoplan.render.network_layers",
+    "network_layer": "geoplan.render.network_layers",
+    "service_area_layer": "geoplan.render.point_layers",
+    "simplified_network": "geoplan.render.network_layers",
+    "sites_layer": "geoplan.render.point_layers",
+    "unreachable_layer": "geoplan.render.point_layers",
     "OfflineAssetError": "geoplan.render.offline",
     "external_asset_urls": "geoplan.render.offline",
     "inline_assets": "geoplan.render.offline",

@@ -2,8 +2,11 @@
 
 Per-map state (legend, bounds, GCJ-02), escaping, the offline base map, display
 geometry in EPSG:4326 (or GCJ-02), and one GeoJSON layer element with a small
-style table and pre-escaped tooltips. :mod:`geoplan.render.layers` draws with it;
-:mod:`geoplan.render.interactive` composes the layers into a gap map.
+style table and pre-escaped tooltips. The layer modules
+(:mod:`geoplan.render.layers` lists them) draw with it;
+:mod:`geoplan.render.interactive` composes the layers into a gap map. The module
+is private to ``geoplan.render``; the names in ``__all__`` are what its sibling
+modules use.
 """
 
 from __future__ import annotations
@@ -29,7 +32,28 @@ from geoplan.render import _labels as lb
 from geoplan.render._labels import Lang, StyleClass
 from geoplan.render.offline import OfflineMap, use_minimal_assets
 
-__all__ = ["base_map"]
+__all__ = [
+    "LegendItem",
+    "MapState",
+    "add_layer",
+    "as_points",
+    "base_map",
+    "display_geometry",
+    "dot_style",
+    "ensure_map",
+    "esc",
+    "extend_bounds",
+    "extra_rows",
+    "figure",
+    "fmt",
+    "icon_style",
+    "map_state",
+    "polygon_style",
+    "require_column",
+    "row_names",
+    "set_legend",
+    "tip",
+]
 
 _COORD_DECIMALS = 6  # about 0.1 m: enough to draw, keeps city maps small
 _BACKGROUND = "#f4f3ef"
@@ -48,7 +72,7 @@ _TIANDITU_URL = (
 
 
 @dataclass
-class _LegendItem:
+class LegendItem:
     shape: str  # "square", "area" (outlined), "circle", "icon", "line" (dashed), "solid"
     color: str
     fill: str
@@ -57,33 +81,33 @@ class _LegendItem:
 
 
 @dataclass
-class _MapState:
+class MapState:
     """What geoplan keeps on a map: coordinate system, legend, bounds."""
 
     gcj02: bool = False
     lang: Lang = "zh"
     bounds: list[float] | None = None  # [west, south, east, north]
-    legend: dict[str, list[_LegendItem]] = field(default_factory=dict)
+    legend: dict[str, list[LegendItem]] = field(default_factory=dict)
     fit: folium.FitBounds | None = None
     symbol_zoom: bool = False  # the symbol-shrinking script is on the map
 
 
-def _state(m: folium.Map) -> _MapState:
+def map_state(m: folium.Map) -> MapState:
     st = getattr(m, "_geoplan_state", None)
     if st is None:
-        st = _MapState()
+        st = MapState()
         setattr(m, "_geoplan_state", st)  # noqa: B010 (folium.Map has no slot for it)
     return st
 
 
-def _figure(m: folium.Map) -> Figure:
+def figure(m: folium.Map) -> Figure:
     root = m.get_root()
     if not isinstance(root, Figure):
         raise InputError("the map is not inside a folium Figure", column="m")
     return root
 
 
-def _esc(value: object) -> str:
+def esc(value: object) -> str:
     """HTML-escape any value shown as text."""
     return html.escape(str(value), quote=True)
 
@@ -98,13 +122,13 @@ def _script_safe(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _fmt(value: object, decimals: int = 1) -> str:
+def fmt(value: object, decimals: int = 1) -> str:
     if value is None or value is pd.NA:
         return "—"
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return _esc(value)
+        return esc(value)
     if math.isnan(x):
         return "—"
     if math.isinf(x):
@@ -150,10 +174,10 @@ def base_map(
     language = lb.validate_lang(lang)
     m = OfflineMap(tiles=None, prefer_canvas=prefer_canvas, control_scale=True, zoom_start=2)
     use_minimal_assets(m)
-    st = _state(m)
+    st = map_state(m)
     st.lang = language
     if tiles is None:
-        _figure(m).header.add_child(
+        figure(m).header.add_child(
             Element(f"<style>#{m.get_name()} {{ background: {_BACKGROUND}; }}</style>")
         )
     elif tiles == "osm":
@@ -191,7 +215,7 @@ def base_map(
     return m
 
 
-def _ensure_map(m: folium.Map | None, lang: Lang) -> folium.Map:
+def ensure_map(m: folium.Map | None, lang: Lang) -> folium.Map:
     if m is None:
         return base_map(lang=lang)
     return m
@@ -200,7 +224,7 @@ def _ensure_map(m: folium.Map | None, lang: Lang) -> folium.Map:
 # --------------------------------------------------------------------------- geometry
 
 
-def _display_geometry(frame: gpd.GeoDataFrame, what: str, st: _MapState) -> gpd.GeoSeries:
+def display_geometry(frame: gpd.GeoDataFrame, what: str, st: MapState) -> gpd.GeoSeries:
     """Geometries of ``frame`` in lon/lat (GCJ-02 when the map needs it)."""
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"{what} must be a GeoDataFrame with geometry", column="geometry")
@@ -222,7 +246,7 @@ def _round(values: np.ndarray) -> np.ndarray:
     return shapely.transform(values, lambda c: np.round(c, _COORD_DECIMALS))
 
 
-def _as_points(geo: gpd.GeoSeries) -> gpd.GeoSeries:
+def as_points(geo: gpd.GeoSeries) -> gpd.GeoSeries:
     values = geo.values
     is_point = shapely.get_type_id(values) == 0
     if bool(np.all(is_point)):
@@ -253,7 +277,7 @@ def _feature_collection(
     return _script_safe(text), len(parts)
 
 
-def _extend_bounds(m: folium.Map, st: _MapState, geo: gpd.GeoSeries) -> None:
+def extend_bounds(m: folium.Map, st: MapState, geo: gpd.GeoSeries) -> None:
     values = geo.values
     values = values[~(shapely.is_missing(values) | shapely.is_empty(values))]
     if len(values) == 0:
@@ -355,7 +379,7 @@ class _SymbolZoom(MacroElement):
         self.mid = _SYMBOL_ZOOM_MID
 
 
-def _add_layer(
+def add_layer(
     m: folium.Map,
     *,
     name: str,
@@ -367,21 +391,21 @@ def _add_layer(
     fit: bool = True,
 ) -> folium.FeatureGroup:
     data_js, count = _feature_collection(geo, style_keys, tips)
-    group = folium.FeatureGroup(name=_esc(name), show=show)
+    group = folium.FeatureGroup(name=esc(name), show=show)
     _GeoJsonLayer(data_js, styles, count).add_to(group)
     group.add_to(m)
-    st = _state(m)
+    st = map_state(m)
     if not st.symbol_zoom and any("html" in v for v in styles.values()):
         _SymbolZoom().add_to(m)
         st.symbol_zoom = True
     # point layers (facilities, sites) do not widen a view that areas already set:
     # one facility kilometres away must not shrink the district to a corner
     if fit and (st.bounds is None or not geo.geom_type.eq("Point").all()):
-        _extend_bounds(m, st, geo)
+        extend_bounds(m, st, geo)
     return group
 
 
-def _polygon_style(
+def polygon_style(
     cls: StyleClass, *, fill_opacity: float = 0.6, weight: float = 1.0
 ) -> dict[str, Any]:
     return {
@@ -394,19 +418,19 @@ def _polygon_style(
     }
 
 
-def _icon_style(
+def icon_style(
     color: str, char: str, *, size: int = 20, text_color: str = "#ffffff"
 ) -> dict[str, Any]:
     html_ = (
         f'<div style="width:{size}px;height:{size}px;line-height:{size}px;border-radius:50%;'
         f"background:{color};color:{text_color};border:1.5px solid #ffffff;"
         f"box-shadow:0 0 2px rgba(0,0,0,.6);text-align:center;font-size:{size - 8}px;"
-        f'font-weight:bold;font-family:sans-serif">{_esc(char)}</div>'
+        f'font-weight:bold;font-family:sans-serif">{esc(char)}</div>'
     )
     return {"html": html_, "size": size}
 
 
-def _dot_style(color: str) -> dict[str, Any]:
+def dot_style(color: str) -> dict[str, Any]:
     """A canvas circle marker of a category colour (many facilities)."""
     return {
         "color": "#ffffff",
@@ -418,25 +442,25 @@ def _dot_style(color: str) -> dict[str, Any]:
     }
 
 
-def _tip(title: str, rows: Sequence[tuple[str, str]]) -> str:
+def tip(title: str, rows: Sequence[tuple[str, str]]) -> str:
     """A tooltip: ``title`` and ``rows`` must already be escaped."""
     body = "".join(f"<br>{k}: {v}" for k, v in rows)
     return f"<b>{title}</b>{body}"
 
 
-def _legend(m: folium.Map, section: str, items: list[_LegendItem]) -> None:
-    _state(m).legend[section] = items
+def set_legend(m: folium.Map, section: str, items: list[LegendItem]) -> None:
+    map_state(m).legend[section] = items
 
 
-def _column(frame: pd.DataFrame, name: str, what: str) -> pd.Series:
+def require_column(frame: pd.DataFrame, name: str, what: str) -> pd.Series:
     if name not in frame.columns:
         raise InputError(f"{what} has no column {name!r}", column=name)
     return frame[name]
 
 
-def _names(frame: pd.DataFrame) -> list[str]:
+def row_names(frame: pd.DataFrame) -> list[str]:
     """Escaped display names: ``name (id)`` when a name exists, else the id."""
-    ids = [_esc(i) for i in frame.index]
+    ids = [esc(i) for i in frame.index]
     if "name" not in frame.columns:
         return ids
     out = []
@@ -444,10 +468,10 @@ def _names(frame: pd.DataFrame) -> list[str]:
         out.append(
             i
             if n is None or n is pd.NA or (isinstance(n, float) and math.isnan(n))
-            else f"{_esc(n)} ({i})"
+            else f"{esc(n)} ({i})"
         )
     return out
 
 
-def _extra_rows(frame: pd.DataFrame, fields: Sequence[str], row: int) -> list[tuple[str, str]]:
-    return [(_esc(f), _fmt(frame[f].iloc[row])) for f in fields if f in frame.columns]
+def extra_rows(frame: pd.DataFrame, fields: Sequence[str], row: int) -> list[tuple[str, str]]:
+    return [(esc(f), fmt(frame[f].iloc[row])) for f in fields if f in frame.columns]

@@ -25,14 +25,14 @@ from geoplan._errors import InputError
 from geoplan.render import _labels as lb
 from geoplan.render._labels import Lang
 from geoplan.render._leaflet import (
-    _as_points,
-    _display_geometry,
-    _esc,
-    _extend_bounds,
-    _figure,
-    _LegendItem,
-    _state,
+    LegendItem,
+    as_points,
     base_map,
+    display_geometry,
+    esc,
+    extend_bounds,
+    figure,
+    map_state,
 )
 from geoplan.render.layers import (
     DEFAULT_AGGREGATE_ABOVE,
@@ -96,7 +96,7 @@ _PANEL_CSS = """<style>
 </style>"""
 
 
-def _swatch(item: _LegendItem) -> str:
+def _swatch(item: LegendItem) -> str:
     if item.shape == "square":
         return (
             f'<span class="geoplan-swatch" style="background:{item.fill};'
@@ -118,7 +118,7 @@ def _swatch(item: _LegendItem) -> str:
         return (
             f'<span class="geoplan-swatch" style="background:{item.fill};border-radius:50%;'
             f"color:#fff;font-size:10px;line-height:14px;text-align:center;font-weight:bold;"
-            f'text-shadow:0 0 1px #000">{_esc(item.char)}</span>'
+            f'text-shadow:0 0 1px #000">{esc(item.char)}</span>'
         )
     return (
         f'<span class="geoplan-swatch" style="background:{item.fill};border-radius:50%;'
@@ -127,7 +127,7 @@ def _swatch(item: _LegendItem) -> str:
 
 
 def _css_once(m: folium.Map) -> None:
-    root = _figure(m)
+    root = figure(m)
     if "geoplan_css" not in root.header._children:
         root.header.add_child(Element(_PANEL_CSS.format(extra="")), name="geoplan_css")
 
@@ -142,25 +142,25 @@ def add_legend(m: folium.Map, *, lang: str = "zh") -> folium.Map:
     >>> m = add_legend(unreachable_layer(p), lang="en")
     """
     language = lb.validate_lang(lang)
-    st = _state(m)
+    st = map_state(m)
     if not st.legend:
         return m
     _css_once(m)
     parts = [f'<div class="geoplan-panel geoplan-legend" id="{m.get_name()}_legend">']
-    parts.append(f"<b>{_esc(lb.text('legend', language))}</b>")
+    parts.append(f"<b>{esc(lb.text('legend', language))}</b>")
     for section, items in st.legend.items():
-        parts.append(f"<h4>{_esc(section)}</h4>")
+        parts.append(f"<h4>{esc(section)}</h4>")
         for item in items:
-            parts.append(f'<div class="row">{_swatch(item)}<span>{_esc(item.label)}</span></div>')
+            parts.append(f'<div class="row">{_swatch(item)}<span>{esc(item.label)}</span></div>')
     parts.append("</div>")
-    _figure(m).html.add_child(Element("".join(parts)), name="geoplan_legend")
+    figure(m).html.add_child(Element("".join(parts)), name="geoplan_legend")
     return m
 
 
 def _add_title(m: folium.Map, title: str) -> None:
     _css_once(m)
-    _figure(m).html.add_child(
-        Element(f'<div class="geoplan-panel geoplan-title">{_esc(title)}</div>'),
+    figure(m).html.add_child(
+        Element(f'<div class="geoplan-panel geoplan-title">{esc(title)}</div>'),
         name="geoplan_title",
     )
 
@@ -169,10 +169,10 @@ def _add_summary(m: folium.Map, summary: Mapping[str, str], lang: Lang) -> None:
     if not summary:
         return
     _css_once(m)
-    rows = "".join(f"<div><b>{_esc(k)}</b> {_esc(v)}</div>" for k, v in summary.items())
-    _figure(m).html.add_child(
+    rows = "".join(f"<div><b>{esc(k)}</b> {esc(v)}</div>" for k, v in summary.items())
+    figure(m).html.add_child(
         Element(
-            f'<div class="geoplan-panel geoplan-summary"><b>{_esc(lb.text("summary", lang))}</b>'
+            f'<div class="geoplan-panel geoplan-summary"><b>{esc(lb.text("summary", lang))}</b>'
             f"{rows}</div>"
         ),
         name="geoplan_summary",
@@ -351,8 +351,8 @@ def gap_map(
     for step in steps:
         step()
     if fit_facilities and facilities is not None and len(facilities):
-        st = _state(m)
-        _extend_bounds(m, st, _as_points(_display_geometry(facilities, "facilities", st)))
+        st = map_state(m)
+        extend_bounds(m, st, as_points(display_geometry(facilities, "facilities", st)))
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     add_legend(m, lang=language)
     _add_title(m, title)

@@ -39,7 +39,7 @@ from geoplan._errors import DataQualityWarning, InputError
 from geoplan.io.write import write_bytes
 from geoplan.render import _labels as lb
 from geoplan.render._labels import Lang, StyleClass
-from geoplan.render.layers import (
+from geoplan.render.cells import (
     DEFAULT_AGGREGATE_ABOVE,
     DEFAULT_CELL_M,
     adaptive_cell_m,
@@ -286,7 +286,7 @@ def static_gap_map(
                 square(cls, f"{name}: {cls.label(language)}", 0.45)
 
     if network is not None:
-        from geoplan.render.layers import simplified_network
+        from geoplan.render.network_layers import simplified_network
 
         lines = simplified_network(network).to_crs(crs)
         lines.plot(ax=ax, color=lb.NETWORK_CLASS.color, linewidth=0.5, alpha=0.7)
