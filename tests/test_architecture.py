@@ -29,8 +29,9 @@ GEOPLAN = Path(__file__).resolve().parents[1] / "geoplan"
 # (io -> network -> reach -> audit -> siting/grids -> render -> report -> cli) places
 # it higher on purpose.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # 0: InputError and the warnings; imports no geoplan module.
-    ("_errors",),
+    # 0: InputError and the warnings, and the type aliases of signatures (_types:
+    #    its imports are for type checking only); import no geoplan module at run time.
+    ("_errors", "_types"),
     # 1: leaves: data and maths over _errors only. households sits here, not beside io:
     #    it imports only _errors (profile parameters arrive as an object).
     ("crs", "categories", "profiles", "households"),
@@ -63,13 +64,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("geoplan",),
 )
 
-# Private root modules that belong to a component (moving into its package in issue 11);
-# an entry whose file is gone is simply unused.
-MEMBERS: Mapping[str, str] = {
-    "_snap": "network",  # the segment grid, used by the network's snapping
-    "_gates": "network",  # compound gates, used by network and alignment
-    "_augment": "reach",  # the graph with sources added, used by reach only
-}
+# Private root modules that belong to a component. Empty since issue 11 moved _snap and
+# _gates into network/ and _augment into reach/; a private module that serves one
+# component belongs in its package.
+MEMBERS: Mapping[str, str] = {}
 
 # cli modules that are not commands: shared pieces every command may import. _main is
 # the registry: the only module allowed to import the command modules.
