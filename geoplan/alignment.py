@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -49,6 +49,9 @@ from geoplan._errors import InputError
 from geoplan.crs import bd09_to_wgs84, gcj02_to_wgs84, in_china
 from geoplan.network import WalkNetwork
 from geoplan.network.snap import nearest_edges
+
+if TYPE_CHECKING:
+    from geoplan.profiles import Profile
 
 __all__ = [
     "AlignmentError",
@@ -165,7 +168,7 @@ def snap_distances(network: WalkNetwork, frame: gpd.GeoDataFrame | gpd.GeoSeries
 def check_alignment(
     network: WalkNetwork,
     *,
-    profile: Any,
+    profile: Profile | str,
     buildings: gpd.GeoDataFrame | None = None,
     facilities: gpd.GeoDataFrame | None = None,
     communities: gpd.GeoDataFrame | None = None,

@@ -58,7 +58,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Collection, Iterable, Mapping
-from typing import Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -67,6 +67,9 @@ import pyproj
 import shapely
 
 from geoplan._errors import DataQualityWarning, InputError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "CLASSES",
@@ -241,7 +244,7 @@ def _inside(frame: gpd.GeoDataFrame, areas: Areas | None) -> np.ndarray:
     return inside
 
 
-def _ids(index: pd.Index, mask: Any) -> str:
+def _ids(index: pd.Index, mask: ArrayLike) -> str:
     return ", ".join(str(i) for i in index[np.asarray(mask, dtype=bool)][:_SHOW_IDS])
 
 
@@ -631,7 +634,9 @@ def describe_households(summary: Mapping[str, Any], *, lang: str = "zh") -> str:
     return text
 
 
-def estimate_residents(households: Any, *, persons_per_household: float) -> pd.Series:
+def estimate_residents(
+    households: pd.Series | ArrayLike, *, persons_per_household: float
+) -> pd.Series:
     """Residents from household counts: ``households x persons_per_household``.
 
     Parameters

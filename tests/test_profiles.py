@@ -705,7 +705,8 @@ def test_applies_mask_defaults_missing_flag_columns_to_false() -> None:
 
 def test_import_reads_no_files() -> None:
     code = (
-        "import geoplan.profiles, geoplan.categories as c;print(c._packaged.cache_info().currsize)"
+        "import geoplan.profiles, geoplan.categories._model as c;"
+        "print(c._packaged.cache_info().currsize)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -31,12 +31,15 @@ from geoplan.audit.results import AuditResult, as_geodataframe, check_summary
 from geoplan.network import WalkNetwork
 from geoplan.reach import nearest_facilities
 
+if TYPE_CHECKING:
+    from geoplan.profiles import Profile, Target
+
 __all__ = ["audit_coverage", "coverage_targets", "in_scope", "unflagged_centre"]
 
 _MEASURES = ("walk_time", "walk_distance", "coverage_share")
 
 
-def coverage_targets(profile: Any) -> list[Any]:
+def coverage_targets(profile: Profile) -> list[Target]:
     """The profile's coverage targets that this audit measures."""
     return [t for t in profile.targets_for("coverage") if t.measure in _MEASURES]
 
@@ -46,7 +49,7 @@ def audit_coverage(
     facilities: gpd.GeoDataFrame,
     network: WalkNetwork,
     *,
-    profile: Any,
+    profile: Profile | str,
     communities: gpd.GeoDataFrame | None = None,
     elderly: bool = False,
     compounds: gpd.GeoDataFrame | None = None,
@@ -126,7 +129,7 @@ def audit_coverage(
     max_snap = prof.number("max_snap_m")
     targets = coverage_targets(prof)
 
-    def cats_of(t: Any) -> list[str]:
+    def cats_of(t: Target) -> list[str]:
         if getattr(t, "category", None):
             return [str(t.category)]
         if getattr(t, "group", None):
@@ -135,7 +138,7 @@ def audit_coverage(
             f"coverage target {t.id} names neither category nor group", column="category"
         )
 
-    def metres_of(t: Any) -> float:  # the one rule: Target.walk_limit_m
+    def metres_of(t: Target) -> float:  # the one rule: Target.walk_limit_m
         return float(t.walk_limit_m(prof, elderly=elderly))
 
     present = sorted(set(facilities["category"].dropna().astype(str)))
@@ -340,7 +343,7 @@ def _households(b: gpd.GeoDataFrame) -> tuple[np.ndarray, str]:
     return hh.fillna(0.0).to_numpy(), "households"
 
 
-def _residents(b: gpd.GeoDataFrame, hh: np.ndarray, prof: Any) -> np.ndarray:
+def _residents(b: gpd.GeoDataFrame, hh: np.ndarray, prof: Profile) -> np.ndarray:
     per = prof.number("persons_per_household")
     if "residents" in b.columns:
         res = b["residents"].astype(float).to_numpy()
@@ -419,7 +422,7 @@ def _central(comm_id: np.ndarray, communities: gpd.GeoDataFrame | None) -> np.nd
 
 
 def _target_findings(
-    t: Any,
+    t: Target,
     ok: np.ndarray,
     hh: np.ndarray,
     comm_id: np.ndarray,
@@ -429,6 +432,7 @@ def _target_findings(
     uncovered: float,
 ) -> list[dict[str, Any]]:
     """District row (and one per community) for a target, judged on household shares."""
+    assert not isinstance(t.threshold, tuple)  # coverage targets are not 'between'
     if t.measure == "coverage_share":
         need = float(t.threshold)
         threshold_text: Any = t.threshold
@@ -512,7 +516,7 @@ def _per_community(
     comm_id: np.ndarray,
     communities: gpd.GeoDataFrame,
     coverage: dict[str, Any],
-    targets: list[Any],
+    targets: list[Target],
     hh: np.ndarray,
     lacking: dict[str, dict[str, list[str]]],
 ) -> gpd.GeoDataFrame:
@@ -553,7 +557,7 @@ def _lacking(
 
 def _with_missing(
     rows: list[dict[str, Any]],
-    t: Any,
+    t: Target,
     absent: list[str],
     bad: dict[str, np.ndarray],
     scope_mask: np.ndarray,

@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -50,6 +50,9 @@ from geoplan.audit.results import (
     check_summary,
 )
 
+if TYPE_CHECKING:
+    from geoplan.profiles import Profile, Target
+
 __all__ = [
     "PLAN_SCHEMA_VERSION",
     "Context",
@@ -68,7 +71,7 @@ _MAX_LISTED = 3  # categories spelt out in one remedy; the rest are named
 # --------------------------------------------------------------------------- profiles
 
 
-def _target_key(t: Any) -> tuple[Any, ...]:
+def _target_key(t: Target) -> tuple[Any, ...]:
     return (
         t.audit,
         t.measure,
@@ -94,7 +97,7 @@ class _Run:
     cited: dict[str, list[dict[str, Any]]]  # check id -> every (profile, source) citing it
 
 
-def merge_profiles(profiles: Sequence[Any]) -> list[_Run]:
+def merge_profiles(profiles: Sequence[Profile | str | Path]) -> list[_Run]:
     """Split the targets of several profiles so that each distinct target runs once.
 
     Targets are compared by content (audit, measure, comparator, threshold,
@@ -162,7 +165,7 @@ def audit_development(
     plan: Plan,
     context: Context,
     *,
-    profiles: Sequence[Any],
+    profiles: Sequence[Profile | str | Path],
 ) -> AuditResult:
     """Audit one development plan against one or more standards profiles.
 
@@ -275,7 +278,7 @@ def audit_development(
     )
 
 
-def _na_entry(t: Any, run: _Run) -> dict[str, Any]:
+def _na_entry(t: Target, run: _Run) -> dict[str, Any]:
     cid = run.rename.get(t.id, t.id)
     return {
         "check_id": cid,
@@ -286,8 +289,8 @@ def _na_entry(t: Any, run: _Run) -> dict[str, Any]:
     }
 
 
-def _check_site_in_context(plan: Plan, context: Context, prof: Any) -> None:
-    max_snap = float(prof.parameter("max_snap_m"))
+def _check_site_in_context(plan: Plan, context: Context, prof: Profile) -> None:
+    max_snap = prof.number("max_snap_m")
     reach = shapely.buffer(context.area, max_snap)
     poly = plan.site.geometry.iloc[0]
     if not shapely.within(poly, reach):
@@ -490,7 +493,7 @@ def _access_lines(
     return "；".join(zh), "; ".join(en), total, nearest
 
 
-def _target_cats(t: Any) -> list[str]:
+def _target_cats(t: Target) -> list[str]:
     from geoplan.categories import categories_in_group
 
     if t.category:
@@ -498,7 +501,7 @@ def _target_cats(t: Any) -> list[str]:
     return list(categories_in_group(str(t.group)))
 
 
-def _access_remedies(findings: pd.DataFrame, table: pd.DataFrame, prof: Any) -> pd.DataFrame:
+def _access_remedies(findings: pd.DataFrame, table: pd.DataFrame, prof: Profile) -> pd.DataFrame:
     if findings is None or len(findings) == 0:
         return pd.DataFrame(columns=FINDING_COLUMNS)
     f = findings.copy()

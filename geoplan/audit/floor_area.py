@@ -9,7 +9,7 @@ is computed (``docs/profiles.md``).
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +25,9 @@ from geoplan.audit.results import (
     check_summary,
     evaluate,
 )
+
+if TYPE_CHECKING:
+    from geoplan.profiles import Profile, Target
 
 __all__ = ["audit_floor_area"]
 
@@ -42,7 +45,7 @@ def audit_floor_area(
     communities: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
     *,
-    profile: Any,
+    profile: Profile | str,
     assignment: pd.DataFrame | None = None,
 ) -> AuditResult:
     """Audit community service floor area against a standards profile.
@@ -277,7 +280,7 @@ def audit_floor_area(
     )
 
 
-def _columns_needed(t: Any) -> list[str]:
+def _columns_needed(t: Target) -> list[str]:
     if t.measure == "commercial_service_share":
         return ["total_floor_area_m2", "commercial_service_area_m2"]
     if t.measure == "area_per_household":

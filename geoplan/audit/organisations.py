@@ -9,7 +9,7 @@ communities or facilities) are reported once for the whole area.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ from geoplan.audit.results import (
     evaluate,
 )
 
+if TYPE_CHECKING:
+    from geoplan.profiles import Profile, Target
+
 __all__ = ["audit_organisations"]
 
 _COMMUNITY_MEASURES = {"per_10000_residents", "count", "flag", "rate", "range_columns", "per_grid"}
@@ -32,7 +35,7 @@ _DISTRICT_MEASURES = {"share_of_communities", "share_of_facilities"}
 def audit_organisations(
     communities: pd.DataFrame,
     *,
-    profile: Any,
+    profile: Profile | str,
     facilities: pd.DataFrame | None = None,
     area_id: str | None = None,
 ) -> AuditResult:
@@ -157,7 +160,7 @@ def _num(frame: pd.DataFrame, col: str) -> pd.Series:
     return pd.to_numeric(s, errors="coerce").astype(float)
 
 
-def _community_value(frame: pd.DataFrame, t: Any, cols: list[str]) -> pd.Series:
+def _community_value(frame: pd.DataFrame, t: Target, cols: list[str]) -> pd.Series:
     m = t.measure
     if m == "per_10000_residents":
         residents = _num(frame, "residents") if "residents" in frame.columns else None
@@ -175,6 +178,7 @@ def _community_value(frame: pd.DataFrame, t: Any, cols: list[str]) -> pd.Series:
         with np.errstate(divide="ignore", invalid="ignore"):
             return (_num(frame, cols[0]) / grids).where(grids > 0)
     if m == "range_columns":
+        assert isinstance(t.threshold, tuple)  # the profile check: range_columns is 'between'
         lo, hi = float(t.threshold[0]), float(t.threshold[1])
         vmin, vmax = _num(frame, cols[0]), _num(frame, cols[1])
         # report the worst member: the one farthest outside the range
@@ -186,9 +190,9 @@ def _community_value(frame: pd.DataFrame, t: Any, cols: list[str]) -> pd.Series:
 def _district_value(
     communities: pd.DataFrame,
     facilities: pd.DataFrame | None,
-    t: Any,
+    t: Target,
     cols: list[str],
-    prof: Any,
+    prof: Profile,
 ) -> tuple[float, int]:
     if t.measure == "share_of_communities":
         mask = applicable_mask(communities, t)

@@ -14,13 +14,17 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
 from geoplan._errors import DataQualityWarning, InputError
+
+if TYPE_CHECKING:
+    from geoplan._types import CRSLike
+    from geoplan.network import WalkNetwork
 
 __all__ = [
     "PLAN_LAYERS",
@@ -104,7 +108,7 @@ class Context:
     """The surroundings of a plan: the walking network and existing facilities."""
 
     path: str
-    network: Any  # geoplan.network.WalkNetwork
+    network: WalkNetwork
     facilities: gpd.GeoDataFrame
     area: shapely.Geometry = field(default_factory=shapely.Polygon)
 
@@ -182,7 +186,7 @@ def _rename_id(raw: gpd.GeoDataFrame, own: str, canonical: str) -> gpd.GeoDataFr
     return raw
 
 
-def _empty_like(crs: Any, index_name: str) -> gpd.GeoDataFrame:
+def _empty_like(crs: CRSLike | None, index_name: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
             "name": pd.Series(dtype=object),
@@ -198,8 +202,8 @@ def read_plan(
     path: str | os.PathLike[str],
     *,
     stage: str = "",
-    crs: Any = None,
-    metric_crs: Any = None,
+    crs: CRSLike | None = None,
+    metric_crs: CRSLike | None = None,
 ) -> Plan:
     """Read and validate a development plan (GeoPackage, or a folder of GeoJSON).
 
@@ -314,7 +318,7 @@ def _bool_col(frame: pd.DataFrame, col: str, *, file: str) -> pd.Series:
 
 
 def _optional_layer(
-    p: Path, layer: str | None, kind: str, crs: Any, metric: Any
+    p: Path, layer: str | None, kind: str, crs: CRSLike | None, metric: CRSLike | None
 ) -> gpd.GeoDataFrame:
     from geoplan.io.readers import prepare_layer
 
@@ -499,8 +503,8 @@ def _site_totals(
 def read_context(
     path: str | os.PathLike[str],
     *,
-    metric_crs: Any,
-    crs: Any = None,
+    metric_crs: CRSLike,
+    crs: CRSLike | None = None,
 ) -> Context:
     """Read the surroundings of a plan: walking network and existing facilities.
 

@@ -13,11 +13,14 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from geoplan.profiles import Target
 
 __all__ = [
     "AuditResult",
@@ -101,7 +104,7 @@ def _isnan(v: Any) -> bool:
         return False
 
 
-def applicable_mask(frame: pd.DataFrame, target: Any) -> pd.Series:
+def applicable_mask(frame: pd.DataFrame, target: Target) -> pd.Series:
     """Rows of ``frame`` (communities) that a target applies to, from scope and applies_if."""
     mask = pd.Series(True, index=frame.index)
     kind = frame["kind"] if "kind" in frame.columns else pd.Series("urban", index=frame.index)
@@ -257,7 +260,7 @@ def _number(x: float, unit: str) -> str:
 def _threshold_text(thr: Any, comparator: str, unit: str, *, zh: bool) -> str:
     share = _is_share(unit)
 
-    def one(v: Any) -> str:
+    def one(v: float | str) -> str:
         return f"{float(v):.0%}" if share else f"{float(v):g}"
 
     if isinstance(thr, str) and "-" in thr and comparator == "between":

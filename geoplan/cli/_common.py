@@ -12,11 +12,15 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from geoplan._errors import GeoplanError
+
+if TYPE_CHECKING:
+    from geoplan.audit.results import AuditResult
+    from geoplan.profiles import Profile
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."
@@ -105,7 +109,9 @@ class ReadOptions:
             )
 
 
-def _parse_columns(ctx: Any, param: Any, values: tuple[str, ...]) -> dict[str, str]:
+def _parse_columns(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
     from geoplan.io.columns import ALIASES
 
     mapping: dict[str, str] = {}
@@ -258,7 +264,7 @@ def handle_errors(func: F) -> F:
         debug = os.environ.get(DEBUG_ENV, "").strip() not in ("", "0")
         shown: set[str] = set()
 
-        def show(message: Any, category: Any, *_: Any, **__: Any) -> None:
+        def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
             text = str(message)
             if issubclass(category, _DEVELOPER_WARNINGS):
                 _log.debug("%s: %s", category.__name__, text)
@@ -307,7 +313,7 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def require_targets(profile: Any, audits: tuple[str, ...], *, command: str) -> None:
+def require_targets(profile: Profile, audits: tuple[str, ...], *, command: str) -> None:
     """InputError unless ``profile`` has a target of one of ``audits``.
 
     An audit with nothing to check would report "pass"; the message names the
@@ -369,7 +375,7 @@ LIST_MAX = 20
 
 
 def print_result(
-    result: Any, *, lang: str = "zh", findings_csv: str | None = None, limit: int = LIST_MAX
+    result: AuditResult, *, lang: str = "zh", findings_csv: str | None = None, limit: int = LIST_MAX
 ) -> None:
     """A planner-readable summary of an AuditResult on stdout.
 
@@ -438,9 +444,9 @@ def print_result(
                 else f"      … {more} more failing, {where}"
             )
         if n_nm:
-            unmeasured = grp[grp["passed"].isna()]
-            if "text_zh" in unmeasured.columns:
-                click.echo(f"      {unmeasured['text_zh' if zh else 'text_en'].iloc[0]}")
+            unmeasured_rows = grp[grp["passed"].isna()]
+            if "text_zh" in unmeasured_rows.columns:
+                click.echo(f"      {unmeasured_rows['text_zh' if zh else 'text_en'].iloc[0]}")
     not_measured = result.summary.get("not_measured") or {}
     if not_measured:
         click.echo("  未测：" if zh else "  not measured:")
@@ -456,7 +462,7 @@ def print_result(
         click.echo(f"  {label}: {', '.join(unassigned[:10])}")
 
 
-def _missing_layer(profile: Any, target_id: str) -> str:
+def _missing_layer(profile: str, target_id: str) -> str:
     """The input table a target's missing column belongs in (communities unless the
     target is measured on facilities)."""
     from geoplan.profiles import load_profile

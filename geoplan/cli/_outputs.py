@@ -5,9 +5,15 @@ imports another)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geoplan.grids import GridResult
+    from geoplan.siting import SitingResult
 
 
 def json_text(payload: Any) -> str:
@@ -20,7 +26,9 @@ def json_text(payload: Any) -> str:
 _MEMBER_COLUMNS = ("households", "households_source", "households_estimated")
 
 
-def write_grids(stem: Path, result: Any, buildings: Any, *, protect: list[Path]) -> None:
+def write_grids(
+    stem: Path, result: GridResult, buildings: gpd.GeoDataFrame, *, protect: list[Path]
+) -> None:
     """``stem``.gpkg (layers ``grids`` and ``buildings`` with ``grid_code``), .csv, .json."""
     from geoplan.io.write import write_csv, write_gpkg, write_text
 
@@ -34,7 +42,7 @@ def write_grids(stem: Path, result: Any, buildings: Any, *, protect: list[Path])
     write_text(stem.with_suffix(".json"), json_text(result.to_dict()), protect=protect)
 
 
-def print_grids(result: Any, *, lang: str) -> None:
+def print_grids(result: GridResult, *, lang: str) -> None:
     """The grid summary and every grid outside its range, with the reason."""
     s = result.summary
     if lang == "zh":
@@ -60,7 +68,7 @@ def print_grids(result: Any, *, lang: str) -> None:
         )
 
 
-def write_sites(stem: Path, result: Any, *, protect: list[Path]) -> None:
+def write_sites(stem: Path, result: SitingResult, *, protect: list[Path]) -> None:
     """``stem``.gpkg (layer ``sites``), .csv and .json of a siting result."""
     from geoplan.io.write import write_csv, write_gpkg, write_text
 
@@ -75,7 +83,7 @@ def write_sites(stem: Path, result: Any, *, protect: list[Path]) -> None:
     write_text(stem.with_suffix(".json"), json_text(payload), protect=protect)
 
 
-def method_text(result: Any, *, lang: str) -> str:
+def method_text(result: SitingResult, *, lang: str) -> str:
     """Which method answered, why, how long it took and how close to the optimum.
 
     Examples

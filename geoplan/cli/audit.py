@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,6 +22,11 @@ from geoplan.cli._common import (
     require_targets,
 )
 from geoplan.cli._groups import audit
+
+if TYPE_CHECKING:
+    from geoplan.audit.results import AuditResult
+    from geoplan.cli._common import ReadOptions
+
 
 _PROFILE = click.option(
     "--profile",
@@ -66,7 +71,7 @@ def floor_area_cmd(
     facilities: Path,
     profile_name: str,
     crs: str | None,
-    reading: Any,
+    reading: ReadOptions,
     out_dir: Path | None,
     as_json: bool,
     lang: str,
@@ -117,7 +122,7 @@ def organisations_cmd(
     facilities: Path | None,
     profile_name: str,
     crs: str | None,
-    reading: Any,
+    reading: ReadOptions,
     out_dir: Path | None,
     as_json: bool,
     lang: str,
@@ -147,7 +152,7 @@ def organisations_cmd(
 
 
 def _finish(
-    result: Any,
+    result: AuditResult,
     out_dir: Path | None,
     inputs: list[Path],
     as_json: bool,

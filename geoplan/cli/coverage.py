@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,6 +24,10 @@ from geoplan.cli._common import (
     read_options,
     require_targets,
 )
+
+if TYPE_CHECKING:
+    from geoplan.audit.results import AuditResult
+    from geoplan.cli._common import ReadOptions
 
 
 @click.command("coverage")
@@ -89,7 +93,7 @@ def coverage(
     profile_name: str,
     elderly: bool,
     crs: str | None,
-    reading: Any,
+    reading: ReadOptions,
     out_dir: Path | None,
     make_map: bool,
     estimate_hh: bool,
@@ -214,7 +218,7 @@ def coverage(
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
 
 
-def _print_coverage(result: Any, *, lang: str) -> None:
+def _print_coverage(result: AuditResult, *, lang: str) -> None:
     zh = lang == "zh"
     s = result.summary
     unit = "户" if zh and s["weighted_by"] == "households" else ("栋" if zh else s["weighted_by"])

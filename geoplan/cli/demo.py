@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,13 @@ from geoplan.cli._common import (
     lang_option,
     print_result,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geoplan.network import WalkNetwork
+    from geoplan.profiles import Profile
+    from geoplan.siting import SitingResult
 
 
 @click.command("demo")
@@ -210,15 +217,15 @@ def demo(
 
 
 def _sitings(
-    profile: Any,
-    net: Any,
-    buildings: Any,
-    facilities: Any,
-    communities: Any,
-    compounds: Any,
-    gates: Any,
+    profile: Profile,
+    net: WalkNetwork,
+    buildings: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    compounds: gpd.GeoDataFrame | None,
+    gates: gpd.GeoDataFrame | None,
     progress: Progress,
-) -> list[Any]:
+) -> list[SitingResult]:
     """Sites for every category with a coverage-share target short of it, by the
     default method (the exact minimum when proven within the profile's
     ``siting_time_limit_s``, else greedy)."""
@@ -251,7 +258,7 @@ def _sitings(
     return out
 
 
-def _siting_summary(s: Any) -> dict[str, Any]:
+def _siting_summary(s: SitingResult) -> dict[str, Any]:
     return {
         "coverage_before": round(float(s.coverage_before), 4),
         "coverage_after": round(float(s.coverage_after), 4),
@@ -267,12 +274,12 @@ def _siting_summary(s: Any) -> dict[str, Any]:
     }
 
 
-def _echo_siting(s: Any, *, lang: str) -> None:
+def _echo_siting(s: SitingResult, *, lang: str) -> None:
     from geoplan.cli._outputs import method_text
     from geoplan.report.maps import category_name
 
     ids = ", ".join(str(i) for i in s.sites.index) or "-"
-    name = category_name(s.category, lang)
+    name = category_name(str(s.category), lang)
     if lang == "zh":
         click.echo(
             f"选址 {name}：覆盖 {s.coverage_before:.1%} -> {s.coverage_after:.1%}，"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -32,6 +32,9 @@ from geoplan.cli._common import (
     require_targets,
 )
 from geoplan.cli._groups import audit
+
+if TYPE_CHECKING:
+    from geoplan.audit.results import AuditResult
 
 __all__ = ["COMMANDS", "development_cmd"]
 
@@ -93,8 +96,8 @@ def _audit_one(
 
 
 def _write(
-    result: Any,
-    before: Any | None,
+    result: AuditResult,
+    before: AuditResult | None,
     out: Path,
     langs: tuple[str, ...],
     inputs: list[Path],
@@ -115,7 +118,7 @@ def _write(
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
-def _slim(result: Any) -> Any:
+def _slim(result: AuditResult) -> Any:
     """The result without list-valued cells (CSV-friendly) for ``save_result``."""
     from dataclasses import replace
 
@@ -127,13 +130,14 @@ def _slim(result: Any) -> Any:
     return replace(result, findings=findings, extra=extra)
 
 
-def _print(result: Any, before: Any | None, lang: str) -> None:
+def _print(result: AuditResult, before: AuditResult | None, lang: str) -> None:
     zh = lang == "zh"
     d = result.summary["development"]
     verdict = (
         ("通过" if result.passed else "未通过") if zh else ("PASS" if result.passed else "FAIL")
     )
     click.echo(f"{d['name']} ({d['id']}): {verdict}")
+    row: Any  # a check row: its columns as attributes, any dtype
     for row in result.extra["checks"].itertuples():
         mark = {True: "✓", False: "✗"}.get(row.passed, "·")
         desc = row.description_zh if zh else row.description_en

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +22,9 @@ from geoplan.cli._common import (
     require_targets,
 )
 from geoplan.cli._outputs import print_grids, write_grids
+
+if TYPE_CHECKING:
+    from geoplan.cli._common import ReadOptions
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -73,7 +76,7 @@ def grids(
     own_grid_uses: tuple[str, ...],
     profile_name: str,
     crs: str | None,
-    reading: Any,
+    reading: ReadOptions,
     out_dir: Path | None,
     estimate_hh: bool,
     default_levels: float | None,

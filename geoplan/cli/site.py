@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +21,14 @@ from geoplan.cli._common import (
     read_options,
 )
 from geoplan.cli._outputs import method_text, write_sites
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geoplan._types import CRSLike
+    from geoplan.cli._common import ReadOptions
+    from geoplan.siting import SitingResult
+
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -116,7 +124,7 @@ def site(
     time_limit: float | None,
     profile_name: str,
     crs: str | None,
-    reading: Any,
+    reading: ReadOptions,
     out_dir: Path | None,
     estimate_hh: bool,
     default_levels: float | None,
@@ -224,7 +232,7 @@ def site(
 
 
 def _read_any(
-    path: Path, metric_crs: Any, *, preferred: tuple[str, ...], geom_types: tuple[str, ...]
+    path: Path, metric_crs: CRSLike, *, preferred: tuple[str, ...], geom_types: tuple[str, ...]
 ) -> Any:
     """A layer as given (any columns), projected onto the network's CRS."""
     from geoplan.io.readers import read_aux_layer
@@ -236,7 +244,7 @@ def _read_any(
     return gdf
 
 
-def _read_candidates(path: Path, metric_crs: Any) -> Any:
+def _read_candidates(path: Path, metric_crs: CRSLike) -> Any:
     """Candidate sites as given (any columns), projected onto the network's CRS."""
     gdf = _read_any(
         path,
@@ -251,14 +259,14 @@ def _read_candidates(path: Path, metric_crs: Any) -> Any:
     return gdf
 
 
-def _str_index(index: Any) -> Any:
+def _str_index(index: pd.Index) -> pd.Index:
     """String ids (internal helper)."""
     import pandas as pd
 
     return pd.Index([str(i) for i in index], name="candidate_id", dtype=object)
 
 
-def _print(result: Any, *, lang: str) -> None:
+def _print(result: SitingResult, *, lang: str) -> None:
     zh = lang == "zh"
     cat = result.category
     before, after = result.coverage_before, result.coverage_after

@@ -22,7 +22,7 @@ import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -46,6 +46,11 @@ from geoplan.render.cells import (
     building_classes,
     coverage_cells,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from geoplan._types import CRSLike
 
 __all__ = ["cjk_font_properties", "find_cjk_font", "packaged_cjk_font", "static_gap_map"]
 
@@ -129,7 +134,7 @@ def find_cjk_font() -> str | None:
 
 
 def _draw_polygons(
-    ax: Any, geo: gpd.GeoSeries, cls: StyleClass, *, alpha: float, lw: float, **kw: Any
+    ax: Axes, geo: gpd.GeoSeries, cls: StyleClass, *, alpha: float, lw: float, **kw: Any
 ) -> None:
     if len(geo) == 0:
         return
@@ -142,7 +147,7 @@ def _points(geo: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     return shapely.get_x(pts), shapely.get_y(pts)
 
 
-def _to(frame: gpd.GeoDataFrame, crs: Any, what: str) -> gpd.GeoDataFrame:
+def _to(frame: gpd.GeoDataFrame, crs: CRSLike, what: str) -> gpd.GeoDataFrame:
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"{what} must be a GeoDataFrame with geometry", column="geometry")
     if frame.crs is None:
@@ -482,7 +487,9 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(lines)
 
 
-def _total_bounds(frames: list[gpd.GeoDataFrame], crs: Any) -> tuple[float, float, float, float]:
+def _total_bounds(
+    frames: list[gpd.GeoDataFrame], crs: CRSLike
+) -> tuple[float, float, float, float]:
     boxes = np.array([_to(f, crs, "frame").total_bounds for f in frames], dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

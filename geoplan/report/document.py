@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from geoplan.audit.results import AuditResult
 
 REPORT_SCHEMA_VERSION = "1.0"
 """Version of the report JSON schema (``docs/development-audit.md``)."""
@@ -32,7 +35,7 @@ def _clean(value: Any) -> Any:
     return str(value)
 
 
-def _check_entries(result: Any) -> list[dict[str, Any]]:
+def _check_entries(result: AuditResult) -> list[dict[str, Any]]:
     checks: pd.DataFrame = result.extra["checks"]
     f: pd.DataFrame = result.findings
     out = []
@@ -71,7 +74,7 @@ def _check_entries(result: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _one(result: Any) -> dict[str, Any]:
+def _one(result: AuditResult) -> dict[str, Any]:
     s = result.summary
     return {
         "development": s["development"],
@@ -88,14 +91,14 @@ def _one(result: Any) -> dict[str, Any]:
     }
 
 
-def _pbool(value: Any) -> bool | None:
+def _pbool(value: object) -> bool | None:
     """True, False or None from a pass cell (numpy bools and NA included)."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     return bool(value)
 
 
-def compare_checks(result: Any, before: Any) -> list[dict[str, Any]]:
+def compare_checks(result: AuditResult, before: AuditResult) -> list[dict[str, Any]]:
     a = result.extra["checks"].set_index("check_id")
     b = before.extra["checks"].set_index("check_id")
     rows = []
@@ -130,7 +133,7 @@ def compare_checks(result: Any, before: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def report_dict(result: Any, *, before: Any | None = None) -> dict[str, Any]:
+def report_dict(result: AuditResult, *, before: AuditResult | None = None) -> dict[str, Any]:
     """The report as a JSON-ready dict (schema in ``docs/development-audit.md``).
 
     Parameters
@@ -166,7 +169,7 @@ def report_dict(result: Any, *, before: Any | None = None) -> dict[str, Any]:
     return cleaned
 
 
-def json_text(result: Any, before: Any | None) -> str:
+def json_text(result: AuditResult, before: AuditResult | None) -> str:
     return (
         json.dumps(report_dict(result, before=before), ensure_ascii=False, indent=2, sort_keys=True)
         + "\n"

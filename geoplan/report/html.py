@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING
 
 from geoplan.report.document import REPORT_SCHEMA_VERSION, compare_checks
 from geoplan.report.texts import (
@@ -16,9 +16,13 @@ from geoplan.report.texts import (
     fmt_threshold,
     fmt_value,
     phrase,
+    records,
     sources_text,
     verdict_text,
 )
+
+if TYPE_CHECKING:
+    from geoplan.audit.results import AuditResult
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",
@@ -40,7 +44,7 @@ iframe{width:100%;height:560px;border:1px solid #ccd;background:#fff}
 """
 
 
-def _facts_html(result: Any, lang: str) -> str:
+def _facts_html(result: AuditResult, lang: str) -> str:
     d = result.summary["development"]
     rows = [
         (phrase("site", lang), f"{d['name']} ({d['id']})"),
@@ -55,13 +59,13 @@ def _facts_html(result: Any, lang: str) -> str:
     return f'<table class="facts">{body}</table>'
 
 
-def _checks_html(result: Any, lang: str) -> str:
+def _checks_html(result: AuditResult, lang: str) -> str:
     head = "".join(
         f"<th>{esc(phrase(k, lang))}</th>"
         for k in ("check", "source", "measured", "threshold", "result", "shortfall", "remedy")
     )
     rows = []
-    for row in result.extra["checks"].to_dict(orient="records"):
+    for row in records(result.extra["checks"]):
         ok = row["passed"]
         cls = "pass" if ok is True else ("fail" if ok is False else "na")
         desc = row["description_zh"] if lang == "zh" else row["description_en"]
@@ -83,7 +87,7 @@ def _checks_html(result: Any, lang: str) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
-def _comparison_html(result: Any, before: Any, lang: str) -> str:
+def _comparison_html(result: AuditResult, before: AuditResult, lang: str) -> str:
     head = "".join(
         f"<th>{esc(x)}</th>"
         for x in (
@@ -114,10 +118,10 @@ def _comparison_html(result: Any, before: Any, lang: str) -> str:
 
 
 def render_html(
-    result: Any,
+    result: AuditResult,
     *,
     lang: str = "zh",
-    before: Any | None = None,
+    before: AuditResult | None = None,
     embedded_map: str | None = None,
 ) -> str:
     """The report as one self-contained HTML page (works offline).

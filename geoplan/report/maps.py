@@ -6,13 +6,35 @@ and a development report's map (``map_html``, ``write_static_map``).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import geopandas as gpd
 import pandas as pd
 
 from geoplan.report.texts import phrase, verdict_text
+
+if TYPE_CHECKING:
+    from geoplan.audit.results import AuditResult
+    from geoplan.network import WalkNetwork
+
+
+class SavedResult(Protocol):
+    """What a coverage or floor-area gap map reads of an audit: an
+    :class:`~geoplan.audit.results.AuditResult`, or the outputs of one that
+    ``geoplan map`` reads back from its folder."""
+
+    @property
+    def table(self) -> pd.DataFrame: ...
+    @property
+    def findings(self) -> pd.DataFrame: ...
+    @property
+    def summary(self) -> Mapping[str, Any]: ...
+    @property
+    def profile(self) -> str: ...
+    @property
+    def parameters(self) -> Mapping[str, Any]: ...
 
 
 def category_name(category: str, lang: str) -> str:
@@ -25,7 +47,7 @@ def category_name(category: str, lang: str) -> str:
     return category
 
 
-def _in_profile_order(coverage: Any) -> dict[str, Any]:
+def _in_profile_order(coverage: SavedResult) -> dict[str, Any]:
     """The summary's targets in the profile's order (saved JSON sorts its keys), so a
     map redrawn from saved results shows the same first layer as the live one."""
     targets = dict(coverage.summary.get("targets", {}))
@@ -36,7 +58,7 @@ def _in_profile_order(coverage: Any) -> dict[str, Any]:
     return {**{k: targets[k] for k in order}, **targets}
 
 
-def headline_category(coverage: Any, *, with_groups: bool = False) -> str | None:
+def headline_category(coverage: SavedResult, *, with_groups: bool = False) -> str | None:
     """The category a coverage map shows: the first single-category target's; with
     ``with_groups``, a profile without one (GB 50180) shows its first target over
     several categories (its id); else wet market."""
@@ -52,7 +74,9 @@ def headline_category(coverage: Any, *, with_groups: bool = False) -> str | None
     return "wet_market" if "wet_market" in cats else (cats[0] if cats else None)
 
 
-def summary_lines(coverage: Any | None, floor_area: Any | None, *, lang: str) -> dict[str, str]:
+def summary_lines(
+    coverage: SavedResult | None, floor_area: SavedResult | None, *, lang: str
+) -> dict[str, str]:
     """Label -> text for the map's summary panel."""
     zh = lang == "zh"
     out: dict[str, str] = {}
@@ -113,7 +137,7 @@ def relevant_facilities(
     facilities: gpd.GeoDataFrame,
     *,
     category: str | None,
-    floor_area: Any | None,
+    floor_area: SavedResult | None,
     also: list[str] | tuple[str, ...] = (),
 ) -> gpd.GeoDataFrame:
     """The facilities a gap map should show: the mapped category (and ``also``,
@@ -143,7 +167,7 @@ def map_title(category: str | None, *, lang: str, label: str | None = None) -> s
 _AREA_MEASURES = ("area_per_100_households", "area_total")
 
 
-def _load_profile(name: Any) -> Any | None:
+def _load_profile(name: str | None) -> Any | None:
     from geoplan.profiles import load_profile
 
     try:
@@ -152,7 +176,9 @@ def _load_profile(name: Any) -> Any | None:
         return None
 
 
-def community_checks(floor_area: Any, *, lang: str) -> tuple[list[list[str]], dict[str, str]]:
+def community_checks(
+    floor_area: SavedResult, *, lang: str
+) -> tuple[list[list[str]], dict[str, str]]:
     """The community layers of a floor-area gap map, and the checks' names.
 
     The first layer holds the service floor area checks together (the urban
@@ -188,7 +214,7 @@ def community_checks(floor_area: Any, *, lang: str) -> tuple[list[list[str]], di
     return layers, labels
 
 
-def community_texts(floor_area: Any, *, lang: str) -> dict[str, Any]:
+def community_texts(floor_area: SavedResult, *, lang: str) -> dict[str, Any]:
     """Per check, the fact sentence of each community (index: community id)."""
 
     f = getattr(floor_area, "findings", None)
@@ -206,7 +232,7 @@ def community_texts(floor_area: Any, *, lang: str) -> dict[str, Any]:
     return out
 
 
-def failing_categories(coverage: Any) -> list[str]:
+def failing_categories(coverage: SavedResult) -> list[str]:
     """Categories of the single-category coverage targets that fail somewhere."""
     checks = coverage.summary.get("checks", {})
     out: list[str] = []
@@ -217,7 +243,7 @@ def failing_categories(coverage: Any) -> list[str]:
     return out
 
 
-def group_targets(coverage: Any, *, lang: str) -> tuple[dict[str, Any], dict[str, str]]:
+def group_targets(coverage: SavedResult, *, lang: str) -> tuple[dict[str, Any], dict[str, str]]:
     """Coverage targets over several categories (GB 50180 life-circle levels, the
     MOFCOM basic and quality groups) as map layers: ``covered__<target id>``
     columns (a building is covered when it reaches every category of the target)
@@ -254,7 +280,9 @@ def group_targets(coverage: Any, *, lang: str) -> tuple[dict[str, Any], dict[str
     return columns, labels
 
 
-def network_lines(network: Any) -> gpd.GeoSeries | None:
+def network_lines(
+    network: WalkNetwork | gpd.GeoDataFrame | gpd.GeoSeries | None,
+) -> gpd.GeoSeries | None:
     """Street lines of a WalkNetwork (or a line layer) for drawing."""
     if network is None:
         return None
@@ -265,8 +293,8 @@ def network_lines(network: Any) -> gpd.GeoSeries | None:
 
 def coverage_gap_map(
     *,
-    coverage: Any | None = None,
-    floor_area: Any | None = None,
+    coverage: SavedResult | None = None,
+    floor_area: SavedResult | None = None,
     facilities: gpd.GeoDataFrame | None = None,
     category: str | None = None,
     title: str | None = None,
@@ -274,7 +302,7 @@ def coverage_gap_map(
     tiles: str | None = None,
     sites: gpd.GeoDataFrame | None = None,
     grids: gpd.GeoDataFrame | None = None,
-    network: Any | None = None,
+    network: WalkNetwork | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
 ) -> Any:
     """A folium gap map from a coverage and/or floor-area AuditResult (and, when
     given, suggested sites, management grids and the walking network).
@@ -461,7 +489,7 @@ def write_gap_map_files(html: Path, *, png: bool = True, **kwargs: Any) -> list[
 _FOLIUM_ID = re.compile(r"(?<=_)([0-9a-f]{32})(?![0-9a-f])")
 
 
-def _headline(result: Any) -> tuple[str | None, str | None]:
+def _headline(result: AuditResult) -> tuple[str | None, str | None]:
     """(category, community check) the map shows: the worst access gap, the first failure."""
     b = result.extra.get("buildings")
     category = None
@@ -502,7 +530,7 @@ def _stable_ids(text: str) -> str:
     return _FOLIUM_ID.sub(sub, text)
 
 
-def _map_layers(result: Any, lang: str = "zh") -> dict[str, Any]:
+def _map_layers(result: AuditResult, lang: str = "zh") -> dict[str, Any]:
     category, check = _headline(result)
     b = result.extra.get("buildings")
     fac = result.extra.get("facilities")
@@ -533,7 +561,7 @@ def _map_layers(result: Any, lang: str = "zh") -> dict[str, Any]:
     return layers
 
 
-def map_html(result: Any, *, lang: str = "zh") -> str:
+def map_html(result: AuditResult, *, lang: str = "zh") -> str:
     """The gap map of a development as one self-contained offline HTML page."""
     from geoplan.render import gap_map
     from geoplan.render.offline import offline_html
@@ -549,7 +577,7 @@ def map_html(result: Any, *, lang: str = "zh") -> str:
     return _stable_ids(offline_html(m))
 
 
-def _map_summary(result: Any, lang: str) -> dict[str, str]:
+def _map_summary(result: AuditResult, lang: str) -> dict[str, str]:
     s = result.summary
     return {
         phrase("verdict", lang): verdict_text(bool(result.passed), lang),
@@ -559,7 +587,7 @@ def _map_summary(result: Any, lang: str) -> dict[str, str]:
     }
 
 
-def write_static_map(result: Any, path: Path, lang: str) -> Path:
+def write_static_map(result: AuditResult, path: Path, lang: str) -> Path:
     from geoplan.render import static_gap_map
 
     name = result.summary["development"]["name"]

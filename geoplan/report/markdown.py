@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING
 
 from geoplan.report.document import REPORT_SCHEMA_VERSION, compare_checks
 from geoplan.report.texts import (
@@ -12,9 +12,13 @@ from geoplan.report.texts import (
     fmt_threshold,
     fmt_value,
     phrase,
+    records,
     sources_text,
     verdict_text,
 )
+
+if TYPE_CHECKING:
+    from geoplan.audit.results import AuditResult
 
 
 def _md(text: object) -> str:
@@ -23,10 +27,10 @@ def _md(text: object) -> str:
 
 
 def render_markdown(
-    result: Any,
+    result: AuditResult,
     *,
     lang: str = "zh",
-    before: Any | None = None,
+    before: AuditResult | None = None,
     map_image: str | None = None,
 ) -> str:
     """The report as Markdown (GitHub tables), with an optional link to a map image.
@@ -104,7 +108,7 @@ def render_markdown(
         + " |",
         "|---|---|---|---|---|---|---|",
     ]
-    for row in result.extra["checks"].to_dict(orient="records"):
+    for row in records(result.extra["checks"]):
         desc = row["description_zh"] if lang == "zh" else row["description_en"]
         remedy = row["remedy_zh"] if lang == "zh" else row["remedy_en"]
         lines.append(

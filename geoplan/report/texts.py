@@ -92,7 +92,7 @@ def as_number(value: Any) -> float | None:
     return None if math.isnan(v) else v
 
 
-def fmt_value(value: Any, unit: str, lang: str) -> str:
+def fmt_value(value: object, unit: str, lang: str) -> str:
     v = as_number(value)
     if v is None:
         return "—"
@@ -138,7 +138,7 @@ def counts_line(summary: Mapping[str, Any], lang: str) -> str:
     )
 
 
-def verdict_text(passed: Any, lang: str) -> str:
+def verdict_text(passed: bool | None, lang: str) -> str:
     if passed is True:
         return phrase("pass", lang)
     if passed is False:
@@ -156,6 +156,17 @@ def sources_text(row: Mapping[str, Any], lang: str) -> list[str]:
             f"{title}，{c['clause']}{note}" if lang == "zh" else f"{title}, {c['clause']}{note}"
         )
     return out
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as dicts keyed by column name (a report's check rows).
+
+    Examples
+    --------
+    >>> records(pd.DataFrame({"check_id": ["a"], "passed": [True]}))
+    [{'check_id': 'a', 'passed': True}]
+    """
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def check_lang(lang: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from geoplan.io.write import write_text
 from geoplan.report.document import json_text
@@ -16,13 +16,16 @@ from geoplan.report.maps import map_html, write_static_map
 from geoplan.report.markdown import render_markdown
 from geoplan.report.texts import check_lang
 
+if TYPE_CHECKING:
+    from geoplan.audit.results import AuditResult
+
 
 def write_report(
-    result: Any,
+    result: AuditResult,
     folder: str | os.PathLike[str],
     *,
     langs: Sequence[str] = ("zh",),
-    before: Any | None = None,
+    before: AuditResult | None = None,
     with_map: bool = True,
     static_map: bool = True,
     protect: Iterable[str | os.PathLike[str]] = (),

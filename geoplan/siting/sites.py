@@ -6,7 +6,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Collection
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -16,6 +16,11 @@ import shapely
 
 from geoplan._errors import DataQualityWarning, InputError
 from geoplan.siting.solvers import Method, SitingResult, _as_coverage, max_cover, set_cover
+
+if TYPE_CHECKING:
+    from geoplan.households import Areas
+    from geoplan.network import Snapped, WalkNetwork
+    from geoplan.profiles import Profile
 
 __all__ = [
     "candidates_from_buildings",
@@ -30,14 +35,14 @@ __all__ = [
 # --------------------------------------------------------------------------- from a network
 
 
-def _number(value: Any, name: str) -> float:
+def _number(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(f"profile parameter {name!r} must be a number", column=name)
     return float(value)
 
 
 def coverage_threshold(
-    profile: Any, *, category: str, target_id: str | None = None, elderly: bool = False
+    profile: Profile | str, *, category: str, target_id: str | None = None, elderly: bool = False
 ) -> tuple[float, float, str]:
     """Walking limit (metres) and target share of a category's coverage target.
 
@@ -71,7 +76,7 @@ def coverage_threshold(
         if not found:
             from geoplan.profiles import list_profiles
 
-            def sited(q: Any) -> list[str]:
+            def sited(q: Profile) -> list[str]:
                 return sorted(
                     {
                         str(x.category)
@@ -96,7 +101,7 @@ def coverage_threshold(
 
 
 def coverage_matrix_from_network(
-    network: Any,
+    network: WalkNetwork,
     demand: gpd.GeoDataFrame | gpd.GeoSeries,
     candidates: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
@@ -137,7 +142,9 @@ def coverage_matrix_from_network(
     return _as_coverage(reach_matrix(network, o, s, limit_m=limit_m))
 
 
-def _snap_quietly(network: Any, *frames: Any, **kw: Any) -> tuple[Any, ...]:
+def _snap_quietly(
+    network: WalkNetwork, *frames: gpd.GeoDataFrame | gpd.GeoSeries, **kw: Any
+) -> tuple[Snapped, ...]:
     """Each frame snapped with :func:`geoplan.network.snap_points` (``kw``), without
     island warnings: islands are reported once by the caller's own audit; here they
     simply reach what they reach."""
@@ -149,14 +156,14 @@ def _snap_quietly(network: Any, *frames: Any, **kw: Any) -> tuple[Any, ...]:
 
 
 def _covered_by_existing(
-    network: Any,
+    network: WalkNetwork,
     demand: gpd.GeoDataFrame,
     existing: gpd.GeoDataFrame,
     *,
     limit_m: float,
     max_snap_m: float,
-    compounds: Any,
-    gates: Any,
+    compounds: gpd.GeoDataFrame | gpd.GeoSeries | None,
+    gates: gpd.GeoDataFrame | gpd.GeoSeries | None,
     gate_tolerance_m: float,
 ) -> np.ndarray:
     from geoplan.reach import multi_source_distances
@@ -177,7 +184,7 @@ def _covered_by_existing(
 
 
 def candidates_from_network(
-    network: Any, *, min_degree: int = 3, spacing_m: float | None = None
+    network: WalkNetwork, *, min_degree: int = 3, spacing_m: float | None = None
 ) -> gpd.GeoDataFrame:
     """Candidate sites at street junctions: nodes with at least ``min_degree`` streets.
 
@@ -257,7 +264,7 @@ def candidates_from_buildings(
     return out
 
 
-def default_candidates(network: Any, buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def default_candidates(network: WalkNetwork, buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The candidates used when none are given: street junctions
     (:func:`candidates_from_network`) and, when buildings carry ``use``, vacant
     buildings (:func:`candidates_from_buildings`).
@@ -280,7 +287,9 @@ def default_candidates(network: Any, buildings: gpd.GeoDataFrame) -> gpd.GeoData
     return pd.concat(parts)
 
 
-def _demand(buildings: gpd.GeoDataFrame, profile: Any, *, areas: Any = None) -> gpd.GeoDataFrame:
+def _demand(
+    buildings: gpd.GeoDataFrame, profile: Profile, *, areas: Areas | None = None
+) -> gpd.GeoDataFrame:
     from geoplan.households import SOURCE_COL, estimate_households, needs_estimate
 
     if "households" not in buildings.columns:
@@ -303,13 +312,13 @@ def _demand(buildings: gpd.GeoDataFrame, profile: Any, *, areas: Any = None) -> 
 
 
 def suggest_sites(
-    network: Any,
+    network: WalkNetwork,
     buildings: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame,
     *,
     category: str,
-    profile: Any,
+    profile: Profile | str,
     target_id: str | None = None,
     limit_m: float | None = None,
     target_share: float | None = None,

@@ -18,13 +18,20 @@ import numbers
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from geoplan._errors import InputError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+    from scipy.optimize import LinearConstraint
+
+#: A coverage matrix (candidates x demand): sparse, or anything 2-D numpy takes.
+CoverageLike: TypeAlias = "sp.spmatrix | sp.sparray | ArrayLike"
 
 __all__ = ["Method", "MethodReason", "SitingResult", "max_cover", "set_cover"]
 
@@ -203,7 +210,7 @@ def _share(part: float, total: float) -> float:
 # --------------------------------------------------------------------------- input checks
 
 
-def _as_coverage(coverage: Any) -> sp.csr_matrix:
+def _as_coverage(coverage: CoverageLike) -> sp.csr_matrix:
     """A boolean CSR from a sparse or dense matrix; stored entries mean covered.
 
     Numeric matrices (e.g. walking distances from :func:`geoplan.reach.reach_matrix`,
@@ -227,7 +234,7 @@ def _as_coverage(coverage: Any) -> sp.csr_matrix:
     return out
 
 
-def _weights(weights: Any, n: int) -> np.ndarray:
+def _weights(weights: ArrayLike, n: int) -> np.ndarray:
     w = np.asarray(weights, dtype=np.float64).ravel()
     if w.size != n:
         raise InputError(
@@ -239,7 +246,7 @@ def _weights(weights: Any, n: int) -> np.ndarray:
     return w
 
 
-def _mask(values: Any, n: int, name: str) -> np.ndarray:
+def _mask(values: ArrayLike | None, n: int, name: str) -> np.ndarray:
     if values is None:
         return np.zeros(n, dtype=bool)
     a = np.asarray(values, dtype=bool).ravel()
@@ -248,7 +255,7 @@ def _mask(values: Any, n: int, name: str) -> np.ndarray:
     return a
 
 
-def _ids(candidate_ids: Sequence[Any] | pd.Index | None, n: int) -> np.ndarray:
+def _ids(candidate_ids: Sequence[object] | pd.Index | None, n: int) -> np.ndarray:
     if candidate_ids is None:
         return np.array([str(i) for i in range(n)], dtype=object)
     ids = np.array([str(i) for i in candidate_ids], dtype=object)
@@ -349,7 +356,7 @@ def _aggregate_columns(cov: sp.csr_matrix, w: np.ndarray) -> tuple[sp.csr_matrix
 
 def _highs(
     c: np.ndarray,
-    cons: list[Any],
+    cons: list[LinearConstraint],
     n_c: int,
     time_limit_s: float | None,
 ) -> tuple[np.ndarray | None, bool, float | None]:
@@ -501,15 +508,15 @@ def _exact_rows(
 
 
 def _solve(
-    coverage: Any,
-    weights: Any,
+    coverage: CoverageLike,
+    weights: ArrayLike,
     *,
     problem: str,
     target_share: float | None,
     k: int | None,
-    already_covered: Any,
+    already_covered: ArrayLike | None,
     method: str,
-    candidate_ids: Sequence[Any] | pd.Index | None,
+    candidate_ids: Sequence[object] | pd.Index | None,
     demand_index: pd.Index | None,
     time_limit_s: float | None,
 ) -> SitingResult:
@@ -630,13 +637,13 @@ def _solve(
 
 
 def set_cover(
-    coverage: Any,
-    weights: Any,
+    coverage: CoverageLike,
+    weights: ArrayLike,
     *,
     target_share: float,
-    already_covered: Any = None,
+    already_covered: ArrayLike | None = None,
     method: Method = "auto",
-    candidate_ids: Sequence[Any] | pd.Index | None = None,
+    candidate_ids: Sequence[object] | pd.Index | None = None,
     demand_index: pd.Index | None = None,
     time_limit_s: float | None = None,
 ) -> SitingResult:
@@ -709,13 +716,13 @@ def set_cover(
 
 
 def max_cover(
-    coverage: Any,
-    weights: Any,
+    coverage: CoverageLike,
+    weights: ArrayLike,
     *,
     k: int,
-    already_covered: Any = None,
+    already_covered: ArrayLike | None = None,
     method: Method = "auto",
-    candidate_ids: Sequence[Any] | pd.Index | None = None,
+    candidate_ids: Sequence[object] | pd.Index | None = None,
     demand_index: pd.Index | None = None,
     time_limit_s: float | None = None,
 ) -> SitingResult:
