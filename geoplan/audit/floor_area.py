@@ -203,40 +203,13 @@ def audit_floor_area(
                 )
             )
         elif t.measure == "commercial_service_share":
-            total = _col(communities, "total_floor_area_m2")
             have = _col(communities, "commercial_service_area_m2")
-            with np.errstate(divide="ignore", invalid="ignore"):
-                value = (have / total).where(total > 0)
-            required = total * thr
-            checks.append(
-                Check(
-                    t,
-                    value,
-                    applicable,
-                    (required - have).clip(lower=0),
-                    required,
-                    have=have,
-                    base=total,
-                    base_unit="m2",
-                )
-            )
+            total = _col(communities, "total_floor_area_m2")
+            checks.append(_ratio_check(t, applicable, have, total, thr, base_unit="m2"))
         elif t.measure == "area_per_household":
-            column = t.column or "developer_service_rooms_m2"
-            have = _col(communities, column)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                value = (have / households).where(households > 0)
-            required = households * thr
+            have = _col(communities, t.column or "developer_service_rooms_m2")
             checks.append(
-                Check(
-                    t,
-                    value,
-                    applicable,
-                    (required - have).clip(lower=0),
-                    required,
-                    have=have,
-                    base=households,
-                    base_unit="households",
-                )
+                _ratio_check(t, applicable, have, households, thr, base_unit="households")
             )
     table, findings = evaluate(checks, communities)
     # a facility-scoped target measured on a community is the aggregate of its
@@ -277,6 +250,31 @@ def audit_floor_area(
             "facility_assign_max_m": max_m,
         },
         extra={"facilities": fac_table},
+    )
+
+
+def _ratio_check(
+    t: Target,
+    applicable: pd.Series,
+    have: pd.Series,
+    base: pd.Series,
+    thr: float,
+    *,
+    base_unit: str,
+) -> Check:
+    """A check of ``have / base >= thr``, its required m2 (``base x thr``) and shortfall."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = (have / base).where(base > 0)
+    required = base * thr
+    return Check(
+        t,
+        value,
+        applicable,
+        (required - have).clip(lower=0),
+        required,
+        have=have,
+        base=base,
+        base_unit=base_unit,
     )
 
 

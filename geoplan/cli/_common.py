@@ -19,7 +19,11 @@ import click
 from geoplan._errors import GeoplanError
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from geoplan.audit.results import AuditResult
+    from geoplan.households import Areas
+    from geoplan.network import WalkNetwork
     from geoplan.profiles import Profile
 
 json_option = click.option(
@@ -492,3 +496,46 @@ def _finding_text(row: Any, *, zh: bool) -> str:
 
         text = fact_text(row, lang="zh" if zh else "en")
     return f"{who}: {text}"
+
+
+def lined_up_buildings(
+    net: WalkNetwork,
+    *,
+    profile: Profile,
+    buildings: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame | None,
+    stated: list[gpd.GeoDataFrame | None],
+    crs: str | None,
+    network_file: str,
+    areas: Areas | None,
+    estimate: bool,
+    default_levels: float | None,
+) -> gpd.GeoDataFrame:
+    """The buildings with households, once every layer is known to line up with the
+    network (bad input otherwise, naming the file and ``--crs gcj02`` where it fits).
+
+    ``stated`` are the layers read from files under ``--crs``: ``--crs wgs84`` says
+    they really are WGS84, which the GCJ-02 check then believes.
+    """
+    from geoplan.alignment import check_alignment
+    from geoplan.households import estimate_households
+
+    for layer in stated:
+        if layer is not None and crs is not None:
+            layer.attrs["crs_stated"] = crs
+    check_alignment(
+        net,
+        profile=profile,
+        buildings=buildings,
+        facilities=facilities,
+        communities=communities,
+        network_file=network_file,
+    )
+    return estimate_households(
+        buildings,
+        params=profile,
+        areas=areas,
+        estimate=estimate,
+        default_levels=default_levels,
+    )

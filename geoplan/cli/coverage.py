@@ -20,6 +20,7 @@ from geoplan.cli._common import (
     households_options,
     json_option,
     lang_option,
+    lined_up_buildings,
     print_result,
     read_options,
     require_targets,
@@ -104,10 +105,8 @@ def coverage(
     """Share of households (and residents) that reach each service within the
     profile's walking times, over the real street network."""
     from geoplan._errors import DataQualityWarning, InputError
-    from geoplan.alignment import check_alignment
     from geoplan.audit.coverage import audit_coverage
     from geoplan.audit.results import save_result
-    from geoplan.households import estimate_households
     from geoplan.io.readers import prepare_layer, read_buildings, read_communities, read_facilities
     from geoplan.network import check_source_crs, describe_network, network_kind, read_network
     from geoplan.profiles import load_profile
@@ -163,20 +162,19 @@ def coverage(
                 else None
             )
             reading.check_used()
-            for layer, given in ((bld, buildings), (fac, facilities), (comm, communities)):
-                if layer is not None and given is not None and crs is not None:
-                    layer.attrs["crs_stated"] = crs  # --crs wgs84: "really WGS84"
-            check_alignment(
+            bld = lined_up_buildings(
                 net,
                 profile=profile,
                 buildings=bld,
                 facilities=fac,
                 communities=comm,
+                stated=[
+                    layer
+                    for layer, given in ((bld, buildings), (fac, facilities), (comm, communities))
+                    if given is not None
+                ],
+                crs=crs,
                 network_file=str(network_path),
-            )
-            bld = estimate_households(
-                bld,
-                params=profile,
                 areas=[compounds, comm],
                 estimate=estimate_hh,
                 default_levels=default_levels,

@@ -18,6 +18,7 @@ from geoplan.cli._common import (
     households_options,
     json_option,
     lang_option,
+    lined_up_buildings,
     read_options,
 )
 from geoplan.cli._outputs import method_text, write_sites
@@ -134,7 +135,6 @@ def site(
     """Fewest new sites lifting CATEGORY coverage to the profile's target (or the best
     K sites), on walking distances. Exit 0 when the target is reached, 1 when not."""
 
-    from geoplan.households import estimate_households
     from geoplan.io.readers import read_buildings, read_communities, read_facilities
     from geoplan.network import network_kind, read_network
     from geoplan.profiles import load_profile
@@ -172,22 +172,15 @@ def site(
         with progress.step(f"reading {communities}"):
             comm = read_communities(communities, crs=crs, metric_crs=net.crs, **reading.communities)
     reading.check_used()
-    from geoplan.alignment import check_alignment
-
-    for layer in (bld, fac, comm):
-        if layer is not None and crs is not None:
-            layer.attrs["crs_stated"] = crs  # --crs wgs84: "really WGS84"
-    check_alignment(
+    bld = lined_up_buildings(
         net,
         profile=profile,
         buildings=bld,
         facilities=fac,
         communities=comm,
+        stated=[bld, fac, comm],
+        crs=crs,
         network_file=str(network_path),
-    )
-    bld = estimate_households(
-        bld,
-        params=profile,
         areas=[comp, comm],
         estimate=estimate_hh,
         default_levels=default_levels,
