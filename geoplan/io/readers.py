@@ -222,19 +222,17 @@ def read_layer(
     """Read one input layer of ``kind`` (``communities``, ``facilities``, ``buildings``)."""
     if kind not in C.LAYERS:
         raise ValueError(f"unknown layer kind {kind!r}; expected one of {sorted(C.LAYERS)}")
-    path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", file=str(path))
-    raw = _read_raw(path, kind=kind, layer=layer, sheet=sheet, columns=columns)
-    return prepare_layer(
-        raw,
+    return _read_prepared(
+        path,
         kind,
-        file=str(raw.attrs.get("source_label", path)),
+        layer=layer,
+        sheet=sheet,
         columns=columns,
         crs=crs,
         metric_crs=metric_crs,
         strict=strict,
         row_ids=row_ids,
+        geometry_required=True,
     )
 
 
@@ -266,10 +264,38 @@ def read_table(
     >>> type(table).__name__, float(table.loc["C1", "households"])
     ('DataFrame', 2000.0)
     """
+    return _read_prepared(
+        path,
+        kind,
+        layer=None,
+        sheet=sheet,
+        columns=columns,
+        crs=crs,
+        metric_crs=metric_crs,
+        strict=strict,
+        row_ids=row_ids,
+        geometry_required=False,
+    )
+
+
+def _read_prepared(
+    path: str | os.PathLike[str],
+    kind: str,
+    *,
+    layer: str | None,
+    sheet: str | int | None,
+    columns: Mapping[str, str] | None,
+    crs: Any,
+    metric_crs: Any,
+    strict: bool,
+    row_ids: bool,
+    geometry_required: bool,
+) -> Any:
+    """Read ``path`` and validate it as :func:`prepare_layer` does (both readers' body)."""
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", file=str(path))
-    raw = _read_raw(path, kind=kind, layer=None, sheet=sheet, columns=columns)
+    raw = _read_raw(path, kind=kind, layer=layer, sheet=sheet, columns=columns)
     return prepare_layer(
         raw,
         kind,
@@ -277,7 +303,7 @@ def read_table(
         columns=columns,
         crs=crs,
         metric_crs=metric_crs,
-        geometry_required=False,
+        geometry_required=geometry_required,
         strict=strict,
         row_ids=row_ids,
     )

@@ -348,19 +348,7 @@ def network_from_lines(
         runs = dataclasses.replace(runs, node_id=ids)
     net = _network_from_runs(runs, split_shared=True)
     # renumber node ids 0..n-1 (they are coordinate keys, not meaningful ids)
-    return WalkNetwork(
-        node_id=np.arange(net.n_nodes, dtype=np.int64),
-        x=net.x,
-        y=net.y,
-        u=net.u,
-        v=net.v,
-        length_m=net.length_m,
-        geometry=net.geometry,
-        oneway=net.oneway,
-        crs=net.crs,
-        way_id=net.way_id,
-        highway=net.highway,
-    )
+    return dataclasses.replace(net, node_id=np.arange(net.n_nodes, dtype=np.int64))
 
 
 def network_from_networkx(G: nx.MultiDiGraph | nx.MultiGraph | nx.Graph) -> WalkNetwork:
