@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -103,9 +103,17 @@ class ChineseCrsSuspected(AlignmentError):
     ``system`` is ``"gcj02"`` or ``"bd09"``: the value to pass as ``--crs``.
     """
 
-    def __init__(self, message: str, *, system: str, **kw: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        system: str,
+        message_zh: str,
+        file: str | None = None,
+        layer: str | None = None,
+    ) -> None:
         self.system = system
-        super().__init__(message, **kw)
+        super().__init__(message, message_zh=message_zh, file=file, layer=layer)
 
 
 @dataclass(frozen=True)

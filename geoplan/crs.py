@@ -36,7 +36,7 @@ GCJ-02 <-> BD-09 conversions test the GCJ-02 coordinate in the same way.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeAlias, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 import geopandas as gpd
 import numpy as np
@@ -45,6 +45,9 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from geoplan._errors import InputError
+
+if TYPE_CHECKING:
+    from geoplan._types import CRSLike
 
 __all__ = [
     "bd09_to_gcj02",
@@ -65,6 +68,8 @@ __all__ = [
 
 Floats: TypeAlias = NDArray[np.float64]
 Frame = TypeVar("Frame", gpd.GeoDataFrame, gpd.GeoSeries)
+#: What :func:`local_metric_crs` measures: a frame or series with a CRS, or lon/lat bounds.
+Extent: TypeAlias = "gpd.GeoDataFrame | gpd.GeoSeries | ArrayLike"
 
 # Krasovsky 1940 ellipsoid used by the GCJ-02 formulas.
 _KRASOVSKY_A = 6378245.0
@@ -134,7 +139,7 @@ def cgcs2000_3deg_epsg(central_meridian: float) -> int:
     return _CGCS2000_3DEG_FIRST_EPSG + (int(cm) - low) // 3
 
 
-def _lonlat_bounds(data: Any) -> tuple[float, float, float, float]:
+def _lonlat_bounds(data: Extent) -> tuple[float, float, float, float]:
     """(minlon, minlat, maxlon, maxlat) of a frame, series or bounds tuple."""
     if isinstance(data, gpd.GeoDataFrame | gpd.GeoSeries):
         source = data.attrs.get("source_file")
@@ -168,7 +173,7 @@ def _metric(crs: pyproj.CRS) -> pyproj.CRS:
     return crs
 
 
-def local_metric_crs(data: Any, *, zone: Any = None) -> pyproj.CRS:
+def local_metric_crs(data: Extent, *, zone: CRSLike | np.integer | None = None) -> pyproj.CRS:
     """A projected CRS in metres suited to the data's extent.
 
     Parameters
@@ -217,7 +222,7 @@ def local_metric_crs(data: Any, *, zone: Any = None) -> pyproj.CRS:
     return pyproj.CRS.from_epsg(cgcs2000_3deg_epsg(cm))
 
 
-def to_metric(gdf: Frame, *, crs: Any = None) -> Frame:
+def to_metric(gdf: Frame, *, crs: CRSLike | None = None) -> Frame:
     """Project a frame to a metric CRS (a new frame; the input is unchanged).
 
     Parameters
@@ -586,7 +591,7 @@ def convert_geometries(data: Frame, *, source: str, target: str) -> Frame:
     return _apply_xy(data, _CONVERTERS[(src, dst)])
 
 
-def from_user_crs(gdf: Frame, crs: Any) -> Frame:
+def from_user_crs(gdf: Frame, crs: CRSLike) -> Frame:
     """Read coordinates as being in the CRS the user names; return WGS84 lon/lat.
 
     Use it when a file's declared CRS is wrong, e.g. AMap data that says WGS84

@@ -58,7 +58,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Collection, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, SupportsFloat, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -582,7 +582,13 @@ _SOURCE_LABELS = {
 }
 
 
-def describe_households(summary: Mapping[str, Any], *, lang: str = "zh") -> str:
+def _summary_number(summary: Mapping[str, object], key: str) -> float | None:
+    """``summary[key]`` as a float; None when absent or not a number."""
+    value = summary.get(key)
+    return float(value) if isinstance(value, float | int | SupportsFloat) else None
+
+
+def describe_households(summary: Mapping[str, object], *, lang: str = "zh") -> str:
     """Total households and the estimated share, as a planner reads them.
 
     ``summary`` holds ``households`` and the keys of :func:`households_summary`.
@@ -601,9 +607,10 @@ def describe_households(summary: Mapping[str, Any], *, lang: str = "zh") -> str:
     True
     """
     zh = lang == "zh"
-    total = float(summary.get("households") or 0.0)
-    share = summary.get("households_estimated_share")
-    by = summary.get("households_by_source") or {}
+    total = _summary_number(summary, "households") or 0.0
+    share = _summary_number(summary, "households_estimated_share")
+    by = summary.get("households_by_source")
+    by = by if isinstance(by, Mapping) else {}
     text = f"{total:,.0f} 户" if zh else f"{total:,.0f} households"
     if share:
         parts = [
@@ -623,7 +630,7 @@ def describe_households(summary: Mapping[str, Any], *, lang: str = "zh") -> str:
         )
     elif total > 0:
         text += "（均为给定户数）" if zh else " (all given)"
-    left = int(summary.get("buildings_unknown_outside") or 0)
+    left = int(_summary_number(summary, "buildings_unknown_outside") or 0)
     if left:
         text += (
             f"；{left} 栋类型不明的建筑不在居住用地、小区或社区内，未计户数"

@@ -29,9 +29,10 @@ GEOPLAN = Path(__file__).resolve().parents[1] / "geoplan"
 # (io -> network -> reach -> audit -> siting/grids -> render -> report -> cli) places
 # it higher on purpose.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # 0: InputError and the warnings, and the type aliases of signatures (_types:
-    #    its imports are for type checking only); import no geoplan module at run time.
-    ("_errors", "_types"),
+    # 0: InputError and the warnings, the type aliases of signatures (_types: its
+    #    imports are for type checking only) and the phase timer (_timing: perf_counter
+    #    to a logger); import no geoplan module at run time.
+    ("_errors", "_types", "_timing"),
     # 1: leaves: data and maths over _errors only. households sits here, not beside io:
     #    it imports only _errors (profile parameters arrive as an object).
     ("crs", "categories", "profiles", "households"),
@@ -395,3 +396,41 @@ def test_checker_fails_on_a_sibling_import(tmp_path: Path) -> None:
         "pkg/crs.py:1: pkg.crs -> pkg.categories: sideways "
         "(crs and categories are siblings on floor 1)"
     ]
+
+
+def private_imports(root: Path, package: str) -> list[str]:
+    """``from pkg.mod import _name`` of a private name that is not a module.
+
+    A private module (``_segment_grid``) may be imported by its package; what a
+    sibling needs from it is public within the package, so an underscore always
+    means "this module only".
+    """
+    modules = module_names(root, package)
+    found = []
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or not node.module:
+                continue
+            if node.module.split(".")[0] != package:
+                continue
+            for alias in node.names:
+                private = alias.name.startswith("_") and not alias.name.startswith("__")
+                if private and f"{node.module}.{alias.name}" not in modules:
+                    found.append(f"{name}: from {node.module} import {alias.name}")
+    return found
+
+
+def test_no_private_name_crosses_a_module() -> None:
+    assert private_imports(GEOPLAN, "geoplan") == []
+
+
+def test_checker_finds_a_private_name_import(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "io/_excel.py": "def _read(): pass\n",
+            "io/readers.py": "from pkg.io._excel import _read\nfrom pkg.io import _excel\n",
+        },
+    )
+    assert private_imports(root, "pkg") == ["pkg.io.readers: from pkg.io._excel import _read"]

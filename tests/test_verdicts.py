@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from shapely.geometry import LineString, Point, box
 
 from geoplan._errors import DataQualityWarning, InputError
+from geoplan.audit._remedies import access_remedies
 from geoplan.audit.coverage import audit_coverage
-from geoplan.audit.development import _access_remedies
 from geoplan.cli import main
 from geoplan.network import network_from_lines
 from geoplan.profiles import list_profiles, load_profile
@@ -160,7 +160,7 @@ def _development_limit(profile: object, target: object) -> float:
     for c in cats:
         table[f"walk_m__{c}"] = [limit - 0.5, limit + 0.5]
     findings = pd.DataFrame({"check_id": [t.id], "passed": [False]})
-    out = _access_remedies(findings, table, profile)
+    out = access_remedies(findings, table, profile)
     n = float(out["households_failing"].iloc[0])
     return limit if n == 10.0 else (-1.0 if n == 0.0 else np.inf)
 

@@ -9,6 +9,7 @@ communities or facilities) are reported once for the whole area.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,6 +31,17 @@ __all__ = ["audit_organisations"]
 
 _COMMUNITY_MEASURES = {"per_10000_residents", "count", "flag", "rate", "range_columns", "per_grid"}
 _DISTRICT_MEASURES = {"share_of_communities", "share_of_facilities"}
+
+
+@dataclass(frozen=True)
+class _DistrictRow:
+    """A district-level target measured once for the whole area: the share found
+    over ``n`` communities (or facilities), and whether it passes."""
+
+    target: Target
+    value: float
+    n: int
+    passed: bool
 
 
 def audit_organisations(
@@ -78,7 +90,7 @@ def audit_organisations(
     targets = prof.targets_for("organisations")
     checks: list[Check] = []
     not_measured: dict[str, list[str]] = {}
-    district_rows: list[dict[str, Any]] = []
+    district_rows: list[_DistrictRow] = []
     area = area_id or _area_name(communities)
     for t in targets:
         cols = list(t.columns or ([t.column] if t.column else []))
@@ -112,9 +124,7 @@ def audit_organisations(
             share, n = _district_value(communities, facilities, t, cols, prof)
             if n == 0:
                 continue
-            district_rows.append(
-                {"target": t, "value": share, "n": n, "passed": bool(t.passes(share))}
-            )
+            district_rows.append(_DistrictRow(t, share, n, bool(t.passes(share))))
     table, findings = evaluate(checks, communities)
     district = _district_findings(district_rows, area)
     all_findings = pd.concat([findings, district], ignore_index=True) if len(district) else findings
@@ -122,11 +132,11 @@ def audit_organisations(
         "communities": len(communities),
         "checks": check_summary(findings),
         "district_checks": {
-            row["target"].id: {
-                "value": round(float(row["value"]), 6),
-                "threshold": row["target"].threshold,
-                "passed": row["passed"],
-                "over": row["n"],
+            row.target.id: {
+                "value": round(float(row.value), 6),
+                "threshold": row.target.threshold,
+                "passed": row.passed,
+                "over": row.n,
             }
             for row in district_rows
         },
@@ -205,22 +215,22 @@ def _district_value(
     return (float(vals.mean()) if len(vals) else float("nan")), len(vals)
 
 
-def _district_findings(rows: list[dict[str, Any]], area: str) -> pd.DataFrame:
+def _district_findings(rows: list[_DistrictRow], area: str) -> pd.DataFrame:
     out = []
     for row in rows:
-        t = row["target"]
+        t = row.target
         out.append(
             {
                 "entity_id": area,
                 "entity_name": area,
                 "check_id": t.id,
                 "scope": "district",
-                "value": float(row["value"]),
+                "value": float(row.value),
                 "threshold": t.threshold,
                 "comparator": t.comparator,
                 "unit": t.unit,
-                "passed": row["passed"],
-                "shortfall": float(t.shortfall(row["value"])),
+                "passed": row.passed,
+                "shortfall": float(t.shortfall(row.value)),
                 "shortfall_m2": np.nan,
                 "source": t.source,
                 "clause": t.clause,

@@ -186,7 +186,8 @@ def _rename_id(raw: gpd.GeoDataFrame, own: str, canonical: str) -> gpd.GeoDataFr
     return raw
 
 
-def _empty_like(crs: CRSLike | None, index_name: str) -> gpd.GeoDataFrame:
+def empty_frame(crs: CRSLike | None, index_name: str) -> gpd.GeoDataFrame:
+    """An empty facilities frame (name, category, geometry) in ``crs``."""
     return gpd.GeoDataFrame(
         {
             "name": pd.Series(dtype=object),
@@ -323,10 +324,10 @@ def _optional_layer(
     from geoplan.io.readers import prepare_layer
 
     if layer is None:
-        return _empty_like(metric, "facility_id")
+        return empty_frame(metric, "facility_id")
     raw, file = _read_raw_layer(p, layer)
     if len(raw) == 0:
-        return _empty_like(metric, "facility_id")
+        return empty_frame(metric, "facility_id")
     own_id = {"service_rooms": "room_id", "commercial": "commercial_id"}.get(kind, "facility_id")
     raw = _rename_id(raw, own_id, "facility_id").copy()
     if kind in ("service_rooms", "commercial") and "floor_area_m2" not in raw.columns:
@@ -539,7 +540,7 @@ def read_context(
         fac = (
             fac[["name", "category", "geometry"]].copy()
             if len(fac)
-            else _empty_like(metric_crs, "facility_id")
+            else empty_frame(metric_crs, "facility_id")
         )
         fac.index = fac.index.astype(str)
         fac.index.name = "facility_id"
@@ -566,7 +567,7 @@ def read_context(
         if "facilities" in layers:
             fac = read_facilities(p, layer="facilities", crs=crs, metric_crs=metric_crs)
         else:
-            fac = _empty_like(metric_crs, "facility_id")
+            fac = empty_frame(metric_crs, "facility_id")
     else:
         raise InputError(
             "unsupported context: give an OSM file (.osm, .osm.bz2, .pbf) or a GeoPackage "

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsIndex
 
 import geopandas as gpd
 import numpy as np
@@ -97,11 +97,16 @@ class Check:
         return out.where(self.applicable)
 
 
-def _isnan(v: Any) -> bool:
-    try:
-        return v is None or bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
+def _isnan(v: object) -> bool:
+    """True for None and a missing scalar (NaN, NA, NaT); False for anything else,
+    such as a finding's list of citations or a (low, high) threshold."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, float | np.floating):
+        return math.isnan(v)
+    if isinstance(v, np.datetime64 | np.timedelta64):
+        return bool(np.isnat(v))
+    return False
 
 
 def applicable_mask(frame: pd.DataFrame, target: Target) -> pd.Series:
@@ -257,10 +262,10 @@ def _number(x: float, unit: str) -> str:
     return f"{x:,.1f}" if abs(x) >= 10 else f"{x:.3g}"
 
 
-def _threshold_text(thr: Any, comparator: str, unit: str, *, zh: bool) -> str:
+def _threshold_text(thr: object, comparator: str, unit: str, *, zh: bool) -> str:
     share = _is_share(unit)
 
-    def one(v: float | str) -> str:
+    def one(v: str | SupportsFloat | SupportsIndex) -> str:
         return f"{float(v):.0%}" if share else f"{float(v):g}"
 
     if isinstance(thr, str) and "-" in thr and comparator == "between":
@@ -274,7 +279,9 @@ def _threshold_text(thr: Any, comparator: str, unit: str, *, zh: bool) -> str:
         )
     sym = _COMPARATORS.get(comparator, comparator)
     try:
-        shown = one(thr)
+        shown = (
+            one(thr) if isinstance(thr, float | str | SupportsFloat | SupportsIndex) else str(thr)
+        )
     except (TypeError, ValueError):
         shown = str(thr)
     return f"应 {sym} {shown}" if zh else f"should be {sym} {shown}"
@@ -300,7 +307,7 @@ def missing_text(column: str, layer: str, *, zh: bool) -> str:
     return f"not measured: add a {column} column ({where_en})"
 
 
-def fact_text(row: Mapping[str, Any], *, lang: str = "zh") -> str:
+def fact_text(row: Mapping[str, object] | pd.Series, *, lang: str = "zh") -> str:
     """One finding as a sentence of facts: value, its parts, the target, the gap.
 
     ``row`` is a findings row (a dict or Series) with ``value``, ``threshold``,
@@ -403,9 +410,12 @@ def fact_text(row: Mapping[str, Any], *, lang: str = "zh") -> str:
     return ("，" if zh else ", ").join(parts)
 
 
-def _float(v: Any) -> float | None:
+def _float(v: object) -> float | None:
     if v is None or v is pd.NA or isinstance(v, str | bool):
         return None
+    # float and int first: they are the usual values, and a protocol check is slow
+    if not isinstance(v, float | int | SupportsFloat | SupportsIndex):
+        return None  # float() would raise TypeError
     try:
         x = float(v)
     except (TypeError, ValueError):
@@ -548,7 +558,7 @@ class AuditResult:
         return head + body.to_html(index=False, float_format=lambda v: f"{v:,.2f}")
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: object) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

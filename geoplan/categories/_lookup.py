@@ -14,12 +14,12 @@ import pandas as pd
 
 from geoplan._errors import InputError
 from geoplan.categories._model import (
-    _ANY,
-    _CONTAINS,
+    ANY,
+    CONTAINS,
     Categories,
-    _normalise_baidu,
-    _resolve,
-    _value_matches,
+    normalise_baidu,
+    resolve,
+    value_matches,
 )
 
 
@@ -32,7 +32,7 @@ def list_categories(*, categories: Categories | str | Path | None = None) -> pd.
     >>> df.loc["wet_market", ["zh", "group"]].tolist()
     ['菜市场', 'basic']
     """
-    cats = _resolve(categories)
+    cats = resolve(categories)
     frame = pd.DataFrame(
         {
             "zh": [c.zh for c in cats.categories],
@@ -55,7 +55,7 @@ def categories_in_group(
     >>> categories_in_group("basic")[:3]
     ['convenience_store', 'supermarket', 'wet_market']
     """
-    cats = _resolve(categories)
+    cats = resolve(categories)
     if group not in cats.group_ids:
         raise InputError(
             f"unknown category group {group!r}; valid groups: {', '.join(cats.group_ids)}",
@@ -78,7 +78,7 @@ def category_of_osm_tags(
     >>> category_of_osm_tags({"highway": "bus_stop"}) is None
     True
     """
-    for rule, cid in _resolve(categories)._rules:
+    for rule, cid in resolve(categories)._rules:
         if rule.matches(tags):
             return cid
     return None
@@ -99,7 +99,7 @@ def categorise_osm(
     >>> categorise_osm(f).tolist()
     ['supermarket', 'wet_market', 'bookstore']
     """
-    cats = _resolve(categories)
+    cats = resolve(categories)
     n = len(frame)
     result = np.full(n, None, dtype=object)
     columns: dict[str, np.ndarray] = {}
@@ -113,9 +113,9 @@ def categorise_osm(
 
     def mask(key: str, want: str) -> np.ndarray:
         if (key, want) not in masks:
-            arr = column(key.rstrip(_CONTAINS))
-            if key.endswith(_CONTAINS) or want == _ANY or any(";" in v for v in arr if v):
-                hit = np.fromiter((_value_matches(v, key, want) for v in arr), bool, count=n)
+            arr = column(key.rstrip(CONTAINS))
+            if key.endswith(CONTAINS) or want == ANY or any(";" in v for v in arr if v):
+                hit = np.fromiter((value_matches(v, key, want) for v in arr), bool, count=n)
             else:
                 hit = np.asarray(arr == want, dtype=bool)
             masks[(key, want)] = hit
@@ -152,7 +152,7 @@ def category_of_amap(
     >>> category_of_amap("999999") is None
     True
     """
-    cats = _resolve(categories)
+    cats = resolve(categories)
     text = str(typecode).replace(";", "|")
     for part in text.split("|"):
         code = part.strip()
@@ -175,10 +175,10 @@ def category_of_baidu(tag: str, *, categories: Categories | str | Path | None = 
     >>> category_of_baidu("美食;火锅店")
     'dining'
     """
-    cats = _resolve(categories)
+    cats = resolve(categories)
     if not isinstance(tag, str):
         return None
-    parts = _normalise_baidu(tag).split(";")
+    parts = normalise_baidu(tag).split(";")
     for end in range(len(parts), 0, -1):
         key = ";".join(parts[:end])
         if key in cats._baidu:
@@ -204,7 +204,7 @@ def category_of_amap_type(
     >>> category_of_amap_type("交通设施服务;公交车站;公交车站相关") is None
     True
     """
-    cats = _resolve(categories)
+    cats = resolve(categories)
     if not isinstance(type_name, str):
         return None
     parts = [p.strip() for p in type_name.replace("；", ";").replace("|", ";").split(";")]
@@ -230,7 +230,7 @@ def match_categories(
     >>> match_categories(pd.Series(["农贸市场", "spaceport", None])).tolist()
     ['wet_market', None, None]
     """
-    cats = _resolve(categories)
+    cats = resolve(categories)
     out: list[str | None] = []
     for value in series.tolist():
         cid = None
@@ -264,7 +264,7 @@ def validate_categories(
     >>> validate_categories(s).tolist()
     ['convenience_store', 'supermarket', 'wet_market']
     """
-    cats = _resolve(categories)
+    cats = resolve(categories)
     out: list[str] = []
     bad: list[tuple[object, object]] = []
     for row, value in series.items():

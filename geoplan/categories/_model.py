@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Literal, overload
 
 from geoplan._errors import InputError
 
@@ -36,8 +36,8 @@ _CATEGORY_KEYS = (
     "symbol_zh",
     "symbol_en",
 )
-_ANY = "*"
-_CONTAINS = "~"
+ANY = "*"
+CONTAINS = "~"
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class OsmRule:
     @property
     def specificity(self) -> int:
         """How specific the rule is (more specific rules win)."""
-        return sum(1 if (k.endswith(_CONTAINS) or v == _ANY) else 2 for k, v in self.conditions)
+        return sum(1 if (k.endswith(CONTAINS) or v == ANY) else 2 for k, v in self.conditions)
 
     def matches(self, tags: Mapping[str, object]) -> bool:
         """Whether a dict of OSM tags satisfies the rule.
@@ -80,7 +80,7 @@ class OsmRule:
         >>> OsmRule((("shop", "convenience"),)).matches({"shop": "convenience;hairdresser"})
         True
         """
-        return all(_value_matches(tags.get(k.rstrip(_CONTAINS)), k, v) for k, v in self.conditions)
+        return all(value_matches(tags.get(k.rstrip(CONTAINS)), k, v) for k, v in self.conditions)
 
 
 @dataclass(frozen=True)
@@ -196,13 +196,24 @@ def _packaged() -> Categories:
     return _parse(entry.read_text(encoding="utf-8"), file=str(entry))
 
 
-def _resolve(categories: Categories | str | Path | None) -> Categories:
+def resolve(categories: Categories | str | Path | None) -> Categories:
     if isinstance(categories, Categories):
         return categories
     return load_categories(categories)
 
 
-def _str(table: Mapping[str, Any], key: str, *, file: str, row: str, required: bool) -> str | None:
+@overload
+def _str(
+    table: Mapping[str, object], key: str, *, file: str, row: str, required: Literal[True]
+) -> str: ...
+@overload
+def _str(
+    table: Mapping[str, object], key: str, *, file: str, row: str, required: bool
+) -> str | None: ...
+def _str(
+    table: Mapping[str, object], key: str, *, file: str, row: str, required: bool
+) -> str | None:
+    """``table[key]``, a non-blank string; None when absent and not ``required``."""
     value = table.get(key)
     if value is None and not required:
         return None
@@ -211,21 +222,23 @@ def _str(table: Mapping[str, Any], key: str, *, file: str, row: str, required: b
     return value
 
 
-def _str_list(table: Mapping[str, Any], key: str, *, file: str, row: str) -> tuple[str, ...]:
+def _str_list(table: Mapping[str, object], key: str, *, file: str, row: str) -> tuple[str, ...]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise InputError(f"{key!r} must be a list of strings", file=file, row=row, column=key)
     return tuple(value)
 
 
-def _tables(table: Mapping[str, Any], key: str, *, file: str, row: str) -> list[dict[str, Any]]:
+def _tables(
+    table: Mapping[str, object], key: str, *, file: str, row: str
+) -> list[dict[str, object]]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) and v for v in value):
         raise InputError(f"{key!r} must be a list of inline tables", file=file, row=row, column=key)
     return value
 
 
-def _confirmed(item: Mapping[str, Any], *, file: str, row: str, column: str) -> bool:
+def _confirmed(item: Mapping[str, object], *, file: str, row: str, column: str) -> bool:
     value = item.get("confirmed", True)
     if not isinstance(value, bool):
         raise InputError("'confirmed' must be true or false", file=file, row=row, column=column)
@@ -263,7 +276,7 @@ def _parse_category(cid: str, raw: object, groups: Sequence[str], *, file: str) 
     rules = []
     for rule in _tables(raw, "osm", file=file, row=cid):
         if not all(isinstance(v, str) and v for v in rule.values()) or all(
-            k.endswith(_CONTAINS) for k in rule
+            k.endswith(CONTAINS) for k in rule
         ):
             raise InputError(
                 f"OSM rule {rule!r} needs string values and at least one tag key "
@@ -272,7 +285,7 @@ def _parse_category(cid: str, raw: object, groups: Sequence[str], *, file: str) 
                 row=cid,
                 column="osm",
             )
-        rules.append(OsmRule(tuple(rule.items())))
+        rules.append(OsmRule(tuple((k, str(v)) for k, v in rule.items())))  # v: str, checked
     amap = []
     for item in _tables(raw, "amap", file=file, row=cid):
         code, name = item.get("code"), item.get("name", "")
@@ -290,11 +303,11 @@ def _parse_category(cid: str, raw: object, groups: Sequence[str], *, file: str) 
         if not isinstance(tag, str) or not tag.strip():
             raise InputError("Baidu tag must be a string", file=file, row=cid, column="baidu")
         confirmed = _confirmed(item, file=file, row=cid, column="baidu")
-        baidu.append(BaiduTag(_normalise_baidu(tag), confirmed))
+        baidu.append(BaiduTag(normalise_baidu(tag), confirmed))
     return Category(
         id=cid,
-        zh=_str(raw, "zh", file=file, row=cid, required=True),  # type: ignore[arg-type]
-        en=_str(raw, "en", file=file, row=cid, required=True),  # type: ignore[arg-type]
+        zh=_str(raw, "zh", file=file, row=cid, required=True),
+        en=_str(raw, "en", file=file, row=cid, required=True),
         group=group,
         also_groups=also,
         aliases=_str_list(raw, "aliases", file=file, row=cid),
@@ -308,7 +321,7 @@ def _parse_category(cid: str, raw: object, groups: Sequence[str], *, file: str) 
     )
 
 
-def _color(raw: Mapping[str, Any], *, file: str, row: str) -> str | None:
+def _color(raw: Mapping[str, object], *, file: str, row: str) -> str | None:
     value = _str(raw, "color", file=file, row=row, required=False)
     if value is None:
         return None
@@ -338,8 +351,8 @@ def _parse(text: str, *, file: str) -> Categories:
         groups.append(
             Group(
                 id=gid,
-                zh=_str(g, "zh", file=file, row=gid, required=True),  # type: ignore[arg-type]
-                en=_str(g, "en", file=file, row=gid, required=True),  # type: ignore[arg-type]
+                zh=_str(g, "zh", file=file, row=gid, required=True),
+                en=_str(g, "en", file=file, row=gid, required=True),
                 source=_str(g, "source", file=file, row=gid, required=False),
                 confirmed=_confirmed(g, file=file, row=gid, column="confirmed"),
                 note=_str(g, "note", file=file, row=gid, required=False),
@@ -418,17 +431,17 @@ def _parse(text: str, *, file: str) -> Categories:
 # ---------------------------------------------------------------------------
 
 
-def _value_matches(value: object, key: str, want: str) -> bool:
+def value_matches(value: object, key: str, want: str) -> bool:
     if not isinstance(value, str):
         return False
-    if key.endswith(_CONTAINS):
+    if key.endswith(CONTAINS):
         return want in value
-    if want == _ANY:
+    if want == ANY:
         return value.strip() not in ("", "no")
     if value == want:
         return True
     return ";" in value and want in (part.strip() for part in value.split(";"))
 
 
-def _normalise_baidu(tag: str) -> str:
+def normalise_baidu(tag: str) -> str:
     return ";".join(part.strip() for part in tag.replace("；", ";").split(";") if part.strip())

@@ -5,7 +5,7 @@ imports another)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from geoplan.siting import SitingResult
 
 
-def json_text(payload: Any) -> str:
+def json_text(payload: object) -> str:
     """Pretty, key-sorted UTF-8 JSON with a final newline (what every output file holds)."""
     import json
 

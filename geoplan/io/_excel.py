@@ -12,22 +12,21 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from geoplan._errors import DataQualityWarning, InputError
 from geoplan.io import columns as C
-from geoplan.io._validate import _check_unique_headers
+from geoplan.io._validate import check_unique_headers
 
-_EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 _HEADER_SCAN_ROWS = 30
 
 
-def _read_excel(path: Path, *, sheet: str | int | None, columns: Mapping[str, str]) -> pd.DataFrame:
+def read_excel(path: Path, *, sheet: str | int | None, columns: Mapping[str, str]) -> pd.DataFrame:
     """A sheet as a frame of text cells (like a CSV), with the Excel row of every row."""
     from python_calamine import CalamineWorkbook
 
@@ -67,7 +66,7 @@ def _read_excel(path: Path, *, sheet: str | int | None, columns: Mapping[str, st
     if head is None:
         raise InputError("the sheet is empty", file=where)
     headers = [" ".join(h.split()) for h in cells[head]]
-    _check_unique_headers(headers, file=where, letters=True)
+    check_unique_headers(headers, file=where, letters=True)
     keep = [i for i, h in enumerate(headers) if h]
     body: list[list[str]] = []
     lines: list[int] = []
@@ -97,7 +96,7 @@ def _read_excel(path: Path, *, sheet: str | int | None, columns: Mapping[str, st
     return frame
 
 
-def _has_text(row: list[Any]) -> bool:
+def _has_text(row: Sequence[object]) -> bool:
     return any(_cell_text(v).strip() for v in row)
 
 
@@ -106,7 +105,7 @@ def _is_id_like(value: str) -> bool:
     return bool(text) and text.casefold() not in C.TOTAL_ROW_LABELS
 
 
-def _cell_text(value: Any) -> str:
+def _cell_text(value: object) -> str:
     """A cell as the text a CSV would hold: 2000.0 -> "2000", dates ISO."""
     if value is None:
         return ""

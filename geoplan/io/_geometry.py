@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -22,27 +22,30 @@ import shapely
 
 from geoplan._errors import DataQualityWarning, InputError
 from geoplan.io._validate import (
-    _COLUMNS_HINT,
-    _MAX_LISTED,
-    _numeric_text,
-    _row_label,
-    _RowLabels,
+    COLUMNS_HINT,
+    MAX_LISTED,
+    RowLabels,
+    numeric_text,
+    row_label,
 )
 
+if TYPE_CHECKING:
+    from geoplan._types import CRSLike
+
 #: Header names of a WKT geometry column in a table (compared case-insensitively).
-_WKT_COLUMNS = frozenset({"geometry", "wkt", "geom", "the_geom", "几何", "空间信息"})
+WKT_COLUMNS = frozenset({"geometry", "wkt", "geom", "the_geom", "几何", "空间信息"})
 
 
-def _points_from_lonlat(
+def points_from_lonlat(
     df: pd.DataFrame,
     *,
     file: str,
     original: Mapping[str, str],
-    crs: Any,
-    rows: _RowLabels | None = None,
+    crs: CRSLike | None,
+    rows: RowLabels | None = None,
 ) -> gpd.GeoDataFrame:
-    rows = rows or _RowLabels(None, "")
-    wkt_col = next((c for c in df.columns if str(c).strip().casefold() in _WKT_COLUMNS), None)
+    rows = rows or RowLabels(None, "")
+    wkt_col = next((c for c in df.columns if str(c).strip().casefold() in WKT_COLUMNS), None)
     if wkt_col is not None:  # WKT in a CSV or a workbook
         text = df[wkt_col].astype("string").fillna("").str.strip()
         geom = shapely.from_wkt(text.to_numpy(dtype=object), on_invalid="ignore")
@@ -52,7 +55,7 @@ def _points_from_lonlat(
             raise InputError(
                 f"not valid WKT: {text.iloc[pos][:60]!r}",
                 file=file,
-                row=_row_label(df, pos, rows),
+                row=row_label(df, pos, rows),
                 column=original.get(str(wkt_col), str(wkt_col)),
             )
         df = df.drop(columns=wkt_col)
@@ -68,19 +71,19 @@ def _points_from_lonlat(
     if "lon" not in df.columns or "lat" not in df.columns:
         raise InputError(
             "no geometry: a table needs lon/lat (经度/纬度) columns or a WKT geometry column "
-            f"(or {_COLUMNS_HINT})",
+            f"(or {COLUMNS_HINT})",
             file=file,
         )
     xy = {}
     for col in ("lon", "lat"):
-        values = pd.to_numeric(_numeric_text(df[col]), errors="coerce")
+        values = pd.to_numeric(numeric_text(df[col]), errors="coerce")
         bad = values.isna()
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(
                 f"{df[col][bad].iloc[0]!r} is not a coordinate",
                 file=file,
-                row=_row_label(df, pos, rows),
+                row=row_label(df, pos, rows),
                 column=original.get(col, col),
             )
         xy[col] = values.to_numpy(dtype=float)
@@ -89,7 +92,7 @@ def _points_from_lonlat(
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xy["lon"], xy["lat"]), crs=4326)
 
 
-def _check_geometry(gdf: gpd.GeoDataFrame, *, geom_types: tuple[str, ...], file: str) -> None:
+def check_geometry(gdf: gpd.GeoDataFrame, *, geom_types: tuple[str, ...], file: str) -> None:
     geom = gdf.geometry
     empty = geom.isna() | geom.is_empty
     if empty.any():
@@ -112,7 +115,7 @@ def _check_geometry(gdf: gpd.GeoDataFrame, *, geom_types: tuple[str, ...], file:
         )
     invalid = ~geom.is_valid
     if invalid.any():
-        ids = [str(i) for i in invalid.index[invalid.to_numpy()][:_MAX_LISTED]]
+        ids = [str(i) for i in invalid.index[invalid.to_numpy()][:MAX_LISTED]]
         reasons = shapely.is_valid_reason(geom[invalid].to_numpy())
         warnings.warn(
             f"{file}: column geometry: {int(invalid.sum())} invalid geometries repaired with "
@@ -133,7 +136,9 @@ def _polygonal(g: shapely.Geometry) -> shapely.Geometry:
     return g
 
 
-def _to_metric(gdf: gpd.GeoDataFrame, *, crs: Any, metric_crs: Any, file: str) -> gpd.GeoDataFrame:
+def layer_to_metric(
+    gdf: gpd.GeoDataFrame, *, crs: CRSLike | None, metric_crs: CRSLike | None, file: str
+) -> gpd.GeoDataFrame:
     from geoplan import crs as gcrs
 
     if crs is not None:

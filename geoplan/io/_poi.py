@@ -12,20 +12,20 @@ tags through ``geoplan/categories/categories.toml``. Private to
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from collections.abc import Callable
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geoplan._errors import DataQualityWarning, InputError
-from geoplan.io._validate import _MAX_LISTED, _row_label, _RowLabels
+from geoplan.io._validate import MAX_LISTED, RowLabels, row_label
 
 _STRICT_HINT = "--strict (strict=True in Python) makes this an error"
-_IMPLIED_CRS = {"amap": "gcj02", "baidu": "bd09"}
+IMPLIED_CRS = {"amap": "gcj02", "baidu": "bd09"}
 _CRS_NAMES = {"gcj02": "GCJ-02", "bd09": "BD-09"}
 _SOURCE_NAMES = {"amap": "an AMap (高德) POI export", "baidu": "a Baidu (百度) POI export"}
-_SOURCE_EVIDENCE = {
+SOURCE_EVIDENCE = {
     "amap": ("typecode", "poi_type", "location"),
     "baidu": ("tag", "uid", "category"),
 }
@@ -36,7 +36,7 @@ def _is_path(values: pd.Series) -> pd.Series:
     return text.str.contains(r"[;；]", regex=True)
 
 
-def _poi_source(df: pd.DataFrame, *, kind: str) -> str | None:
+def detect_poi_source(df: pd.DataFrame, *, kind: str) -> str | None:
     """``amap`` or ``baidu`` when the columns are those of a map provider's POI export."""
     amap = "typecode" in df.columns or "location" in df.columns
     if "poi_type" in df.columns and len(df) and _is_path(df["poi_type"]).mean() >= 0.5:
@@ -49,9 +49,9 @@ def _poi_source(df: pd.DataFrame, *, kind: str) -> str | None:
     return "amap" if amap else "baidu" if baidu else None
 
 
-def _implied_crs_message(file: str, source: str, evidence: list[str]) -> str:
+def implied_crs_message(file: str, source: str, evidence: list[str]) -> str:
     """The warning that an export's coordinates are taken as its provider's CRS."""
-    crs = _IMPLIED_CRS[source]
+    crs = IMPLIED_CRS[source]
     return (
         f"{file}: looks like {_SOURCE_NAMES[source]} (columns {', '.join(evidence)}); "
         f"coordinates taken as {_CRS_NAMES[crs]} and converted to WGS84 "
@@ -63,7 +63,7 @@ def _implied_crs_message(file: str, source: str, evidence: list[str]) -> str:
 _NUMBER = r"-?\d+(?:\.\d+)?"
 
 
-def _split_location(df: pd.DataFrame, *, file: str, rows: _RowLabels, column: str) -> None:
+def split_location(df: pd.DataFrame, *, file: str, rows: RowLabels, column: str) -> None:
     """AMap's ``location`` ("116.31,39.99") or Baidu's {"lng": .., "lat": ..} into lon/lat."""
     text = df["location"].astype("string").fillna("").str.strip()
     lng = text.str.extract(r"lng\W+(" + _NUMBER + ")", expand=False)
@@ -77,7 +77,7 @@ def _split_location(df: pd.DataFrame, *, file: str, rows: _RowLabels, column: st
         raise InputError(
             f"{text.iloc[pos]!r} is not a location 'longitude,latitude'",
             file=file,
-            row=_row_label(df, pos, rows),
+            row=row_label(df, pos, rows),
             column=column,
         )
     df["lon"] = lon_t.astype(str).to_numpy()
@@ -85,8 +85,13 @@ def _split_location(df: pd.DataFrame, *, file: str, rows: _RowLabels, column: st
     del df["location"]
 
 
-def _resolve_categories(
-    gdf: gpd.GeoDataFrame, *, file: str, where: Any, strict: bool, rows: _RowLabels
+def resolve_categories(
+    gdf: gpd.GeoDataFrame,
+    *,
+    file: str,
+    where: Callable[[str], str],
+    strict: bool,
+    rows: RowLabels,
 ) -> gpd.GeoDataFrame:
     """Category ids from the category column, AMap type codes / names or Baidu tags.
 
@@ -110,7 +115,7 @@ def _resolve_categories(
 
     result = pd.Series([None] * len(gdf), index=gdf.index, dtype=object)
     category = column("category")
-    steps: list[tuple[pd.Series | None, Any]] = [
+    steps: list[tuple[pd.Series | None, Callable[[str], str | None] | None]] = [
         (category, None),
         (column("typecode"), category_of_amap),
         (column("tag"), category_of_baidu),
@@ -143,9 +148,9 @@ def _resolve_categories(
         n = int(unknown.sum())
         counts = shown[unknown].value_counts()
         listed = ", ".join(
-            f"{v!r} ×{k}" if k > 1 else repr(v) for v, k in counts.head(_MAX_LISTED).items()
+            f"{v!r} ×{k}" if k > 1 else repr(v) for v, k in counts.head(MAX_LISTED).items()
         )
-        more = f" and {len(counts) - _MAX_LISTED} more" if len(counts) > _MAX_LISTED else ""
+        more = f" and {len(counts) - MAX_LISTED} more" if len(counts) > MAX_LISTED else ""
         if strict or n == len(gdf):
             from geoplan.categories import load_categories
 
@@ -158,7 +163,7 @@ def _resolve_categories(
                 row=first,
                 column=where(col),
             )
-        ids = ", ".join(rows.with_lines(unknown.index[unknown.to_numpy()][:_MAX_LISTED]))
+        ids = ", ".join(rows.with_lines(unknown.index[unknown.to_numpy()][:MAX_LISTED]))
         warnings.warn(
             f"{file}: column {where(col)}: {n} of {len(gdf)} rows have an unknown category "
             f"and are left out (first: {ids}; values: {listed}{more}); {_STRICT_HINT}",

@@ -2,7 +2,7 @@
 
 One job: turn the columns of a renamed table into checked values, and say
 exactly where a bad one is. A row is named by its id and, in a workbook, its
-Excel row (:class:`_RowLabels`); headers must be unique; ids must be present and
+Excel row (:class:`RowLabels`); headers must be unique; ids must be present and
 unique; numbers (also full-width or with thousands separators), yes/no flags
 and text are coerced; community kinds and household counts are checked.
 Every failure is an :class:`~geoplan._errors.InputError` naming file, row and
@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 import warnings
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -23,16 +22,16 @@ import pandas as pd
 from geoplan._errors import DataQualityWarning, InputError
 from geoplan.io import columns as C
 
-_MAX_LISTED = 5
+MAX_LISTED = 5
 # how to fix what a reader refuses; worded for both the CLI and Python
-_COLUMNS_HINT = "map it with --columns 'their header=canonical' (columns= in Python)"
+COLUMNS_HINT = "map it with --columns 'their header=canonical' (columns= in Python)"
 _ROW_IDS_HINT = (
     "if the ids really repeat (e.g. building footprints), number the rows instead "
     "with --row-ids (row_ids=True in Python)"
 )
 
 
-class _RowLabels:
+class RowLabels:
     """How a user finds a row: its position, and in a workbook its Excel row number."""
 
     def __init__(self, lines: list[int] | None, word: str) -> None:
@@ -41,7 +40,7 @@ class _RowLabels:
         self.by_id: dict[str, int] = {}
 
     @classmethod
-    def of(cls, frame: pd.DataFrame) -> _RowLabels:
+    def of(cls, frame: pd.DataFrame) -> RowLabels:
         lines = frame.attrs.get("source_rows")
         if lines is not None and len(lines) != len(frame):
             lines = None
@@ -53,8 +52,8 @@ class _RowLabels:
             return f"#{pos + 1}"
         return f"#{pos + 1} ({self.word} {self.lines[pos]})"
 
-    def keyed(self, index: pd.Index) -> _RowLabels:
-        out = _RowLabels(self.lines, self.word)
+    def keyed(self, index: pd.Index) -> RowLabels:
+        out = RowLabels(self.lines, self.word)
         if self.lines is not None:
             out.by_id = {str(i): line for i, line in zip(index, self.lines, strict=True)}
         return out
@@ -70,7 +69,7 @@ class _RowLabels:
         return [self.label_of(i) or str(i) for i in ids]
 
 
-def _row_label(df: pd.DataFrame, pos: int, rows: _RowLabels | None = None) -> str:
+def row_label(df: pd.DataFrame, pos: int, rows: RowLabels | None = None) -> str:
     line = "" if rows is None or rows.lines is None else f" ({rows.word} {rows.lines[pos]})"
     for col in ("community_id", "facility_id", "building_id", "id"):
         if col in df.columns:
@@ -82,7 +81,7 @@ def _row_label(df: pd.DataFrame, pos: int, rows: _RowLabels | None = None) -> st
     return f"#{pos + 1} (line {pos + 2})"
 
 
-def _check_unique_headers(headers: list[str], *, file: str, letters: bool = False) -> None:
+def check_unique_headers(headers: list[str], *, file: str, letters: bool = False) -> None:
     seen: dict[str, int] = {}
     for pos, h in enumerate(headers):
         if not h:
@@ -111,14 +110,14 @@ def _letter(pos: int) -> str:
     return out
 
 
-def _ids(
+def unique_ids(
     gdf: gpd.GeoDataFrame,
     *,
     id_col: str,
     kind: str,
     file: str,
     original: Mapping[str, str],
-    rows: _RowLabels,
+    rows: RowLabels,
 ) -> list[str]:
     col = id_col if id_col in gdf.columns else "id" if "id" in gdf.columns else None
     if col is None:
@@ -133,7 +132,7 @@ def _ids(
         )
         raise InputError(
             f"no id column: expected one of {', '.join(C.ALIASES[id_col] + C.ALIASES['id'])} "
-            f"(or {_COLUMNS_HINT}{numbered})",
+            f"(or {COLUMNS_HINT}{numbered})",
             file=file,
         )
     raw = gdf[col]
@@ -152,7 +151,7 @@ def _ids(
     if len(dup):
         first = dup.iloc[0]
         positions = dup.index[dup == first]
-        listed = ", ".join(rows.pos(int(i)) for i in positions[:_MAX_LISTED])
+        listed = ", ".join(rows.pos(int(i)) for i in positions[:MAX_LISTED])
         repeated = int(series.duplicated().sum())
         hint = (
             "every community needs its own id (facilities refer to it)"
@@ -168,17 +167,17 @@ def _ids(
     return ids
 
 
-def _numeric_text(raw: pd.Series) -> pd.Series:
+def numeric_text(raw: pd.Series) -> pd.Series:
     """Numbers stored as text: full-width digits, thousands separators, spaces."""
     text = raw.astype("string").str.strip()
     text = text.map(lambda v: unicodedata.normalize("NFKC", v) if isinstance(v, str) else v)
     return text.astype("string").str.replace(r"[,，\s]", "", regex=True)
 
 
-def _coerce_numeric(gdf: gpd.GeoDataFrame, *, file: str, where: Any) -> None:
+def coerce_numeric(gdf: gpd.GeoDataFrame, *, file: str, where: Callable[[str], str]) -> None:
     for col in sorted(C.NUMERIC_COLUMNS & set(gdf.columns)):
         raw = gdf[col]
-        text = _numeric_text(raw)
+        text = numeric_text(raw)
         empty = text.isna() | text.eq("") | text.str.lower().isin(["nan", "none", "null", "<na>"])
         values = pd.to_numeric(text.mask(empty), errors="coerce")
         bad = values.isna() & ~empty
@@ -200,7 +199,7 @@ def _coerce_numeric(gdf: gpd.GeoDataFrame, *, file: str, where: Any) -> None:
         gdf[col] = values
 
 
-def _coerce_bool(gdf: gpd.GeoDataFrame, *, file: str, where: Any) -> None:
+def coerce_bool(gdf: gpd.GeoDataFrame, *, file: str, where: Callable[[str], str]) -> None:
     for col in sorted(C.BOOL_COLUMNS & set(gdf.columns)):
         raw = gdf[col]
         if raw.dtype == bool:
@@ -220,7 +219,7 @@ def _coerce_bool(gdf: gpd.GeoDataFrame, *, file: str, where: Any) -> None:
         gdf[col] = is_true.astype(bool)
 
 
-def _coerce_text(gdf: gpd.GeoDataFrame) -> None:
+def coerce_text(gdf: gpd.GeoDataFrame) -> None:
     for col in sorted(C.TEXT_COLUMNS & set(gdf.columns)):
         values = gdf[col].astype("string").str.strip()
         if col in {"district_code", "community_id"}:
@@ -228,7 +227,7 @@ def _coerce_text(gdf: gpd.GeoDataFrame) -> None:
         gdf[col] = values.astype(object).where(values.notna() & values.ne(""), None)
 
 
-def _check_communities(gdf: gpd.GeoDataFrame, *, file: str, where: Any) -> None:
+def check_communities(gdf: gpd.GeoDataFrame, *, file: str, where: Callable[[str], str]) -> None:
     kinds = gdf["kind"].map(lambda v: C.KIND_VALUES.get(str(v).strip().lower()) if v else None)
     bad = kinds.isna()
     if bad.any():
@@ -259,7 +258,7 @@ def _check_communities(gdf: gpd.GeoDataFrame, *, file: str, where: Any) -> None:
     if "residents" in gdf.columns:
         fewer = gdf["residents"] < gdf["households"]
         if fewer.any():
-            ids = [str(i) for i in fewer.index[fewer.to_numpy()][:_MAX_LISTED]]
+            ids = [str(i) for i in fewer.index[fewer.to_numpy()][:MAX_LISTED]]
             warnings.warn(
                 f"{file}: column {where('residents')}: fewer residents than households in "
                 f"{int(fewer.sum())} rows (first: {', '.join(ids)}); check the columns",

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import os
 from array import array
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -35,6 +35,11 @@ import shapely
 
 from geoplan._errors import InputError
 from geoplan.crs import utm_epsg
+
+if TYPE_CHECKING:
+    import osmium.osm
+
+    from geoplan._types import CRSLike
 
 __all__ = [
     "DROP_HIGHWAYS",
@@ -194,13 +199,14 @@ def local_utm_crs(lon: float, lat: float = 1.0) -> pyproj.CRS:
     return pyproj.CRS.from_epsg(utm_epsg(float(lon), float(lat)))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class WalkRuns:
     """Walkable ways as runs of consecutive nodes, in a metric CRS.
 
     ``node_id``, ``x``, ``y`` are flat per-vertex arrays; run ``r`` is
     ``offsets[r]:offsets[r+1]``. Per run: ``way_id``, ``highway``, ``oneway``
-    (True when pedestrians may only walk in the direction of the nodes).
+    (True when pedestrians may only walk in the direction of the nodes). Fields are
+    keyword-only: ``WalkRuns(node_id=..., x=..., ..., crs=...)``.
     """
 
     node_id: np.ndarray
@@ -238,15 +244,15 @@ class _Collector:
         self.w_way = array("q")
         self.w_hw: list[str] = []
         self.w_oneway = array("b")
-        self.poi_rows: list[dict[str, Any]] = []
+        self.poi_rows: list[dict[str, object]] = []
         self.poi_lon = array("d")
         self.poi_lat = array("d")
-        self.poly_rings: list[tuple[str, dict[str, Any], array[float], array[float]]] = []
-        self.ent_rows: list[dict[str, Any]] = []
+        self.poly_rings: list[tuple[str, Mapping[str, object], array[float], array[float]]] = []
+        self.ent_rows: list[dict[str, object]] = []
         self.ent_lon = array("d")
         self.ent_lat = array("d")
 
-    def node(self, n: Any) -> None:
+    def node(self, n: osmium.osm.Node) -> None:
         tags = n.tags
         if not n.location.valid():
             return
@@ -269,7 +275,7 @@ class _Collector:
             self.ent_lon.append(n.location.lon)
             self.ent_lat.append(n.location.lat)
 
-    def way(self, w: Any) -> None:
+    def way(self, w: osmium.osm.Way) -> None:
         tags = w.tags
         tagd = None
         if "highway" in tags:
@@ -310,7 +316,7 @@ class _Collector:
             }
             self.poly_rings.append(("compound", row, lon, lat))
 
-    def _walk_way(self, w: Any, tags: dict[str, str]) -> None:
+    def _walk_way(self, w: osmium.osm.Way, tags: dict[str, str]) -> None:
         oneway_foot = tags.get("oneway:foot")
         reverse = oneway_foot == "-1"
         oneway = oneway_foot in {"yes", "1", "true", "-1"}
@@ -343,8 +349,11 @@ class _Collector:
             self.w_oneway.append(1 if oneway else 0)
 
 
-def _poi_row(kind: str, osm_id: int, tags: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {"osm_id": f"{kind}/{osm_id}"}
+def _poi_row(
+    kind: str, osm_id: int, tags: osmium.osm.TagList | dict[str, str]
+) -> dict[str, object]:
+    """A POI's columns; ``tags`` is a node's tag list or a way's tags as a dict."""
+    row: dict[str, object] = {"osm_id": f"{kind}/{osm_id}"}
     for k in POI_KEYS:
         row[k] = tags.get(k)
     for k in _ATTR_KEYS:
@@ -380,7 +389,7 @@ def _scan(path: Path, keep_private: bool, walk_only: bool) -> _Collector:
 def read_osm(
     path: str | os.PathLike[str],
     *,
-    crs: Any = None,
+    crs: CRSLike | None = None,
     keep_private: bool = True,
 ) -> OsmExtract:
     """Read an OSM XML or PBF file in one pass: walk runs, POIs, buildings, gates.
@@ -421,7 +430,7 @@ def read_osm(
         raise InputError("OSM file not found", file=str(path))
     col = _scan(path, keep_private, walk_only=False)
     walk, target, tr = _walk_runs(col, crs, path)
-    polys: dict[str, tuple[list[dict[str, Any]], list[Any]]] = {
+    polys: dict[str, tuple[list[Mapping[str, object]], list[shapely.Geometry]]] = {
         "poi": ([], []),
         "building": ([], []),
         "compound": ([], []),
@@ -471,7 +480,7 @@ def read_osm(
 
 
 def _walk_runs(
-    col: _Collector, crs: Any, path: Path
+    col: _Collector, crs: CRSLike | None, path: Path
 ) -> tuple[WalkRuns, pyproj.CRS, pyproj.Transformer]:
     lon = np.frombuffer(col.w_lon, dtype=np.float64) if len(col.w_lon) else np.zeros(0)
     lat = np.frombuffer(col.w_lat, dtype=np.float64) if len(col.w_lat) else np.zeros(0)
@@ -503,7 +512,7 @@ def _walk_runs(
 
 
 def read_walk_runs(
-    path: str | os.PathLike[str], *, crs: Any = None, keep_private: bool = True
+    path: str | os.PathLike[str], *, crs: CRSLike | None = None, keep_private: bool = True
 ) -> WalkRuns:
     """Read only the walkable ways of an OSM file (faster than :func:`read_osm`).
 
@@ -528,14 +537,17 @@ def read_walk_runs(
 
 
 def _frame(
-    rows: list[dict[str, Any]], geoms: list[Any], columns: list[str], crs: pyproj.CRS
+    rows: Sequence[Mapping[str, object]],
+    geoms: Sequence[shapely.Geometry],
+    columns: list[str],
+    crs: pyproj.CRS,
 ) -> gpd.GeoDataFrame:
     df = pd.DataFrame(rows, columns=columns)
     gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, index=df.index, crs=crs), crs=crs)
     return gdf.set_index("osm_id")
 
 
-def osm_facilities(path: str | os.PathLike[str], *, crs: Any = None) -> gpd.GeoDataFrame:
+def osm_facilities(path: str | os.PathLike[str], *, crs: CRSLike | None = None) -> gpd.GeoDataFrame:
     """POIs of an OSM file with a geoplan ``category`` (when one applies).
 
     Uses :func:`geoplan.categories.category_of_osm_tags`; POIs without a category

@@ -28,33 +28,36 @@ import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
 from geoplan._errors import DataQualityWarning, InputError
 from geoplan.io import columns as C
-from geoplan.io._excel import _EXCEL_SUFFIXES, _read_excel
-from geoplan.io._geometry import _WKT_COLUMNS, _check_geometry, _points_from_lonlat, _to_metric
+from geoplan.io._excel import EXCEL_SUFFIXES, read_excel
+from geoplan.io._geometry import WKT_COLUMNS, check_geometry, layer_to_metric, points_from_lonlat
 from geoplan.io._poi import (
-    _IMPLIED_CRS,
-    _SOURCE_EVIDENCE,
-    _implied_crs_message,
-    _poi_source,
-    _resolve_categories,
-    _split_location,
+    IMPLIED_CRS,
+    SOURCE_EVIDENCE,
+    detect_poi_source,
+    implied_crs_message,
+    resolve_categories,
+    split_location,
 )
 from geoplan.io._validate import (
-    _COLUMNS_HINT,
-    _check_communities,
-    _check_unique_headers,
-    _coerce_bool,
-    _coerce_numeric,
-    _coerce_text,
-    _ids,
-    _RowLabels,
+    COLUMNS_HINT,
+    RowLabels,
+    check_communities,
+    check_unique_headers,
+    coerce_bool,
+    coerce_numeric,
+    coerce_text,
+    unique_ids,
 )
+
+if TYPE_CHECKING:
+    from geoplan._types import CRSLike
 
 __all__ = [
     "prepare_layer",
@@ -78,8 +81,8 @@ def read_communities(
     layer: str | None = None,
     sheet: str | int | None = None,
     columns: Mapping[str, str] | None = None,
-    crs: Any = None,
-    metric_crs: Any = None,
+    crs: CRSLike | None = None,
+    metric_crs: CRSLike | None = None,
     row_ids: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read and validate community polygons.
@@ -139,8 +142,8 @@ def read_facilities(
     layer: str | None = None,
     sheet: str | int | None = None,
     columns: Mapping[str, str] | None = None,
-    crs: Any = None,
-    metric_crs: Any = None,
+    crs: CRSLike | None = None,
+    metric_crs: CRSLike | None = None,
     strict: bool = False,
     row_ids: bool = False,
 ) -> gpd.GeoDataFrame:
@@ -184,8 +187,8 @@ def read_buildings(
     layer: str | None = None,
     sheet: str | int | None = None,
     columns: Mapping[str, str] | None = None,
-    crs: Any = None,
-    metric_crs: Any = None,
+    crs: CRSLike | None = None,
+    metric_crs: CRSLike | None = None,
     row_ids: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read and validate buildings (polygons or points); see :func:`read_communities`.
@@ -214,8 +217,8 @@ def read_layer(
     layer: str | None = None,
     sheet: str | int | None = None,
     columns: Mapping[str, str] | None = None,
-    crs: Any = None,
-    metric_crs: Any = None,
+    crs: CRSLike | None = None,
+    metric_crs: CRSLike | None = None,
     strict: bool = False,
     row_ids: bool = False,
 ) -> gpd.GeoDataFrame:
@@ -242,8 +245,8 @@ def read_table(
     *,
     sheet: str | int | None = None,
     columns: Mapping[str, str] | None = None,
-    crs: Any = None,
-    metric_crs: Any = None,
+    crs: CRSLike | None = None,
+    metric_crs: CRSLike | None = None,
     strict: bool = False,
     row_ids: bool = False,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
@@ -285,8 +288,8 @@ def _read_prepared(
     layer: str | None,
     sheet: str | int | None,
     columns: Mapping[str, str] | None,
-    crs: Any,
-    metric_crs: Any,
+    crs: CRSLike | None,
+    metric_crs: CRSLike | None,
     strict: bool,
     row_ids: bool,
     geometry_required: bool,
@@ -315,8 +318,8 @@ def prepare_layer(
     *,
     file: str = "<frame>",
     columns: Mapping[str, str] | None = None,
-    crs: Any = None,
-    metric_crs: Any = None,
+    crs: CRSLike | None = None,
+    metric_crs: CRSLike | None = None,
     geometry_required: bool = True,
     strict: bool = False,
     row_ids: bool = False,
@@ -339,28 +342,26 @@ def prepare_layer(
     ('和平社区', 'urban', 2000.0)
     """
     id_col, required, geom_types = C.LAYERS[kind]
-    rows = _RowLabels.of(frame)
+    rows = RowLabels.of(frame)
     implied_ok = getattr(frame, "crs", None) is None or bool(frame.attrs.get("crs_says_nothing"))
     df = frame.copy()
     original = _rename(df, id_col=id_col, kind=kind, user=columns or {}, file=file)
     df = df.rename(columns={orig: canon for canon, orig in original.items()})
-    source = _poi_source(df, kind=kind) if kind == "facilities" else None
-    evidence = [original.get(c, c) for c in _SOURCE_EVIDENCE.get(source or "", ()) if c in df]
+    source = detect_poi_source(df, kind=kind) if kind == "facilities" else None
+    evidence = [original.get(c, c) for c in SOURCE_EVIDENCE.get(source or "", ()) if c in df]
     if source is not None and "location" in df.columns and not {"lon", "lat"} <= set(df.columns):
-        _split_location(df, file=file, rows=rows, column=original.get("location", "location"))
+        split_location(df, file=file, rows=rows, column=original.get("location", "location"))
     if source is not None and crs is None and implied_ok:
-        crs = _IMPLIED_CRS[source]
-        warnings.warn(
-            _implied_crs_message(file, source, evidence), DataQualityWarning, stacklevel=3
-        )
+        crs = IMPLIED_CRS[source]
+        warnings.warn(implied_crs_message(file, source, evidence), DataQualityWarning, stacklevel=3)
     has_lonlat = "lon" in df.columns and "lat" in df.columns
-    has_wkt = any(str(c).strip().casefold() in _WKT_COLUMNS for c in df.columns)
+    has_wkt = any(str(c).strip().casefold() in WKT_COLUMNS for c in df.columns)
     tabular = not geometry_required and not has_wkt and not has_lonlat
     if tabular:
         gdf: Any = pd.DataFrame(df)
     else:
         if "geometry" not in df.columns or not isinstance(df, gpd.GeoDataFrame):
-            df = _points_from_lonlat(
+            df = points_from_lonlat(
                 pd.DataFrame(df), file=file, original=original, crs=crs, rows=rows
             )
         gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=getattr(df, "crs", None))
@@ -373,7 +374,7 @@ def prepare_layer(
         if kept is not None:
             gdf["source_id"] = gdf[kept].astype("string").str.strip().astype(object)
     else:
-        ids = _ids(gdf, id_col=id_col, kind=kind, file=file, original=original, rows=rows)
+        ids = unique_ids(gdf, id_col=id_col, kind=kind, file=file, original=original, rows=rows)
     gdf.index = pd.Index(ids, name=id_col)
     gdf = gdf.drop(columns=[c for c in (id_col, "id") if c in gdf.columns])
     rows = rows.keyed(gdf.index)
@@ -389,21 +390,21 @@ def prepare_layer(
             if col not in gdf.columns:
                 raise InputError(
                     f"required column {col!r} is missing (accepted headers: "
-                    f"{', '.join(C.ALIASES.get(col, (col,)))}; or {_COLUMNS_HINT})",
+                    f"{', '.join(C.ALIASES.get(col, (col,)))}; or {COLUMNS_HINT})",
                     file=file,
                 )
-        _coerce_numeric(gdf, file=file, where=where)
-        _coerce_bool(gdf, file=file, where=where)
-        _coerce_text(gdf)
+        coerce_numeric(gdf, file=file, where=where)
+        coerce_bool(gdf, file=file, where=where)
+        coerce_text(gdf)
         if kind == "communities":
-            _check_communities(gdf, file=file, where=where)
+            check_communities(gdf, file=file, where=where)
         if kind == "facilities":
-            gdf = _resolve_categories(gdf, file=file, where=where, strict=strict, rows=rows)
+            gdf = resolve_categories(gdf, file=file, where=where, strict=strict, rows=rows)
         if kind == "buildings" and "households_estimated" not in gdf.columns:
             gdf["households_estimated"] = False
         if not tabular:
-            _check_geometry(gdf, geom_types=geom_types, file=file)
-            gdf = _to_metric(gdf, crs=crs, metric_crs=metric_crs, file=file)
+            check_geometry(gdf, geom_types=geom_types, file=file)
+            gdf = layer_to_metric(gdf, crs=crs, metric_crs=metric_crs, file=file)
     except InputError as exc:
         label = rows.label_of(exc.row)
         if label is None or exc.file != file:
@@ -421,8 +422,8 @@ def read_aux_layer(
     preferred: tuple[str, ...],
     geom_types: tuple[str, ...],
     layer: str | None = None,
-    crs: Any = None,
-    metric_crs: Any = None,
+    crs: CRSLike | None = None,
+    metric_crs: CRSLike | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a supporting layer (streets, compounds, gates, candidates) as given.
 
@@ -456,15 +457,15 @@ def read_aux_layer(
             )
     raw = _read_raw(path, kind=preferred[0], layer=layer)
     if not isinstance(raw, gpd.GeoDataFrame):
-        raw = _points_from_lonlat(
-            pd.DataFrame(raw), file=label, original={}, crs=crs, rows=_RowLabels.of(raw)
+        raw = points_from_lonlat(
+            pd.DataFrame(raw), file=label, original={}, crs=crs, rows=RowLabels.of(raw)
         )
     if len(raw) == 0:
         raise InputError(f"no {preferred[0]} in the file", file=label)
     gdf = gpd.GeoDataFrame(raw, geometry=raw.geometry.name, crs=raw.crs)
     gdf.index = pd.Index([f"#{i + 1}" for i in range(len(gdf))])
-    _check_geometry(gdf, geom_types=geom_types, file=label)
-    gdf = _to_metric(gdf, crs=crs, metric_crs=metric_crs, file=label)
+    check_geometry(gdf, geom_types=geom_types, file=label)
+    gdf = layer_to_metric(gdf, crs=crs, metric_crs=metric_crs, file=label)
     gdf = gdf.reset_index(drop=True)
     gdf.attrs["source_file"] = label
     return gdf
@@ -485,8 +486,8 @@ def _read_raw(
     label = str(path)
     if suffix in {".csv", ".txt", ".tsv"}:
         return _read_csv(path)
-    if suffix in _EXCEL_SUFFIXES:
-        return _read_excel(path, sheet=sheet, columns=columns or {})
+    if suffix in EXCEL_SUFFIXES:
+        return read_excel(path, sheet=sheet, columns=columns or {})
     if suffix not in _VECTOR_SUFFIXES:
         raise InputError(
             f"unsupported file type {suffix!r}; use GeoPackage, GeoJSON, Shapefile, CSV "
@@ -510,7 +511,7 @@ def _read_raw(
     if suffix in {".geojson", ".json"}:
         # GeoJSON is WGS84 by definition: its CRS says nothing about an AMap export
         gdf.attrs["crs_says_nothing"] = True
-    _check_unique_headers([str(c) for c in gdf.columns], file=label)
+    check_unique_headers([str(c) for c in gdf.columns], file=label)
     return gdf
 
 
@@ -526,7 +527,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
             raise InputError("the CSV file is empty", file=str(path)) from exc
         with path.open(encoding=enc, newline="") as fh:  # pandas renames a repeated header
             header = next(csv.reader(fh), [])
-        _check_unique_headers([h.strip() for h in header], file=str(path))
+        check_unique_headers([h.strip() for h in header], file=str(path))
         return frame
     raise InputError(f"cannot decode the CSV as UTF-8 or GB18030: {last}", file=str(path))
 
@@ -579,7 +580,7 @@ def _rename(
         if canon in found:
             raise InputError(
                 f"columns {found[canon]!r} and {text!r} both mean {canon!r}; delete or "
-                f"rename one, or {_COLUMNS_HINT}",
+                f"rename one, or {COLUMNS_HINT}",
                 file=file,
                 column=text,
             )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal, SupportsInt, cast
 
 import geopandas as gpd
 import networkx as nx
@@ -25,6 +25,9 @@ import shapely
 from geoplan._errors import InputError
 from geoplan.io.osm import WalkRuns, local_utm_crs, read_walk_runs
 from geoplan.network.graph import WalkNetwork, load_network
+
+if TYPE_CHECKING:
+    from geoplan._types import CRSLike
 
 __all__ = [
     "OSM_SUFFIXES",
@@ -63,7 +66,7 @@ def network_kind(path: str | os.PathLike[str]) -> Literal["npz", "osm", "lines"]
     return "lines"
 
 
-def check_source_crs(path: str | os.PathLike[str], source_crs: Any) -> None:
+def check_source_crs(path: str | os.PathLike[str], source_crs: CRSLike | None) -> None:
     """InputError when a source CRS is given for a file whose CRS is fixed.
 
     An OSM file is WGS84 by definition and a saved ``.npz`` network keeps its own
@@ -95,7 +98,10 @@ def check_source_crs(path: str | os.PathLike[str], source_crs: Any) -> None:
 
 
 def read_network(
-    path: str | os.PathLike[str], *, source_crs: Any = None, metric_crs: Any = None
+    path: str | os.PathLike[str],
+    *,
+    source_crs: CRSLike | None = None,
+    metric_crs: CRSLike | None = None,
 ) -> WalkNetwork:
     """A :class:`WalkNetwork` from a saved ``.npz``, an OSM file or a street line layer.
 
@@ -223,7 +229,7 @@ def _network_from_runs(runs: WalkRuns, *, split_shared: bool) -> WalkNetwork:
     )
 
 
-def _empty_network(crs: Any) -> WalkNetwork:
+def _empty_network(crs: pyproj.CRS) -> WalkNetwork:
     z = np.zeros(0)
     none = np.zeros(0, dtype=object)
     return WalkNetwork(
@@ -233,7 +239,7 @@ def _empty_network(crs: Any) -> WalkNetwork:
 
 
 def network_from_osm(
-    path: str | os.PathLike[str], *, crs: Any = None, keep_private: bool = True
+    path: str | os.PathLike[str], *, crs: CRSLike | None = None, keep_private: bool = True
 ) -> WalkNetwork:
     """Build the walking network of an OSM XML (``.osm``, ``.osm.bz2``) or PBF file.
 
@@ -269,7 +275,9 @@ def network_from_osm(
     return _network_from_runs(runs, split_shared=True)
 
 
-def _target_crs(gdf_crs: Any, crs: Any, bounds: np.ndarray, what: str) -> pyproj.CRS | None:
+def _target_crs(
+    gdf_crs: pyproj.CRS | None, crs: CRSLike | None, bounds: np.ndarray, what: str
+) -> pyproj.CRS | None:
     """Pick the metric CRS: the one asked for, the data's if projected, else UTM."""
     if crs is not None:
         target = pyproj.CRS(crs)
@@ -289,7 +297,7 @@ def _target_crs(gdf_crs: Any, crs: Any, bounds: np.ndarray, what: str) -> pyproj
 def network_from_lines(
     gdf: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
-    crs: Any = None,
+    crs: CRSLike | None = None,
     node_at_vertices: bool = False,
 ) -> WalkNetwork:
     """Build a network from a line layer (LineStrings / MultiLineStrings).
@@ -462,15 +470,17 @@ def network_from_networkx(G: nx.MultiDiGraph | nx.MultiGraph | nx.Graph) -> Walk
     )
 
 
-def _first(value: Any) -> Any:
+def _first(value: object) -> object:
+    """The first item of an osmnx list attribute (``[123, 456]``), or the value itself."""
     if isinstance(value, list):
         return value[0] if value else None
     return value
 
 
-def _int_or_minus1(value: Any) -> int:
-    value = _first(value)
+def _int_or_minus1(value: object) -> int:
+    first = _first(value)
     try:
-        return int(value)
+        # whatever int() cannot read (None, "a", [..]) raises, and is -1
+        return int(cast("str | SupportsInt", first))
     except (TypeError, ValueError):
         return -1

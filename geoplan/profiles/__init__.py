@@ -33,10 +33,10 @@ from geoplan.profiles._schema import (
     MEASURES,
     SCOPES,
     SOURCE_KINDS,
+    FrozenMap,
     Parameter,
     Source,
     Target,
-    _FrozenMap,
 )
 from geoplan.profiles._texts import restate
 
@@ -178,5 +178,5 @@ def _as_edited_copy(profile: Profile, *, stem: str, valid: list[str]) -> Profile
         name=stem if stem not in valid else f"{profile.name}-edited",
         based_on=profile.based_on or profile.name,
         targets=tuple(targets),
-        parameters=_FrozenMap(parameters),
+        parameters=FrozenMap(parameters),
     )

@@ -16,23 +16,23 @@ import pandas as pd
 
 from geoplan._errors import InputError, ProfileNotFound
 from geoplan.profiles._parse import (
-    _check_profile,
-    _parse_parameter_value,
-    _parse_profile_fields,
-    _parse_threshold,
+    check_profile,
+    parse_parameter_value,
+    parse_profile_fields,
+    parse_threshold,
 )
 from geoplan.profiles._schema import (
-    _TARGET_REQUIRED,
     AUDITS,
     MEASURES,
+    TARGET_REQUIRED,
+    FrozenMap,
     Parameter,
     ParameterValue,
     Source,
     Target,
-    _FrozenMap,
 )
 from geoplan.profiles._texts import restate
-from geoplan.profiles._toml import _profile_to_toml
+from geoplan.profiles._toml import profile_to_toml
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ class Profile:
     title_zh: str
     title_en: str
     targets: tuple[Target, ...]
-    sources: Mapping[str, Source] = field(default_factory=_FrozenMap)
-    parameters: Mapping[str, Parameter] = field(default_factory=_FrozenMap)
+    sources: Mapping[str, Source] = field(default_factory=FrozenMap)
+    parameters: Mapping[str, Parameter] = field(default_factory=FrozenMap)
     description_zh: str | None = None
     description_en: str | None = None
     based_on: str | None = None
@@ -176,7 +176,7 @@ class Profile:
         >>> load_profile("tianjin-2025").to_frame().loc["activity_share", "clause"]
         '主要指标 第3项 (Indicator 3); 重点任务 04 (Task 04)'
         """
-        keys = (*_TARGET_REQUIRED[:4], "comparator", "threshold", "unit", "scope", "source")
+        keys = (*TARGET_REQUIRED[:4], "comparator", "threshold", "unit", "scope", "source")
         keys += ("clause", "confirmed")
         rows = [{k: getattr(t, k) for k in keys} for t in self.targets]
         return pd.DataFrame(rows).set_index("id")
@@ -231,7 +231,7 @@ class Profile:
             if t.id in dropped:
                 continue
             if t.id in thresholds:
-                value = _parse_threshold(thresholds[t.id], t.comparator, file=where, row=t.id)
+                value = parse_threshold(thresholds[t.id], t.comparator, file=where, row=t.id)
                 original = t.original_threshold if t.original_threshold is not None else t.threshold
                 before = t.threshold
                 t = dataclasses.replace(t, threshold=value, original_threshold=original)
@@ -246,7 +246,7 @@ class Profile:
                     f"valid names: {', '.join(new_parameters)}"
                 )
             old = new_parameters[pname]
-            checked = _parse_parameter_value(pname, pvalue, file=where)
+            checked = parse_parameter_value(pname, pvalue, file=where)
             original_value = old.original_value if old.original_value is not None else old.value
             new_parameters[pname] = dataclasses.replace(
                 old, value=checked, original_value=original_value
@@ -258,13 +258,13 @@ class Profile:
             title_zh=title_zh or self.title_zh,
             title_en=title_en or self.title_en,
             targets=tuple(new_targets),
-            sources=_FrozenMap(new_sources),
-            parameters=_FrozenMap(new_parameters),
+            sources=FrozenMap(new_sources),
+            parameters=FrozenMap(new_parameters),
             description_zh=self.description_zh,
             description_en=self.description_en,
             based_on=self.name,
         )
-        _check_profile(
+        check_profile(
             derived.targets, sources=derived.sources, parameters=derived.parameters, file=where
         )
         return derived
@@ -282,7 +282,7 @@ class Profile:
         >>> load_profile(f) == p
         True
         """
-        return _profile_to_toml(self)
+        return profile_to_toml(self)
 
 
 def parse_profile(text: str, *, file: str) -> Profile:
@@ -300,4 +300,4 @@ def parse_profile(text: str, *, file: str) -> Profile:
     ...     print(err)
     bad.toml: row [profile]: column name: missing key 'name'
     """
-    return Profile(**_parse_profile_fields(text, file=file), path=file)
+    return Profile(**parse_profile_fields(text, file=file), path=file)

@@ -1,7 +1,7 @@
 """Parsing and validation of profile TOML (every error names file, target and key).
 
 One job: TOML text -> the schema's records (``_schema``), validated. It builds no
-:class:`~geoplan.profiles.Profile`: :func:`_parse_profile_fields` returns the
+:class:`~geoplan.profiles.Profile`: :func:`parse_profile_fields` returns the
 checked fields and ``_model`` assembles them, so imports run one way.
 """
 
@@ -10,34 +10,34 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import Literal, TypedDict, TypeGuard, overload
 
 from geoplan._errors import InputError
 from geoplan.profiles._schema import (
-    _LIST_PARAMETERS,
-    _NEEDS_BETWEEN,
-    _NEEDS_CATEGORY_OR_GROUP,
-    _NEEDS_COLUMN,
-    _NEEDS_COLUMNS,
-    _NEEDS_WITHIN,
-    _NUMERIC_PARAMETERS,
-    _PARAMETER_KEYS,
-    _PROFILE_KEYS,
-    _SOURCE_KEYS,
-    _TABLE_PARAMETERS,
-    _TARGET_KEYS,
-    _TARGET_REQUIRED,
     AUDITS,
     COMPARATORS,
+    LIST_PARAMETERS,
     MEASURES,
+    NEEDS_BETWEEN,
+    NEEDS_CATEGORY_OR_GROUP,
+    NEEDS_COLUMN,
+    NEEDS_COLUMNS,
+    NEEDS_WITHIN,
+    NUMERIC_PARAMETERS,
+    PARAMETER_KEYS,
+    PROFILE_KEYS,
     SCOPES,
+    SOURCE_KEYS,
     SOURCE_KINDS,
+    TABLE_PARAMETERS,
+    TARGET_KEYS,
+    TARGET_REQUIRED,
+    FrozenMap,
     Parameter,
     ParameterValue,
     Source,
     Target,
     Threshold,
-    _FrozenMap,
 )
 from geoplan.profiles._texts import restate
 
@@ -46,11 +46,12 @@ from geoplan.profiles._texts import restate
 # ---------------------------------------------------------------------------
 
 
-def _is_number(x: object) -> bool:
+def _is_number(x: object) -> TypeGuard[float]:
+    """An int or float (a TOML number), not a bool."""
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
-def _parse_threshold(raw: object, comparator: str, *, file: str, row: str) -> Threshold:
+def parse_threshold(raw: object, comparator: str, *, file: str, row: str) -> Threshold:
     if comparator == "between":
         if (
             not isinstance(raw, list | tuple)
@@ -69,27 +70,27 @@ def _parse_threshold(raw: object, comparator: str, *, file: str, row: str) -> Th
                 f"threshold low {low} is above high {high}", file=file, row=row, column="threshold"
             )
         return (low, high)
-    if not _is_number(raw) or not math.isfinite(raw):  # type: ignore[arg-type]
+    if not _is_number(raw) or not math.isfinite(raw):
         raise InputError(
             f"comparator {comparator!r} needs one finite number as threshold, got {raw!r}",
             file=file,
             row=row,
             column="threshold",
         )
-    return float(raw)  # type: ignore[arg-type]
+    return float(raw)
 
 
-def _parse_parameter_value(name: str, raw: object, *, file: str) -> ParameterValue:
-    if name in _NUMERIC_PARAMETERS:
-        if not _is_number(raw) or not math.isfinite(raw) or raw <= 0:  # type: ignore[operator, arg-type]
+def parse_parameter_value(name: str, raw: object, *, file: str) -> ParameterValue:
+    if name in NUMERIC_PARAMETERS:
+        if not _is_number(raw) or not math.isfinite(raw) or raw <= 0:
             raise InputError(
                 f"parameter {name!r} must be a positive number, got {raw!r}",
                 file=file,
                 row=name,
                 column="value",
             )
-        return float(raw)  # type: ignore[arg-type]
-    if name in _TABLE_PARAMETERS or isinstance(raw, Mapping):
+        return float(raw)
+    if name in TABLE_PARAMETERS or isinstance(raw, Mapping):
         bad = not isinstance(raw, Mapping) or not raw
         if not bad:
             assert isinstance(raw, Mapping)
@@ -105,8 +106,8 @@ def _parse_parameter_value(name: str, raw: object, *, file: str) -> ParameterVal
                 column="value",
             )
         assert isinstance(raw, Mapping)
-        return _FrozenMap((str(k).strip(), float(v)) for k, v in raw.items())
-    if name in _LIST_PARAMETERS or isinstance(raw, list | tuple):
+        return FrozenMap((str(k).strip(), float(v)) for k, v in raw.items())
+    if name in LIST_PARAMETERS or isinstance(raw, list | tuple):
         if not isinstance(raw, list | tuple) or not all(isinstance(x, str) for x in raw):
             raise InputError(
                 f"parameter {name!r} must be a list of strings, got {raw!r}",
@@ -122,9 +123,18 @@ def _parse_parameter_value(name: str, raw: object, *, file: str) -> ParameterVal
     )
 
 
+@overload
 def _get_str(
-    table: Mapping[str, Any], key: str, *, file: str, row: str | None, required: bool
+    table: Mapping[str, object], key: str, *, file: str, row: str | None, required: Literal[True]
+) -> str: ...
+@overload
+def _get_str(
+    table: Mapping[str, object], key: str, *, file: str, row: str | None, required: bool
+) -> str | None: ...
+def _get_str(
+    table: Mapping[str, object], key: str, *, file: str, row: str | None, required: bool
 ) -> str | None:
+    """``table[key]``, a string; a ``required`` one is there and not blank (never None)."""
     if key not in table:
         if required:
             raise InputError(f"missing key {key!r}", file=file, row=row, column=key)
@@ -137,7 +147,7 @@ def _get_str(
     return value
 
 
-def _get_bool(table: Mapping[str, Any], key: str, *, file: str, row: str) -> bool:
+def _get_bool(table: Mapping[str, object], key: str, *, file: str, row: str) -> bool:
     value = table.get(key, True)
     if not isinstance(value, bool):
         raise InputError(
@@ -146,7 +156,7 @@ def _get_bool(table: Mapping[str, Any], key: str, *, file: str, row: str) -> boo
     return value
 
 
-def _get_float(table: Mapping[str, Any], key: str, *, file: str, row: str) -> float | None:
+def _get_float(table: Mapping[str, object], key: str, *, file: str, row: str) -> float | None:
     if key not in table:
         return None
     value = table[key]
@@ -158,7 +168,7 @@ def _get_float(table: Mapping[str, Any], key: str, *, file: str, row: str) -> fl
 
 
 def _check_unknown_keys(
-    table: Mapping[str, Any], allowed: Sequence[str], *, file: str, row: str | None, what: str
+    table: Mapping[str, object], allowed: Sequence[str], *, file: str, row: str | None, what: str
 ) -> None:
     for key in table:
         if key not in allowed:
@@ -170,7 +180,7 @@ def _check_unknown_keys(
             )
 
 
-def _parse_table(raw: object, *, file: str, row: str | None, what: str) -> Mapping[str, Any]:
+def _parse_table(raw: object, *, file: str, row: str | None, what: str) -> Mapping[str, object]:
     if not isinstance(raw, dict):
         raise InputError(f"{what} must be a table, got {raw!r}", file=file, row=row)
     return raw
@@ -178,7 +188,7 @@ def _parse_table(raw: object, *, file: str, row: str | None, what: str) -> Mappi
 
 def _parse_source(key: str, raw: object, *, file: str) -> Source:
     table = _parse_table(raw, file=file, row=key, what=f"[sources.{key}]")
-    _check_unknown_keys(table, _SOURCE_KEYS, file=file, row=key, what=f"[sources.{key}]")
+    _check_unknown_keys(table, SOURCE_KEYS, file=file, row=key, what=f"[sources.{key}]")
     year = table.get("year")
     if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
         raise InputError(
@@ -186,7 +196,7 @@ def _parse_source(key: str, raw: object, *, file: str) -> Source:
         )
     opt = {
         k: _get_str(table, k, file=file, row=key, required=False)
-        for k in _SOURCE_KEYS[2:]
+        for k in SOURCE_KEYS[2:]
         if k != "year"
     }
     kind = opt["kind"]
@@ -209,8 +219,8 @@ def _parse_source(key: str, raw: object, *, file: str) -> Source:
                 )
     return Source(
         key=key,
-        title_zh=_get_str(table, "title_zh", file=file, row=key, required=True),  # type: ignore[arg-type]
-        title_en=_get_str(table, "title_en", file=file, row=key, required=True),  # type: ignore[arg-type]
+        title_zh=_get_str(table, "title_zh", file=file, row=key, required=True),
+        title_en=_get_str(table, "title_en", file=file, row=key, required=True),
         year=year,
         **opt,
     )
@@ -218,21 +228,21 @@ def _parse_source(key: str, raw: object, *, file: str) -> Source:
 
 def _parse_parameter(name: str, raw: object, *, file: str) -> Parameter:
     table = _parse_table(raw, file=file, row=name, what=f"[parameters.{name}]")
-    _check_unknown_keys(table, _PARAMETER_KEYS, file=file, row=name, what=f"[parameters.{name}]")
+    _check_unknown_keys(table, PARAMETER_KEYS, file=file, row=name, what=f"[parameters.{name}]")
     if "value" not in table:
         raise InputError("missing key 'value'", file=file, row=name, column="value")
     original = table.get("original_value")
     return Parameter(
         name=name,
-        value=_parse_parameter_value(name, table["value"], file=file),
-        unit=_get_str(table, "unit", file=file, row=name, required=True),  # type: ignore[arg-type]
-        source=_get_str(table, "source", file=file, row=name, required=True),  # type: ignore[arg-type]
+        value=parse_parameter_value(name, table["value"], file=file),
+        unit=_get_str(table, "unit", file=file, row=name, required=True),
+        source=_get_str(table, "source", file=file, row=name, required=True),
         clause=_get_str(table, "clause", file=file, row=name, required=False),
         confirmed=_get_bool(table, "confirmed", file=file, row=name),
         note=_get_str(table, "note", file=file, row=name, required=False),
         original_value=None
         if original is None
-        else _parse_parameter_value(name, original, file=file),
+        else parse_parameter_value(name, original, file=file),
     )
 
 
@@ -241,14 +251,14 @@ def _parse_target(raw: object, index: int, *, file: str) -> Target:
     table = _parse_table(raw, file=file, row=label, what=label)
     tid = table.get("id")
     row = tid if isinstance(tid, str) and tid.strip() else label
-    _check_unknown_keys(table, _TARGET_KEYS, file=file, row=row, what="a target")
+    _check_unknown_keys(table, TARGET_KEYS, file=file, row=row, what="a target")
     s: dict[str, str] = {}
-    for key in _TARGET_REQUIRED:
+    for key in TARGET_REQUIRED:
         if key == "threshold":
             if key not in table:
                 raise InputError("missing key 'threshold'", file=file, row=row, column=key)
             continue
-        s[key] = _get_str(table, key, file=file, row=row, required=True)  # type: ignore[assignment]
+        s[key] = _get_str(table, key, file=file, row=row, required=True)
     if s["comparator"] not in COMPARATORS:
         raise InputError(
             f"unknown comparator {s['comparator']!r}; valid: {', '.join(COMPARATORS)}",
@@ -256,7 +266,7 @@ def _parse_target(raw: object, index: int, *, file: str) -> Target:
             row=row,
             column="comparator",
         )
-    threshold = _parse_threshold(table["threshold"], s["comparator"], file=file, row=row)
+    threshold = parse_threshold(table["threshold"], s["comparator"], file=file, row=row)
     original = table.get("original_threshold")
     columns = table.get("columns")
     if columns is not None and (
@@ -297,11 +307,11 @@ def _parse_target(raw: object, index: int, *, file: str) -> Target:
         group=_get_str(table, "group", file=file, row=row, required=False),
         within_min=_get_float(table, "within_min", file=file, row=row),
         within_m=_get_float(table, "within_m", file=file, row=row),
-        applies_if=_FrozenMap(applies),
+        applies_if=FrozenMap(applies),
         note=_get_str(table, "note", file=file, row=row, required=False),
         original_threshold=None
         if original is None
-        else _parse_threshold(original, s["comparator"], file=file, row=row),
+        else parse_threshold(original, s["comparator"], file=file, row=row),
     )
     if target.original_threshold is not None:  # set locally: the texts must say so
         target = restate(target, target.original_threshold)
@@ -330,13 +340,13 @@ def _check_target(t: Target, sources: Mapping[str, Source], *, file: str) -> Non
         )
     if t.comparator not in COMPARATORS:
         fail(f"unknown comparator {t.comparator!r}; valid: {', '.join(COMPARATORS)}", "comparator")
-    if t.measure in _NEEDS_COLUMN and not t.column:
+    if t.measure in NEEDS_COLUMN and not t.column:
         fail(f"measure {t.measure!r} needs 'column'", "column")
-    if t.measure in _NEEDS_COLUMNS and (t.columns is None or len(t.columns) < 2):
+    if t.measure in NEEDS_COLUMNS and (t.columns is None or len(t.columns) < 2):
         fail(f"measure {t.measure!r} needs 'columns' (two or more)", "columns")
-    if t.measure in _NEEDS_CATEGORY_OR_GROUP and (t.category is None) == (t.group is None):
+    if t.measure in NEEDS_CATEGORY_OR_GROUP and (t.category is None) == (t.group is None):
         fail(f"measure {t.measure!r} needs exactly one of 'category' or 'group'", "category")
-    if t.measure in _NEEDS_WITHIN and t.within_min is None and t.within_m is None:
+    if t.measure in NEEDS_WITHIN and t.within_min is None and t.within_m is None:
         fail(f"measure {t.measure!r} needs 'within_min' or 'within_m'", "within_min")
     if t.within_min is not None and t.within_m is not None:
         fail(
@@ -352,11 +362,11 @@ def _check_target(t: Target, sources: Mapping[str, Source], *, file: str) -> Non
             f"measure {t.measure!r} takes its walking limit from 'threshold'; remove {key!r}",
             key,
         )
-    if t.measure in _NEEDS_BETWEEN and t.comparator != "between":
+    if t.measure in NEEDS_BETWEEN and t.comparator != "between":
         fail(f"measure {t.measure!r} needs comparator 'between'", "comparator")
 
 
-def _check_profile(
+def check_profile(
     targets: Sequence[Target],
     *,
     sources: Mapping[str, Source],
@@ -394,7 +404,7 @@ class ProfileFields(TypedDict):
     targets: tuple[Target, ...]
 
 
-def _parse_profile_fields(text: str, *, file: str) -> ProfileFields:
+def parse_profile_fields(text: str, *, file: str) -> ProfileFields:
     """Parse and check the profile in TOML ``text``; errors name ``file``, row and key."""
     try:
         data = tomllib.loads(text)
@@ -404,28 +414,28 @@ def _parse_profile_fields(text: str, *, file: str) -> ProfileFields:
         data, ("profile", "sources", "parameters", "targets"), file=file, row=None, what="the file"
     )
     head = _parse_table(data.get("profile"), file=file, row=None, what="[profile]")
-    _check_unknown_keys(head, _PROFILE_KEYS, file=file, row="[profile]", what="[profile]")
+    _check_unknown_keys(head, PROFILE_KEYS, file=file, row="[profile]", what="[profile]")
     sources_raw = _parse_table(data.get("sources", {}), file=file, row=None, what="[sources]")
     params_raw = _parse_table(data.get("parameters", {}), file=file, row=None, what="[parameters]")
     targets_raw = data.get("targets", [])
     if not isinstance(targets_raw, list):
         raise InputError("'targets' must be an array of tables ([[targets]])", file=file)
     fields = ProfileFields(
-        name=_get_str(head, "name", file=file, row="[profile]", required=True),  # type: ignore[typeddict-item]
-        title_zh=_get_str(head, "title_zh", file=file, row="[profile]", required=True),  # type: ignore[typeddict-item]
-        title_en=_get_str(head, "title_en", file=file, row="[profile]", required=True),  # type: ignore[typeddict-item]
+        name=_get_str(head, "name", file=file, row="[profile]", required=True),
+        title_zh=_get_str(head, "title_zh", file=file, row="[profile]", required=True),
+        title_en=_get_str(head, "title_en", file=file, row="[profile]", required=True),
         description_zh=_get_str(head, "description_zh", file=file, row="[profile]", required=False),
         description_en=_get_str(head, "description_en", file=file, row="[profile]", required=False),
         based_on=_get_str(head, "based_on", file=file, row="[profile]", required=False),
-        sources=_FrozenMap(
+        sources=FrozenMap(
             (key, _parse_source(key, value, file=file)) for key, value in sources_raw.items()
         ),
-        parameters=_FrozenMap(
+        parameters=FrozenMap(
             (key, _parse_parameter(key, value, file=file)) for key, value in params_raw.items()
         ),
         targets=tuple(_parse_target(raw, i, file=file) for i, raw in enumerate(targets_raw)),
     )
-    _check_profile(
+    check_profile(
         fields["targets"], sources=fields["sources"], parameters=fields["parameters"], file=file
     )
     return fields

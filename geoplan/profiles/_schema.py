@@ -77,7 +77,7 @@ SCOPES: tuple[str, ...] = tuple(
 )
 """Entities a target is measured on."""
 
-_NEEDS_COLUMN = frozenset(
+NEEDS_COLUMN = frozenset(
     [
         "area_per_household",
         "per_10000_residents",
@@ -89,10 +89,10 @@ _NEEDS_COLUMN = frozenset(
         "share_of_facilities",
     ]
 )
-_NEEDS_COLUMNS = frozenset({"range_columns"})
-_NEEDS_CATEGORY_OR_GROUP = frozenset({"coverage_share", "walk_time", "walk_distance"})
-_NEEDS_WITHIN = frozenset({"coverage_share"})
-_NEEDS_BETWEEN = frozenset(
+NEEDS_COLUMNS = frozenset({"range_columns"})
+NEEDS_CATEGORY_OR_GROUP = frozenset({"coverage_share", "walk_time", "walk_distance"})
+NEEDS_WITHIN = frozenset({"coverage_share"})
+NEEDS_BETWEEN = frozenset(
     ["range_columns", "households_range", "residents_range", "dwellings_range"]
 )
 # Scope -> condition implied on a communities frame (column, value).
@@ -102,7 +102,7 @@ _SCOPE_CONDITION: Mapping[str, tuple[str, bool | str]] = {
     "new_development": ("new_development", True),
     "central_district": ("central_district", True),
 }
-_NUMERIC_PARAMETERS = frozenset(
+NUMERIC_PARAMETERS = frozenset(
     [
         "walk_speed_m_per_min",
         "walk_speed_elderly_m_per_min",
@@ -114,12 +114,12 @@ _NUMERIC_PARAMETERS = frozenset(
         "max_snap_m",
     ]
 )
-_LIST_PARAMETERS = frozenset({"service_facility_categories"})
+LIST_PARAMETERS = frozenset({"service_facility_categories"})
 #: Parameters whose value is a table of name = positive number (e.g. floors per building type).
-_TABLE_PARAMETERS = frozenset({"default_levels"})
+TABLE_PARAMETERS = frozenset({"default_levels"})
 
-_PROFILE_KEYS = ("name", "title_zh", "title_en", "description_zh", "description_en", "based_on")
-_SOURCE_KEYS = (
+PROFILE_KEYS = ("name", "title_zh", "title_en", "description_zh", "description_en", "based_on")
+SOURCE_KEYS = (
     *("title_zh", "title_en", "issuer", "year", "number"),
     *("kind", "form", "via", "via_url", "seed", "url", "note"),
 )
@@ -128,8 +128,8 @@ SOURCE_KINDS: tuple[str, ...] = ("primary", "secondary", "project")
 known only through a secondary text (``secondary``: a news report, a government
 explanation page, a commentary; ``form`` says which and ``via`` gives its title);
 or the geoplan authors' own choice of a value (``project``, not a standard)."""
-_PARAMETER_KEYS = ("value", "unit", "source", "clause", "confirmed", "note", "original_value")
-_TARGET_REQUIRED = tuple(
+PARAMETER_KEYS = ("value", "unit", "source", "clause", "confirmed", "note", "original_value")
+TARGET_REQUIRED = tuple(
     [
         "id",
         "description_zh",
@@ -144,8 +144,8 @@ _TARGET_REQUIRED = tuple(
         "clause",
     ]
 )
-_TARGET_KEYS = (
-    *_TARGET_REQUIRED,
+TARGET_KEYS = (
+    *TARGET_REQUIRED,
     *[
         "confirmed",
         "column",
@@ -168,7 +168,7 @@ ParameterValue = bool | int | float | str | tuple[str, ...] | Mapping[str, float
 AppliesValue = bool | int | float | str
 
 
-class _FrozenMap(Mapping[_K, _V]):
+class FrozenMap(Mapping[_K, _V]):
     """A read-only, hashable mapping that keeps insertion order."""
 
     __slots__ = ("_data",)
@@ -318,7 +318,7 @@ class Target:
     group: str | None = None
     within_min: float | None = None
     within_m: float | None = None
-    applies_if: Mapping[str, AppliesValue] = field(default_factory=_FrozenMap)
+    applies_if: Mapping[str, AppliesValue] = field(default_factory=FrozenMap)
     note: str | None = None
     original_threshold: Threshold | None = None
 

@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from geoplan.profiles._schema import _PARAMETER_KEYS, _PROFILE_KEYS, _SOURCE_KEYS, _TARGET_KEYS
+from geoplan.profiles._schema import PARAMETER_KEYS, PROFILE_KEYS, SOURCE_KEYS, TARGET_KEYS
 
 if TYPE_CHECKING:
     from geoplan.profiles._model import Profile
@@ -73,19 +73,19 @@ def _toml_lines(pairs: Iterable[tuple[str, object]]) -> list[str]:
     return [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in pairs if v is not None]
 
 
-def _profile_to_toml(p: Profile) -> str:
+def profile_to_toml(p: Profile) -> str:
     lines = ["# geoplan standards profile (format: docs/profiles.md)", "", "[profile]"]
-    lines += _toml_lines((k, getattr(p, k)) for k in _PROFILE_KEYS)
+    lines += _toml_lines((k, getattr(p, k)) for k in PROFILE_KEYS)
     for key, src in p.sources.items():
         lines += ["", f"[sources.{_toml_key(key)}]"]
-        lines += _toml_lines((k, getattr(src, k)) for k in _SOURCE_KEYS)
+        lines += _toml_lines((k, getattr(src, k)) for k in SOURCE_KEYS)
     for name, par in p.parameters.items():
         lines += ["", f"[parameters.{_toml_key(name)}]"]
-        lines += _toml_lines((k, getattr(par, k)) for k in _PARAMETER_KEYS)
+        lines += _toml_lines((k, getattr(par, k)) for k in PARAMETER_KEYS)
     for t in p.targets:
         lines += ["", "[[targets]]"]
         pairs: list[tuple[str, object]] = []
-        for k in _TARGET_KEYS:
+        for k in TARGET_KEYS:
             v = getattr(t, k)
             if k == "applies_if" and not v:
                 continue

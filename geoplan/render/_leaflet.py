@@ -333,7 +333,9 @@ var {{ this.get_name() }} = L.geoJSON({{ this.data_js }}, {
 """
     )
 
-    def __init__(self, data_js: str, styles: Mapping[str, Mapping[str, Any]], count: int) -> None:
+    def __init__(
+        self, data_js: str, styles: Mapping[str, Mapping[str, object]], count: int
+    ) -> None:
         super().__init__()
         self._name = "GeoplanGeoJson"
         self.data_js = data_js
@@ -386,7 +388,7 @@ def add_layer(
     geo: gpd.GeoSeries,
     style_keys: Sequence[str],
     tips: Sequence[str],
-    styles: Mapping[str, Mapping[str, Any]],
+    styles: Mapping[str, Mapping[str, object]],
     show: bool = True,
     fit: bool = True,
 ) -> folium.FeatureGroup:

@@ -22,7 +22,7 @@ import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -134,11 +134,11 @@ def find_cjk_font() -> str | None:
 
 
 def _draw_polygons(
-    ax: Axes, geo: gpd.GeoSeries, cls: StyleClass, *, alpha: float, lw: float, **kw: Any
+    ax: Axes, geo: gpd.GeoSeries, cls: StyleClass, *, alpha: float, lw: float
 ) -> None:
     if len(geo) == 0:
         return
-    geo.plot(ax=ax, facecolor=cls.fill, edgecolor=cls.color, alpha=alpha, linewidth=lw, **kw)
+    geo.plot(ax=ax, facecolor=cls.fill, edgecolor=cls.color, alpha=alpha, linewidth=lw)
 
 
 def _points(geo: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,7 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -14,9 +14,15 @@ from geoplan.io.write import write_csv, write_text
 from geoplan.report.html import CSS
 from geoplan.report.texts import check_lang, esc, fmt_value, phrase
 
+if TYPE_CHECKING:
+    from geoplan.audit.results import AuditResult
 
-def batch_summary(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+
+def batch_summary(rows: Sequence[Mapping[str, AuditResult | str]]) -> pd.DataFrame:
     """One row per development from ``{"plan", "result"}`` or ``{"plan", "error"}`` items.
+
+    ``plan`` is the plan's name, ``result`` its :class:`~geoplan.audit.results.AuditResult`,
+    ``error`` the message of the input error that stopped its audit.
 
     Columns: ``plan``, ``development_id``, ``name``, ``households``, ``verdict``
     (``pass``, ``fail`` or ``error``), ``checks_failed``, ``failed_checks``,
@@ -30,7 +36,7 @@ def batch_summary(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     out = []
     for item in rows:
         res = item.get("result")
-        if res is None:
+        if res is None or isinstance(res, str):
             out.append(
                 {
                     "plan": str(item["plan"]),

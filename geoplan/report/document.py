@@ -19,7 +19,7 @@ REPORT_SCHEMA_VERSION = "1.0"
 """Version of the report JSON schema (``docs/development-audit.md``)."""
 
 
-def _clean(value: Any) -> Any:
+def _clean(value: object) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

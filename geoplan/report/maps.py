@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -16,6 +17,8 @@ import pandas as pd
 from geoplan.report.texts import phrase, verdict_text
 
 if TYPE_CHECKING:
+    import folium
+
     from geoplan.audit.results import AuditResult
     from geoplan.network import WalkNetwork
 
@@ -291,7 +294,15 @@ def network_lines(
     return gpd.GeoSeries(network.geometry, crs=network.crs)
 
 
-def coverage_gap_map(
+@dataclass(frozen=True)
+class _GapMap:
+    """What the HTML gap map and its PNG show, derived once from the results."""
+
+    html: dict[str, Any]
+    png: dict[str, Any]
+
+
+def _gap_map_content(
     *,
     coverage: SavedResult | None = None,
     floor_area: SavedResult | None = None,
@@ -303,19 +314,13 @@ def coverage_gap_map(
     sites: gpd.GeoDataFrame | None = None,
     grids: gpd.GeoDataFrame | None = None,
     network: WalkNetwork | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
-) -> Any:
-    """A folium gap map from a coverage and/or floor-area AuditResult (and, when
-    given, suggested sites, management grids and the walking network).
-
-    Every failing check has a layer: the service floor area of every community
-    (villages included), each other failing community check, and the buildings
-    not covered by each failing category (switchable, off when the map opens).
-    """
-    from geoplan.render import gap_map
-
+) -> _GapMap:
+    """The layers of a gap map: the interactive map has every failing check, the
+    PNG the headline category and the first community check."""
     zh = lang == "zh"
-    buildings = communities = unreachable = None
+    buildings = communities = unreachable = png_buildings = None
     extra_cats: list[str] = []
+    groups: dict[str, Any] = {}
     group_labels: dict[str, str] = {}
     if coverage is not None:
         groups, group_labels = group_targets(coverage, lang=lang)
@@ -339,6 +344,7 @@ def coverage_gap_map(
         buildings = gpd.GeoDataFrame(
             coverage.table[[*keep, "geometry"]].assign(**groups), crs=coverage.table.crs
         )
+        png_buildings = coverage.table.assign(**groups)
         lost = (
             buildings[~buildings["reachable"].to_numpy(bool)] if "reachable" in buildings else None
         )
@@ -351,13 +357,18 @@ def coverage_gap_map(
                 geometry=lost.geometry.representative_point(),
                 crs=lost.crs,
             )
-    layers: list[list[str]] | None = None
+    layers: list[list[str]] = []
     labels: dict[str, str] = {}
     texts: dict[str, Any] = {}
     if floor_area is not None:
         communities = floor_area.table
         layers, labels = community_checks(floor_area, lang=lang)
         texts = community_texts(floor_area, lang=lang)
+    # the PNG has one category: the headline one, when the buildings have it
+    png_category = category
+    if png_buildings is not None and category and f"covered__{category}" not in png_buildings:
+        png_category = None
+    html_facilities = png_facilities = None
     if facilities is not None:
         # a target over several categories shows the facilities of its categories
         members = (
@@ -365,33 +376,88 @@ def coverage_gap_map(
             if coverage is not None and category in group_labels
             else []
         )
-        facilities = relevant_facilities(
+        html_facilities = relevant_facilities(
             facilities, category=category, floor_area=floor_area, also=[*extra_cats, *members]
         )
-    return gap_map(
-        communities=communities,
-        buildings=buildings,
+        png_facilities = relevant_facilities(
+            facilities, category=png_category, floor_area=floor_area
+        )
+    summary = summary_lines(coverage, floor_area, lang=lang)
+    check_label = _area_label(lang) if layers and len(layers[0]) > 1 else None
+    streets = network_lines(network)
+    html = {
+        "communities": communities,
+        "buildings": buildings,
+        "facilities": html_facilities,
+        "unreachable": unreachable,
+        "sites": sites,
+        "grids": grids,
+        "title": title or map_title(category, lang=lang, label=group_labels.get(category or "")),
+        "summary": _with_grids(_with_sites(summary, sites, lang=lang), grids, lang=lang),
+        "lang": lang,
+        "tiles": tiles,
+        "category": category,
+        "network": streets,
+        "community_checks": layers or None,
+        "check_label": check_label,
+        "check_labels": labels,
+        "check_texts": texts,
+        "failing_categories": extra_cats,
+        "category_labels": group_labels,
+    }
+    png = {
+        "communities": communities,
+        "buildings": png_buildings if png_category else None,
+        "facilities": png_facilities,
+        "sites": sites,
+        "title": title
+        or map_title(png_category, lang=lang, label=group_labels.get(png_category or "")),
+        "summary": summary,
+        "lang": lang,
+        "category": png_category,
+        "check": layers[0] if layers else "service_area_per_100_households",
+        "check_label": check_label,
+        "network": streets,
+        "category_label": group_labels.get(png_category or ""),
+    }
+    return _GapMap(html=html, png=png)
+
+
+def coverage_gap_map(
+    *,
+    coverage: SavedResult | None = None,
+    floor_area: SavedResult | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    category: str | None = None,
+    title: str | None = None,
+    lang: str = "zh",
+    tiles: str | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+    grids: gpd.GeoDataFrame | None = None,
+    network: WalkNetwork | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+) -> folium.Map:
+    """A folium gap map from a coverage and/or floor-area AuditResult (and, when
+    given, suggested sites, management grids and the walking network).
+
+    Every failing check has a layer: the service floor area of every community
+    (villages included), each other failing community check, and the buildings
+    not covered by each failing category (switchable, off when the map opens).
+    """
+    from geoplan.render import gap_map
+
+    content = _gap_map_content(
+        coverage=coverage,
+        floor_area=floor_area,
         facilities=facilities,
-        unreachable=unreachable,
-        sites=sites,
-        grids=grids,
-        title=title or map_title(category, lang=lang, label=group_labels.get(category or "")),
-        summary=_with_grids(
-            _with_sites(summary_lines(coverage, floor_area, lang=lang), sites, lang=lang),
-            grids,
-            lang=lang,
-        ),
+        category=category,
+        title=title,
         lang=lang,
         tiles=tiles,
-        category=category,
-        network=network_lines(network),
-        community_checks=layers or None,
-        check_label=(_area_label(lang) if layers and len(layers[0]) > 1 else None),
-        check_labels=labels,
-        check_texts=texts,
-        failing_categories=extra_cats,
-        category_labels=group_labels,
+        sites=sites,
+        grids=grids,
+        network=network,
     )
+    return gap_map(**content.html)
 
 
 def _area_label(lang: str) -> str:
@@ -433,56 +499,69 @@ def write_gap_maps(
     *,
     stem: str = GAP_MAP_STEM,
     png: bool = True,
-    protect: list[Path] | None = None,
-    **kwargs: Any,
+    coverage: SavedResult | None = None,
+    floor_area: SavedResult | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    category: str | None = None,
+    title: str | None = None,
+    lang: str = "zh",
+    tiles: str | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+    grids: gpd.GeoDataFrame | None = None,
+    network: WalkNetwork | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
 ) -> list[Path]:
-    """Write the offline HTML gap map (and a static PNG) into ``folder``."""
-    return write_gap_map_files(folder / f"{stem}.html", png=png, **kwargs)
+    """Write the offline HTML gap map (and a static PNG) into ``folder``; the other
+    keywords as :func:`coverage_gap_map`."""
+    return write_gap_map_files(
+        folder / f"{stem}.html",
+        png=png,
+        coverage=coverage,
+        floor_area=floor_area,
+        facilities=facilities,
+        category=category,
+        title=title,
+        lang=lang,
+        tiles=tiles,
+        sites=sites,
+        grids=grids,
+        network=network,
+    )
 
 
-def write_gap_map_files(html: Path, *, png: bool = True, **kwargs: Any) -> list[Path]:
-    """Write the gap map to ``html`` (and a PNG beside it); keyword arguments as
-    :func:`coverage_gap_map`."""
-    from geoplan.render import save_html, static_gap_map
+def write_gap_map_files(
+    html: Path,
+    *,
+    png: bool = True,
+    coverage: SavedResult | None = None,
+    floor_area: SavedResult | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    category: str | None = None,
+    title: str | None = None,
+    lang: str = "zh",
+    tiles: str | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+    grids: gpd.GeoDataFrame | None = None,
+    network: WalkNetwork | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+) -> list[Path]:
+    """Write the gap map to ``html`` (and a PNG beside it, from the same layers);
+    the other keywords as :func:`coverage_gap_map`."""
+    from geoplan.render import gap_map, save_html, static_gap_map
 
-    m = coverage_gap_map(**kwargs)
-    paths = [save_html(m, html)]
+    content = _gap_map_content(
+        coverage=coverage,
+        floor_area=floor_area,
+        facilities=facilities,
+        category=category,
+        title=title,
+        lang=lang,
+        tiles=tiles,
+        sites=sites,
+        grids=grids,
+        network=network,
+    )
+    paths = [save_html(gap_map(**content.html), html)]
     if png:
-        cov, fa = kwargs.get("coverage"), kwargs.get("floor_area")
-        lang = kwargs.get("lang", "zh")
-        category = kwargs.get("category") or (
-            headline_category(cov, with_groups=True) if cov is not None else None
-        )
-        buildings = cov.table if cov is not None else None
-        group_labels: dict[str, str] = {}
-        if cov is not None:
-            groups, group_labels = group_targets(cov, lang=lang)
-            buildings = cov.table.assign(**groups)
-        if buildings is not None and category and f"covered__{category}" not in buildings:
-            category = None
-        layers = community_checks(fa, lang=lang)[0] if fa is not None else []
-        out = html.with_suffix(".png")
-        static_gap_map(
-            out,
-            communities=fa.table if fa is not None else None,
-            buildings=buildings if category else None,
-            facilities=(
-                relevant_facilities(kwargs["facilities"], category=category, floor_area=fa)
-                if kwargs.get("facilities") is not None
-                else None
-            ),
-            sites=kwargs.get("sites"),
-            title=kwargs.get("title")
-            or map_title(category, lang=lang, label=group_labels.get(category or "")),
-            summary=summary_lines(cov, fa, lang=lang),
-            lang=lang,
-            category=category,
-            check=layers[0] if layers else "service_area_per_100_households",
-            check_label=_area_label(lang) if layers and len(layers[0]) > 1 else None,
-            network=network_lines(kwargs.get("network")),
-            category_label=group_labels.get(category or ""),
-        )
-        paths.append(out)
+        paths.append(static_gap_map(html.with_suffix(".png"), **content.png))
     return paths
 
 

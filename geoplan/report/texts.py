@@ -8,7 +8,7 @@ import html
 import math
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, SupportsFloat, SupportsIndex
 
 import pandas as pd
 
@@ -82,8 +82,11 @@ def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def as_number(value: Any) -> float | None:
+def as_number(value: object) -> float | None:
     if value is None or value is pd.NA:
+        return None
+    # what float() takes; float and str first (the usual values: a protocol check is slow)
+    if not isinstance(value, float | str | int | SupportsFloat | SupportsIndex):
         return None
     try:
         v = float(value)
@@ -106,7 +109,7 @@ def fmt_value(value: object, unit: str, lang: str) -> str:
     return f"{v:,.2f} {u}".replace(".00 ", " ")
 
 
-def fmt_threshold(row: Mapping[str, Any], lang: str) -> str:
+def fmt_threshold(row: Mapping[str, object], lang: str) -> str:
     thr = row.get("threshold")
     unit = str(row.get("unit") or "")
     comp = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}.get(
@@ -120,7 +123,7 @@ def fmt_threshold(row: Mapping[str, Any], lang: str) -> str:
     return f"{comp} {fmt_value(thr, unit, lang)}"
 
 
-def fmt_shortfall(row: Mapping[str, Any], lang: str) -> str:
+def fmt_shortfall(row: Mapping[str, object], lang: str) -> str:
     if row.get("passed") is not False:
         return ""
     sm2 = as_number(row.get("shortfall_m2"))
@@ -132,7 +135,7 @@ def fmt_shortfall(row: Mapping[str, Any], lang: str) -> str:
     return fmt_value(row.get("shortfall"), str(row.get("unit") or ""), lang)
 
 
-def counts_line(summary: Mapping[str, Any], lang: str) -> str:
+def counts_line(summary: Mapping[str, object], lang: str) -> str:
     return phrase("summary_line", lang).format(
         p=summary["checks_passed"], f=summary["checks_failed"], n=summary["checks_not_measured"]
     )
@@ -146,10 +149,10 @@ def verdict_text(passed: bool | None, lang: str) -> str:
     return phrase("na", lang)
 
 
-def sources_text(row: Mapping[str, Any], lang: str) -> list[str]:
-    cited = row.get("cited") or []
+def sources_text(row: Mapping[str, object], lang: str) -> list[str]:
+    cited = row.get("cited")  # a list of {title_zh, title_en, clause, confirmed} tables
     out = []
-    for c in cited:
+    for c in cited if isinstance(cited, list) else []:
         title = c["title_zh"] if lang == "zh" else c["title_en"]
         note = "" if c.get("confirmed", True) else phrase("unconfirmed", lang)
         out.append(

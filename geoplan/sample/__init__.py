@@ -32,7 +32,7 @@ Street lines are split at every junction and meet at exactly equal end points
 connected network.
 
 The package's modules, one job each: ``_base`` (frame of reference, quad geometry, the
-row accumulator), ``_layout`` (streets, compounds, buildings, villages), ``_facilities``
+row accumulator), ``plan_layout`` (streets, compounds, buildings, villages), ``_facilities``
 (community attributes, service centres, shops, life-circle facilities) and ``_district``
 (:class:`SampleDistrict`, its files, :func:`make_sample_district`).
 """

@@ -18,9 +18,9 @@ import shapely
 
 from geoplan._errors import InputError
 from geoplan.io.write import atomic_path, write_csv
-from geoplan.sample._base import _DISTRICT, _Acc, _frame
-from geoplan.sample._facilities import _FACILITY_COLUMNS, _communities, _life_circle, _shops
-from geoplan.sample._layout import _buildings, _grid_nodes, _layout, _streets
+from geoplan.sample._base import DISTRICT, Acc, sample_frame
+from geoplan.sample._facilities import FACILITY_COLUMNS, add_communities, add_shops, life_circle
+from geoplan.sample._layout import grid_nodes, make_buildings, make_streets, plan_layout
 
 __all__ = ["SampleDistrict", "make_sample_district"]
 
@@ -154,24 +154,24 @@ def make_sample_district(*, seed: int = 0) -> SampleDistrict:
     >>> d.communities.crs.to_epsg(), d.communities.index[0]
     (32650, '120104001001')
     """
-    acc = _Acc(seed)
-    nodes, east = _grid_nodes(acc.rng)
-    layout = _layout(acc, nodes, east)
-    buildings, truth = _buildings(acc)
-    _communities(acc, buildings, truth, layout)
-    _shops(acc, nodes, layout)
-    _life_circle(acc, nodes)
-    facilities = _frame(acc.facilities, _FACILITY_COLUMNS)
+    acc = Acc(seed)
+    nodes, east = grid_nodes(acc.rng)
+    layout = plan_layout(acc, nodes, east)
+    buildings, truth = make_buildings(acc)
+    add_communities(acc, buildings, truth, layout)
+    add_shops(acc, nodes, layout)
+    life_circle(acc, nodes)
+    facilities = sample_frame(acc.facilities, FACILITY_COLUMNS)
     facilities["community_id"] = facilities["community_id"].astype("str")
-    communities = _frame(acc.communities)
-    compounds = _frame(acc.compounds, "compound_id name old_estate community_id geometry")
-    gates = _frame(acc.gates, "gate_id compound_id geometry")
+    communities = sample_frame(acc.communities)
+    compounds = sample_frame(acc.compounds, "compound_id name old_estate community_id geometry")
+    gates = sample_frame(acc.gates, "gate_id compound_id geometry")
     ring = np.vstack([nodes[:, 0], east, nodes[::-1, -1], nodes[0, -2::-1]])
-    area = _frame(
-        [(_DISTRICT, "南开区(样例片区)", shapely.Polygon(ring))], "district_code name geometry"
+    area = sample_frame(
+        [(DISTRICT, "南开区(样例片区)", shapely.Polygon(ring))], "district_code name geometry"
     )
     return SampleDistrict(
-        streets=_streets(acc.lines),
+        streets=make_streets(acc.lines),
         compounds=compounds,
         gates=gates,
         communities=communities,

@@ -13,17 +13,18 @@ import numpy as np
 import pandas as pd
 
 from geoplan.sample._base import (
-    _COMPOUND_PREFIX,
-    _EW_ROADS,
-    _NCOLS,
-    _NROWS,
-    _NS_ROADS,
+    COMPOUND_PREFIX,
+    EW_ROADS,
+    NCOLS,
+    NROWS,
+    NS_ROADS,
+    Acc,
     Arr,
-    _Acc,
-    _bilin,
-    _block,
-    _size,
-    _stratified,
+    Layout,
+    bilin,
+    block,
+    quad_size,
+    stratified,
 )
 
 # Generation parameters (how the made-up district is drawn, not audit thresholds).
@@ -99,7 +100,7 @@ _NEIGHBOURHOOD_CENTRE = (
     ("recycling", (20, 50), 10, "{n}再生资源回收站"),
 )
 _CENTRE, _ELDERLY = "community_service_centre", "elderly_service_station"
-_FACILITY_COLUMNS = (
+FACILITY_COLUMNS = (
     "facility_id name category floor_area_m2 activity_area_m2 opening_hours_per_day "
     "volunteer_station self_service_terminal community_id geometry"
 )
@@ -134,17 +135,15 @@ def _organisation(rng: np.random.Generator, hh: float, residents: float) -> dict
     }
 
 
-def _communities(
-    acc: _Acc, bld: gpd.GeoDataFrame, truth: pd.Series, layout: dict[str, Any]
-) -> None:
+def add_communities(acc: Acc, bld: gpd.GeoDataFrame, truth: pd.Series, layout: Layout) -> None:
     """Community attributes and their service centres, elderly and health stations."""
     rng = acc.rng
     comm_hh = truth.groupby(bld["community_id"]).sum()
     floor_area = (bld.area * bld["floors"]).groupby(bld["community_id"]).sum()
     urban = [c["community_id"] for c in acc.communities if c["kind"] == "urban"]
-    rate = dict(zip(urban, _stratified(rng, len(urban), *_CENTRE_M2_PER_100HH), strict=True))
-    share = iter(_stratified(rng, len(acc.communities) + 3, *_ACTIVITY_SHARE))
-    village_area = iter(_stratified(rng, _NROWS, *_VILLAGE_CENTRE_M2))
+    rate = dict(zip(urban, stratified(rng, len(urban), *_CENTRE_M2_PER_100HH), strict=True))
+    share = iter(stratified(rng, len(acc.communities) + 3, *_ACTIVITY_SHARE))
+    village_area = iter(stratified(rng, NROWS, *_VILLAGE_CENTRE_M2))
     no_centre = set(rng.choice([c for c in urban if rate[c] < 25], 2, replace=False))
     two_centres = set(rng.choice([c for c in urban if c not in no_centre], 3, replace=False))
     for c in acc.communities:
@@ -155,31 +154,31 @@ def _communities(
         c["total_floor_area_m2"] = round(total) if new else np.nan
         c["commercial_service_area_m2"] = round(total * rng.uniform(0.05, 0.14)) if new else np.nan
         c["developer_service_rooms_m2"] = round(n_hh * rng.uniform(0.2, 0.45)) if new else np.nan
-        cq = layout["quads"][cid]
-        w, h = _size(cq)
+        cq = layout.quads[cid]
+        w, h = quad_size(cq)
         name, hours = c["name"], c["opening_hours_per_day"]
         flags = (c["volunteer_station"], c["self_service_terminal"])
         centre = f"{name}党群服务中心"
         if c["kind"] == "village":
             fa = round(next(village_area))
-            pt = _bilin(cq, 0.25, layout["entrances"][cid] + 12 / h)
+            pt = bilin(cq, 0.25, layout.entrances[cid] + 12 / h)
             acc.facility(pt, centre, _CENTRE, fa, hours, round(fa * next(share)), cid, flags)
             continue
         n_centres = 0 if cid in no_centre else 2 if cid in two_centres else 1
         for n, part in enumerate([1.0] if n_centres == 1 else [0.6, 0.4][:n_centres]):
             fa = round(rate[cid] * n_hh / 100 * part)
-            pt = _bilin(cq, rng.uniform(0.25, 0.75), 9 / h if n == 0 else 1 - 9 / h)
+            pt = bilin(cq, rng.uniform(0.25, 0.75), 9 / h if n == 0 else 1 - 9 / h)
             label, act = centre + ("(二部)" if n else ""), round(fa * next(share))
             acc.facility(
                 pt, label, _CENTRE, fa, hours, act, cid, flags if n == 0 else (False, False)
             )
         if rng.random() < 0.8:
             fa, hours = round(rng.uniform(120, 400)), float(rng.integers(9, 13))
-            pt, act = _bilin(cq, 9 / w, rng.uniform(0.3, 0.7)), round(fa * rng.uniform(0.5, 0.85))
+            pt, act = bilin(cq, 9 / w, rng.uniform(0.3, 0.7)), round(fa * rng.uniform(0.5, 0.85))
             flags = (bool(rng.random() < 0.5), False)
             acc.facility(pt, f"{name}养老服务驿站", _ELDERLY, fa, hours, act, cid, flags)
         if rng.random() < 0.4:
-            pt, fa = _bilin(cq, 1 - 9 / w, rng.uniform(0.3, 0.7)), round(rng.uniform(150, 400))
+            pt, fa = bilin(cq, 1 - 9 / w, rng.uniform(0.3, 0.7)), round(rng.uniform(150, 400))
             acc.facility(pt, f"{name}卫生服务站", "health_station", fa, float(rng.choice([8, 9])))
 
 
@@ -188,19 +187,19 @@ def _frontage(
 ) -> tuple[Arr, str]:
     """A point 7-11 m inside side ``side`` (S, N, W, E) of superblock ``i, j``, at
     ``t`` along it, and the name of the arterial it faces."""
-    q = _block(nodes, i, j)
-    w, h = _size(q)
+    q = block(nodes, i, j)
+    w, h = quad_size(q)
     off = rng.uniform(7, 11)
     u, v, road = {
-        "S": (t, off / h, _EW_ROADS[j]),
-        "N": (t, 1 - off / h, _EW_ROADS[j + 1]),
-        "W": (off / w, t, _NS_ROADS[i]),
-        "E": (1 - off / w, t, _NS_ROADS[i + 1]),
+        "S": (t, off / h, EW_ROADS[j]),
+        "N": (t, 1 - off / h, EW_ROADS[j + 1]),
+        "W": (off / w, t, NS_ROADS[i]),
+        "E": (1 - off / w, t, NS_ROADS[i + 1]),
     }[side]
-    return _bilin(q, u, v), road
+    return bilin(q, u, v), road
 
 
-def _shops(acc: _Acc, nodes: Arr, layout: dict[str, Any]) -> None:
+def add_shops(acc: Acc, nodes: Arr, layout: Layout) -> None:
     """Shops face the arterials; the village fringe gets two small shops only."""
     rng = acc.rng
 
@@ -211,7 +210,7 @@ def _shops(acc: _Acc, nodes: Arr, layout: dict[str, Any]) -> None:
         pt, road = frontage(i, j, side, rng.uniform(0.35, 0.65))
         area_m2 = round(rng.uniform(1000, 3000))
         acc.facility(pt, f"{road}菜市场", "wet_market", area_m2, float(rng.choice([12, 13])))
-    cells = [(i, j) for i in range(_NCOLS) for j in range(_NROWS)]
+    cells = [(i, j) for i in range(NCOLS) for j in range(NROWS)]
     weight = np.array([1.5 if 1 <= i <= 3 and 1 <= j <= 2 else 1.0 for i, j in cells])
     for line in _SHOPS.strip().splitlines():
         category, count, sizes, hours, *brands = line.split()
@@ -222,29 +221,27 @@ def _shops(acc: _Acc, nodes: Arr, layout: dict[str, Any]) -> None:
             label, area_m2 = f"{rng.choice(brands)}({road}店)", round(rng.uniform(lo, hi))
             acc.facility(pt, label, category, area_m2, float(rng.choice(hours.split(","))))
     names = {c["community_id"]: c["name"] for c in acc.communities}
-    for cid, v in list(layout["entrances"].items())[::2]:
-        pt = _bilin(layout["quads"][cid], 0.06, v - 0.03)
+    for cid, v in list(layout.entrances.items())[::2]:
+        pt = bilin(layout.quads[cid], 0.06, v - 0.03)
         acc.facility(pt, f"{names[cid]}小卖部", "convenience_store", round(rng.uniform(30, 80)), 14)
     # one facility 30 m outside the district (assignable with a tolerance), one far away
-    q = _block(nodes, 0, 1)
-    w, _ = _size(q)
-    acc.facility(
-        _bilin(q, -30 / w, 0.5), f"{_NS_ROADS[0]}养老服务驿站(分站)", _ELDERLY, 160, 10, 110
-    )
-    acc.facility(_bilin(q, -3000 / w, 0.5), "邻区社区党群服务中心", _CENTRE, 280, 8, 180)
+    q = block(nodes, 0, 1)
+    w, _ = quad_size(q)
+    acc.facility(bilin(q, -30 / w, 0.5), f"{NS_ROADS[0]}养老服务驿站(分站)", _ELDERLY, 160, 10, 110)
+    acc.facility(bilin(q, -3000 / w, 0.5), "邻区社区党群服务中心", _CENTRE, 280, 8, 180)
 
 
-def _life_circle(acc: _Acc, nodes: Arr) -> None:
+def life_circle(acc: Acc, nodes: Arr) -> None:
     """Schools, police stations, shopping centres, banks and public toilets (the GB 50180
     life-circle facilities the shops do not cover), facing the arterials."""
     rng = acc.rng
-    places = iter(rng.permutation(_COMPOUND_PREFIX.split()))
+    places = iter(rng.permutation(COMPOUND_PREFIX.split()))
     for category, where, (lo, hi), hours, pattern in _LIFE_CIRCLE:
         for i, j, side in where:
             pt, road = _frontage(rng, nodes, i, j, side, rng.uniform(0.3, 0.7))
             name = pattern.format(p=next(places), r=road)
             acc.facility(pt, name, category, round(rng.uniform(lo, hi)), hours)
-    cells = [(i, j) for i in range(_NCOLS) for j in range(_NROWS)]
+    cells = [(i, j) for i in range(NCOLS) for j in range(NROWS)]
     n_banks, (lo, hi), brands = _BANKS
     for b in rng.choice(len(cells), n_banks, replace=False):
         pt, road = _frontage(rng, nodes, *cells[int(b)], str(rng.choice(list("SNWE"))), 0.5)

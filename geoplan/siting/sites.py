@@ -15,7 +15,8 @@ import scipy.sparse as sp
 import shapely
 
 from geoplan._errors import DataQualityWarning, InputError
-from geoplan.siting.solvers import Method, SitingResult, _as_coverage, max_cover, set_cover
+from geoplan.siting._inputs import as_coverage
+from geoplan.siting.solvers import Method, SitingResult, max_cover, set_cover
 
 if TYPE_CHECKING:
     from geoplan.households import Areas
@@ -139,20 +140,35 @@ def coverage_matrix_from_network(
         gates=gates,
         gate_tolerance_m=gate_tolerance_m,
     )
-    return _as_coverage(reach_matrix(network, o, s, limit_m=limit_m))
+    return as_coverage(reach_matrix(network, o, s, limit_m=limit_m))
 
 
 def _snap_quietly(
-    network: WalkNetwork, *frames: gpd.GeoDataFrame | gpd.GeoSeries, **kw: Any
+    network: WalkNetwork,
+    *frames: gpd.GeoDataFrame | gpd.GeoSeries,
+    max_snap_m: float,
+    compounds: gpd.GeoDataFrame | gpd.GeoSeries | None,
+    gates: gpd.GeoDataFrame | gpd.GeoSeries | None,
+    gate_tolerance_m: float,
 ) -> tuple[Snapped, ...]:
-    """Each frame snapped with :func:`geoplan.network.snap_points` (``kw``), without
-    island warnings: islands are reported once by the caller's own audit; here they
-    simply reach what they reach."""
+    """Each frame snapped with :func:`geoplan.network.snap_points` (the keywords are
+    its own), without island warnings: islands are reported once by the caller's own
+    audit; here they simply reach what they reach."""
     from geoplan.network import snap_points
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        return tuple(snap_points(network, f, **kw) for f in frames)
+        return tuple(
+            snap_points(
+                network,
+                f,
+                max_snap_m=max_snap_m,
+                compounds=compounds,
+                gates=gates,
+                gate_tolerance_m=gate_tolerance_m,
+            )
+            for f in frames
+        )
 
 
 def _covered_by_existing(

@@ -1,4 +1,4 @@
-"""Partial set cover and maximal covering on a coverage matrix (candidates x demand).
+"""The siting solvers: partial set cover and maximal covering (candidates x demand).
 
 Exact answers by a mixed integer programme solved with HiGHS through
 :func:`scipy.optimize.milp`; city-scale answers by a lazy greedy over sparse
@@ -7,277 +7,33 @@ coverage rows, with a data-dependent bound on its distance from the optimum.
 within ``time_limit_s`` and falls back to the greedy beyond it; the result says
 which method was used and why (``method``, ``method_reason``, ``solve_time_s``).
 The solvers see only matrices and weights (spopt style); :mod:`geoplan.siting.sites`
-builds the matrices from a walking network.
+builds the matrices from a walking network;
+:mod:`geoplan.siting.result` holds what they return.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-import numbers
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from geoplan._errors import InputError
+from geoplan.siting import _inputs
+from geoplan.siting.result import Method, MethodReason, SitingResult, share
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
     from scipy.optimize import LinearConstraint
 
-#: A coverage matrix (candidates x demand): sparse, or anything 2-D numpy takes.
-CoverageLike: TypeAlias = "sp.spmatrix | sp.sparray | ArrayLike"
+    from geoplan.siting._inputs import CoverageLike
 
 __all__ = ["Method", "MethodReason", "SitingResult", "max_cover", "set_cover"]
-
-Method = Literal["auto", "exact", "greedy"]
-_METHODS = ("auto", "exact", "greedy")
-#: Why a result used its method (``SitingResult.method_reason``).
-MethodReason = Literal["requested", "solved_in_time", "time_limit"]
-
-
-# --------------------------------------------------------------------------- result
-
-
-@dataclass(frozen=True, eq=False)
-class SitingResult:
-    """What a siting run chose and what it achieves.
-
-    Attributes
-    ----------
-    problem
-        ``"set_cover"`` (fewest sites reaching a target share) or ``"max_cover"``
-        (best ``k`` sites).
-    method
-        The method used: ``"exact"`` (HiGHS MILP) or ``"greedy"``.
-    chosen
-        Candidate ids in selection order (for the exact method: ordered by
-        marginal gain, largest first).
-    added_households
-        Households each chosen site adds, in selection order (marginal gains;
-        they sum to ``households_covered_after - households_covered_before``).
-    households_total
-        Households of all demand points (the denominator of coverage shares).
-    households_covered_before, households_covered_after
-        Households covered by existing facilities, and with the new sites too.
-    target_share
-        The coverage target (set cover), or None.
-    k
-        The number of sites asked for (max cover), or None.
-    reached
-        Set cover: whether the target share is reached (False when even every
-        candidate together cannot reach it). Max cover: None.
-    optimal
-        True when the answer is proven optimal (exact method, solved to
-        optimality, or nothing to choose).
-    bound
-        Best known bound on the optimum: set cover, a lower bound on the number
-        of sites; max cover, an upper bound on the households the new sites can
-        add. None when unknown.
-    gap
-        Relative optimality gap implied by ``bound`` (0 when optimal).
-    sites
-        One row per chosen site, indexed ``site_id`` in selection order:
-        ``order`` (1-based), ``added_households``, ``households_covered``
-        (cumulative), ``coverage_share`` (after adding the site), ``category``
-        and, when the candidates had geometry, a GeoDataFrame with it.
-    covered_before, covered_after
-        Boolean Series aligned to the demand points: covered by existing
-        facilities, and after adding the chosen sites.
-    category, limit_m
-        What was sited and the walking threshold (metres), when known.
-    note
-        Plain-language remarks (e.g. why a target cannot be reached).
-    parameters
-        Inputs of a network run (profile, limit, candidates, scope).
-    requested_method
-        The method asked for: ``"auto"``, ``"exact"`` or ``"greedy"``.
-    method_reason
-        Why ``method`` was used: ``"requested"`` (asked for by name),
-        ``"solved_in_time"`` (auto: HiGHS proved the optimum within
-        ``time_limit_s``) or ``"time_limit"`` (auto: it did not, so the greedy
-        answered).
-    time_limit_s
-        The exact solver's time budget in seconds (None: no limit).
-    solve_time_s
-        Seconds spent solving (exact attempt and greedy together), rounded to
-        milliseconds; the only figure that differs between identical runs.
-
-    Examples
-    --------
-    >>> import numpy as np, scipy.sparse as sp
-    >>> cov = sp.csr_matrix(np.array([[1, 0], [1, 1]], dtype=bool))
-    >>> r = max_cover(cov, np.array([5.0, 7.0]), k=1)
-    >>> r.chosen, r.added_households, r.coverage_before, r.coverage_after
-    (('1',), (12.0,), 0.0, 1.0)
-    """
-
-    problem: str
-    method: str
-    chosen: tuple[str, ...]
-    added_households: tuple[float, ...]
-    households_total: float
-    households_covered_before: float
-    households_covered_after: float
-    target_share: float | None
-    k: int | None
-    reached: bool | None
-    optimal: bool
-    bound: float | None
-    gap: float | None
-    sites: pd.DataFrame
-    covered_before: pd.Series
-    covered_after: pd.Series
-    category: str | None = None
-    limit_m: float | None = None
-    note: str = ""
-    parameters: dict[str, Any] = field(default_factory=dict)
-    requested_method: str = ""
-    method_reason: str = "requested"
-    time_limit_s: float | None = None
-    solve_time_s: float = 0.0
-
-    @property
-    def n_sites(self) -> int:
-        """Number of chosen sites."""
-        return len(self.chosen)
-
-    @property
-    def coverage_before(self) -> float:
-        """Share of households covered by existing facilities."""
-        return _share(self.households_covered_before, self.households_total)
-
-    @property
-    def coverage_after(self) -> float:
-        """Share of households covered with the chosen sites added."""
-        return _share(self.households_covered_after, self.households_total)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON values: the figures and one entry per chosen site.
-
-        Examples
-        --------
-        >>> import numpy as np, scipy.sparse as sp
-        >>> r = set_cover(sp.csr_matrix(np.eye(2, dtype=bool)), np.array([1.0, 3.0]),
-        ...               target_share=0.7)
-        >>> r.to_dict()["sites"]
-        [{'site_id': '1', 'order': 1, 'added_households': 3.0, 'coverage_share': 0.75}]
-        """
-        return {
-            "problem": self.problem,
-            "method": self.method,
-            "requested_method": self.requested_method or self.method,
-            "method_reason": self.method_reason,
-            "time_limit_s": self.time_limit_s,
-            "solve_time_s": self.solve_time_s,
-            "category": self.category,
-            "limit_m": self.limit_m,
-            "target_share": self.target_share,
-            "k": self.k,
-            "reached": self.reached,
-            "optimal": self.optimal,
-            "bound": self.bound,
-            "gap": self.gap,
-            "n_sites": self.n_sites,
-            "households_total": self.households_total,
-            "households_covered_before": self.households_covered_before,
-            "households_covered_after": self.households_covered_after,
-            "coverage_before": round(self.coverage_before, 6),
-            "coverage_after": round(self.coverage_after, 6),
-            "note": self.note,
-            "parameters": dict(self.parameters),
-            "sites": [
-                {
-                    "site_id": str(sid),
-                    "order": int(row["order"]),
-                    "added_households": float(row["added_households"]),
-                    "coverage_share": round(float(row["coverage_share"]), 6),
-                }
-                for sid, row in self.sites.iterrows()
-            ],
-        }
-
-
-def _share(part: float, total: float) -> float:
-    return float(part / total) if total > 0 else 1.0
-
-
-# --------------------------------------------------------------------------- input checks
-
-
-def _as_coverage(coverage: CoverageLike) -> sp.csr_matrix:
-    """A boolean CSR from a sparse or dense matrix; stored entries mean covered.
-
-    Numeric matrices (e.g. walking distances from :func:`geoplan.reach.reach_matrix`,
-    which stores 0.0 for a point at the source) count by their sparsity pattern;
-    boolean matrices by their True entries.
-    """
-    if sp.issparse(coverage):
-        m = sp.csr_matrix(coverage, copy=True)
-        if m.dtype == bool:
-            m.eliminate_zeros()
-    else:
-        arr = np.asarray(coverage)
-        if arr.ndim != 2:
-            raise InputError("coverage must be a 2-D matrix (candidates x demand)")
-        m = sp.csr_matrix(arr.astype(bool))
-    m.sum_duplicates()
-    out = sp.csr_matrix(
-        (np.ones(m.indices.size, dtype=bool), m.indices.copy(), m.indptr.copy()), shape=m.shape
-    )
-    out.sort_indices()
-    return out
-
-
-def _weights(weights: ArrayLike, n: int) -> np.ndarray:
-    w = np.asarray(weights, dtype=np.float64).ravel()
-    if w.size != n:
-        raise InputError(
-            f"weights has {w.size} values but the coverage matrix has {n} demand columns",
-            column="households",
-        )
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise InputError("weights (households) must be finite and >= 0", column="households")
-    return w
-
-
-def _mask(values: ArrayLike | None, n: int, name: str) -> np.ndarray:
-    if values is None:
-        return np.zeros(n, dtype=bool)
-    a = np.asarray(values, dtype=bool).ravel()
-    if a.size != n:
-        raise InputError(f"{name} has {a.size} values, expected {n}", column=name)
-    return a
-
-
-def _ids(candidate_ids: Sequence[object] | pd.Index | None, n: int) -> np.ndarray:
-    if candidate_ids is None:
-        return np.array([str(i) for i in range(n)], dtype=object)
-    ids = np.array([str(i) for i in candidate_ids], dtype=object)
-    if ids.size != n:
-        raise InputError(f"candidate_ids has {ids.size} ids, expected {n}", column="candidate_id")
-    if pd.Index(ids).has_duplicates:
-        raise InputError("candidate ids must be unique", column="candidate_id")
-    return ids
-
-
-def _check_method(method: str, time_limit_s: float | None) -> None:
-    if method not in _METHODS:
-        raise InputError(f"method must be one of {_METHODS}, got {method!r}", column="method")
-    if time_limit_s is not None and (
-        isinstance(time_limit_s, bool)
-        or not isinstance(time_limit_s, numbers.Real)
-        or not (math.isfinite(time_limit_s) and time_limit_s >= 0)
-    ):
-        raise InputError(
-            f"time_limit_s must be a number of seconds >= 0, got {time_limit_s!r}",
-            column="time_limit_s",
-        )
 
 
 # --------------------------------------------------------------------------- greedy
@@ -520,12 +276,12 @@ def _solve(
     demand_index: pd.Index | None,
     time_limit_s: float | None,
 ) -> SitingResult:
-    _check_method(method, time_limit_s)
-    cov = _as_coverage(coverage)
+    _inputs.check_method(method, time_limit_s)
+    cov = _inputs.as_coverage(coverage)
     n_c, n_d = cov.shape
-    w = _weights(weights, n_d)
-    covered0 = _mask(already_covered, n_d, "already_covered")
-    ids = _ids(candidate_ids, n_c)
+    w = _inputs.weights(weights, n_d)
+    covered0 = _inputs.mask(already_covered, n_d, "already_covered")
+    ids = _inputs.ids(candidate_ids, n_c)
     didx = demand_index if demand_index is not None else pd.RangeIndex(n_d)
     if len(didx) != n_d:
         raise InputError(f"demand index has {len(didx)} entries, expected {n_d}")
@@ -552,7 +308,7 @@ def _solve(
             goal = reachable_w
             notes.append(
                 f"target {target_share:.1%} cannot be reached: every candidate together "
-                f"covers {_share(before + reachable_w, total):.1%} of households"
+                f"covers {share(before + reachable_w, total):.1%} of households"
             )
     optimal = False
     bound: float | None = None
