@@ -496,3 +496,237 @@ def test_nearest_matches_brute_force_on_real_files(shared_data: Path, name: str)
     xy = shapely.get_coordinates(net.geometry)
     vertices = shapely.points(xy[rng.integers(0, len(xy), 50)])
     _check_nearest(net, np.concatenate([free, beside, vertices]))
+
+
+# --------------------------------------------------------------------------- network files
+
+
+def _odd_network(*, none: bool = True) -> WalkNetwork:
+    """Every kind of edge a file must keep: plain, MultiLineString, 3-D, None geometry.
+
+    Without ``none`` the last edge is a LineString: format 1 could not save None.
+    """
+    rng = np.random.default_rng(8)
+    geoms = [LineString(np.cumsum(rng.normal(4, 3, (6, 2)), axis=0) + np.array([0, 20 * k]))
+             for k in range(30)]  # fmt: skip
+    net = network_from_lines(lines(*geoms))
+    extra = [
+        MultiLineString([[(0, -50), (10, -50)], [(100, -50), (110, -50)]]),
+        LineString([(0, -80, 1.5), (60, -80, 2.5)]),
+        None if none else LineString([(500, 500), (510, 500)]),
+    ]
+    n = net.n_nodes
+    return WalkNetwork(
+        node_id=np.r_[net.node_id, [900, 901, 902, 903, 904, 905]],
+        x=np.r_[net.x, [0.0, 110.0, 0.0, 60.0, 500.0, 510.0]],
+        y=np.r_[net.y, [-50.0, -50.0, -80.0, -80.0, 500.0, 500.0]],
+        u=np.r_[net.u, [n, n + 2, n + 4]],
+        v=np.r_[net.v, [n + 1, n + 3, n + 5]],
+        length_m=np.r_[net.length_m, [20.0, 60.0, 10.0]],
+        geometry=np.r_[net.geometry, np.array(extra, dtype=object)],
+        oneway=np.r_[net.oneway, [True, False, False]],
+        crs=CRS,
+        way_id=np.r_[net.way_id, [-1, 7, 8]],
+        highway=np.array(["footway", None, "steps"] * 11, dtype=object),
+    )
+
+
+def _assert_same_network(a: WalkNetwork, b: WalkNetwork) -> None:
+    for name in ("node_id", "x", "y", "u", "v", "length_m", "oneway", "way_id"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
+    assert a.highway.dtype == b.highway.dtype == object
+    assert a.highway.tolist() == b.highway.tolist()
+    assert a.crs == b.crs
+    assert shapely.to_wkb(a.geometry).tolist() == shapely.to_wkb(b.geometry).tolist()
+
+
+def _v1_save(net: WalkNetwork, path: Path) -> None:
+    """A format-1 file, as geoplan wrote them before format 2 (compressed, WKB)."""
+    wkb = shapely.to_wkb(net.geometry)
+    sizes = np.fromiter((len(b) for b in wkb), dtype=np.int64, count=wkb.size)
+    np.savez_compressed(
+        path,
+        format_version=np.array(1),
+        node_id=net.node_id, x=net.x, y=net.y, u=net.u, v=net.v, length_m=net.length_m,
+        oneway=net.oneway, way_id=net.way_id,
+        highway=np.array(["" if h is None else str(h) for h in net.highway], dtype=str),
+        has_highway=np.array([h is not None for h in net.highway], dtype=bool),
+        wkb=np.frombuffer(b"".join(wkb.tolist()), dtype=np.uint8),
+        wkb_offsets=np.concatenate([[0], np.cumsum(sizes)]),
+        crs_wkt=np.array(net.crs.to_wkt()),
+    )  # fmt: skip
+
+
+def test_network_file_round_trip_is_exact_and_lazy(tmp_path: Path) -> None:
+    from geoplan.network._segment_grid import nearest_edges, segment_grid
+    from geoplan.network.graph import _EdgeLines
+
+    net = _odd_network()
+    p = net.save(tmp_path / "walk.npz")
+    again = load_network(p)
+    # nothing city-sized is built by loading: geometries wait, the grid comes stored
+    assert isinstance(again.__dict__["_geometry"], _EdgeLines)
+    fresh = segment_grid(net.geometry)
+    stored = again._segments
+    for name in fresh.__dataclass_fields__:
+        x, y = getattr(fresh, name), getattr(stored, name)
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype, name
+            np.testing.assert_array_equal(x, y, err_msg=name)
+        else:
+            assert x == y, name
+    assert stored.complete and stored.odd_edges.tolist() == [30]
+    for x, y in zip(again._components, net._components, strict=True):
+        np.testing.assert_array_equal(x, y)
+    # saving a loaded network writes the same file without building its geometries
+    q = again.save(tmp_path / "again.npz")
+    assert isinstance(again.__dict__["_geometry"], _EdgeLines)
+    assert q.read_bytes() == p.read_bytes()
+    # snapping: the same answers (far points and the MultiLineString's take the
+    # STRtree, which builds the geometries)
+    rng = np.random.default_rng(2)
+    pts = shapely.points(rng.uniform(-100, 700, 300), rng.uniform(-120, 700, 300))
+    for x, y in zip(nearest_edges(again, pts), nearest_edges(net, pts), strict=True):
+        np.testing.assert_array_equal(x, y)
+    _assert_same_network(again, net)  # builds the geometries
+    assert again.geometry[31].has_z and again.geometry[32] is None
+    assert again.geometry[30].geom_type == "MultiLineString"
+    # still a plain .npz, members stored and their arrays on 64-byte boundaries
+    with np.load(p) as z:
+        assert int(z["format_version"]) == 2
+        np.testing.assert_array_equal(z["x"], net.x)
+    import zipfile
+
+    with zipfile.ZipFile(p) as zf:
+        assert {i.compress_type for i in zf.infolist()} == {zipfile.ZIP_STORED}
+    from geoplan.network._netfile import read_npz
+
+    assert all(a.ctypes.data % 64 == 0 for a in read_npz(p).values() if a.size)
+    # the dataclass is as before: geometry required, replace works on a loaded network
+    import dataclasses
+
+    moved = dataclasses.replace(load_network(p), node_id=net.node_id + 1)
+    assert moved.geometry[0].equals(net.geometry[0])
+    with pytest.raises(TypeError, match="geometry"):
+        WalkNetwork(node_id=[], x=[], y=[], u=[], v=[], length_m=[], oneway=[], crs=CRS,
+                    way_id=[], highway=[])  # fmt: skip
+
+
+def test_network_file_empty_and_incomplete_grid(tmp_path: Path) -> None:
+    z, zi = np.zeros(0), np.zeros(0, dtype=np.int64)
+    empty = WalkNetwork(node_id=zi, x=z, y=z, u=zi, v=zi, length_m=z, geometry=[],
+                        oneway=[], crs=CRS, way_id=zi, highway=[])  # fmt: skip
+    again = load_network(empty.save(tmp_path / "empty.npz"))
+    assert again.n_nodes == again.n_edges == 0 and again.geometry.size == 0
+    assert again.crs == empty.crs and not again._segments.complete
+    s = snap_points(again, gpd.GeoSeries([Point(1, 1)], crs=CRS), max_snap_m=10)
+    assert s.edge.tolist() == [-1] and not s.reachable.any()
+    # a Point edge makes the grid incomplete (STRtree for every point): kept so
+    bad = WalkNetwork(node_id=[0, 1], x=[0.0, 5.0], y=[0.0, 0.0], u=[0], v=[1],
+                      length_m=[5.0], geometry=[Point(2, 0)], oneway=[False], crs=CRS,
+                      way_id=[3], highway=["x"])  # fmt: skip
+    again = load_network(bad.save(tmp_path / "bad.npz"))
+    assert not again._segments.complete
+    _assert_same_network(again, bad)
+
+
+def test_network_file_format_1_still_loads(tmp_path: Path) -> None:
+    net = _odd_network(none=False)
+    _v1_save(net, tmp_path / "old.npz")
+    old = load_network(tmp_path / "old.npz")
+    _assert_same_network(old, net)
+    rng = np.random.default_rng(4)
+    pts = gpd.GeoSeries(shapely.points(rng.uniform(0, 500, 50), rng.uniform(0, 500, 50)),
+                        crs=CRS)  # fmt: skip
+    new = load_network(net.save(tmp_path / "new.npz"))
+    a = snap_points(old, pts, max_snap_m=100, min_component_nodes=1).to_frame()
+    b = snap_points(new, pts, max_snap_m=100, min_component_nodes=1).to_frame()
+    assert a.equals(b)
+
+
+def test_network_file_corrupt_is_input_error(tmp_path: Path) -> None:
+    from geoplan.network._netfile import read_npz, write_npz
+
+    p = _odd_network().save(tmp_path / "walk.npz")
+    data = p.read_bytes()
+    cut = tmp_path / "cut.npz"
+    for size in (0, 10, len(data) // 2, len(data) - 1):
+        cut.write_bytes(data[:size])
+        with pytest.raises(InputError, match=r"cut\.npz: not a geoplan network file"):
+            load_network(cut)
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 40)
+    with pytest.raises(InputError, match=r"junk\.npz"):
+        load_network(junk)
+    # a readable zip whose arrays do not make a network
+    arrays = read_npz(p)
+    for change in (
+        {"format_version": np.array(3)},
+        {"line_start": arrays["line_start"][:-1]},
+        {"u": arrays["u"][:-1]},
+        {"grid_cell_start": arrays["grid_cell_start"][:-1]},
+        {"highway_codes": arrays["highway_codes"] + 5},
+        {"component": arrays["component"][1:]},
+    ):
+        bad = tmp_path / "bad.npz"
+        with open(bad, "wb") as fh:
+            write_npz(fh, {**arrays, **change})
+        with pytest.raises(InputError, match=r"bad\.npz: not a geoplan network file"):
+            load_network(bad)
+    del arrays["wkb"]
+    with open(bad, "wb") as fh:
+        write_npz(fh, arrays)
+    with pytest.raises(InputError, match="missing 'wkb'"):
+        load_network(bad)
+
+
+def test_loaded_network_survives_its_file_being_replaced(tmp_path: Path) -> None:
+    a = _odd_network()
+    b = network_from_lines(lines(LineString([(0, 0), (5, 5)])))
+    p = a.save(tmp_path / "walk.npz")
+    loaded = load_network(p)
+    b.save(p)  # atomic: a new file renamed over the mapped one
+    assert load_network(p).n_edges == 1
+    _assert_same_network(loaded, a)  # the old contents, geometries built after the swap
+    # arrays are writable copies-on-write: changing one never reaches the file
+    again = load_network(p)
+    again.x[0] = 123.0
+    assert load_network(p).x[0] == 0.0
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_nearest_capped_is_exact_within_the_cap(tmp_path: Path) -> None:
+    from geoplan.network._segment_grid import nearest_edges
+    from geoplan.network.graph import _EdgeLines
+
+    # 10 m segments (20 m cells): the default passes settle ~70 m, the cap needs more
+    geoms = [LineString([(x, 0), (x + 10, 0)]) for x in range(0, 1000, 10)]
+    geoms += [LineString([(0, y), (0, y + 10)]) for y in range(0, 1000, 10)]
+    net = load_network(network_from_lines(lines(*geoms)).save(tmp_path / "grid.npz"))
+    rng = np.random.default_rng(6)
+    pts = shapely.points(rng.uniform(-900, 1900, 2000), rng.uniform(-900, 1900, 2000))
+    for cap in (0.0, 50.0, 180.0, 400.0):
+        edge, off, dist = nearest_edges(net, pts, max_distance_m=cap)
+        assert "edge_tree" not in net.__dict__  # no STRtree for the far points
+        assert isinstance(net.__dict__["_geometry"], _EdgeLines)  # nor geometries
+        assert np.isinf(dist).any()
+        exact = nearest_edges(network_from_lines(lines(*geoms)), pts)
+        within = exact[2] <= cap
+        answered = np.isfinite(dist)
+        assert answered[within].all()
+        for got, want in zip((edge, off, dist), exact, strict=True):
+            np.testing.assert_array_equal(got[answered], want[answered])
+        assert (edge[~answered] == -1).all() and np.isnan(off[~answered]).all()
+    # a cap too wide for one block: the STRtree as without a cap
+    e, _, d = nearest_edges(net, pts, max_distance_m=1e6)
+    assert np.isfinite(d).all() and (e >= 0).all()
+
+
+def test_netfile_benchmark_runs_tiny(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import bench_netfile
+
+    assert bench_netfile.main(["--size", "tiny", "--repeat", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "snaps identical in both formats: True" in text and "format 2 loads" in text

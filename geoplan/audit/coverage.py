@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan._errors import DataQualityWarning, InputError
+from geoplan._timing import phase
 from geoplan.alignment import check_alignment, snap_distances
 from geoplan.audit.results import AuditResult, as_geodataframe, check_summary
 from geoplan.network import WalkNetwork
@@ -55,6 +56,7 @@ def audit_coverage(
     compounds: gpd.GeoDataFrame | None = None,
     gates: gpd.GeoDataFrame | None = None,
     search_factor: float = 2.0,
+    jobs: int | None = 1,
 ) -> AuditResult:
     """Audit walking access of households to services against a profile.
 
@@ -87,6 +89,9 @@ def audit_coverage(
     search_factor
         Distances are searched up to this multiple of the largest threshold, so
         a report can say how far the nearest facility is for those not covered.
+    jobs
+        Processes for the walking passes (see :func:`geoplan.reach.nearest_facilities`):
+        1 here, None or 0 every available core; the results do not depend on it.
 
     Returns
     -------
@@ -121,9 +126,14 @@ def audit_coverage(
             file=str(buildings.attrs.get("source_file", "<buildings>")),
         )
     # layers that do not line up with the network are bad input, not an audit result
-    check_alignment(
-        network, profile=prof, buildings=buildings, facilities=facilities, communities=communities
-    )
+    with phase("prepare"):
+        check_alignment(
+            network,
+            profile=prof,
+            buildings=buildings,
+            facilities=facilities,
+            communities=communities,
+        )
     speed_name = "walk_speed_elderly_m_per_min" if elderly else "walk_speed_m_per_min"
     speed = prof.walk_speed(elderly=elderly)
     max_snap = prof.number("max_snap_m")
@@ -149,7 +159,8 @@ def audit_coverage(
     from geoplan.households import estimate_households, households_summary, needs_estimate
 
     if needs_estimate(buildings):
-        buildings = estimate_households(buildings, params=prof, areas=[compounds, communities])
+        with phase("prepare"):
+            buildings = estimate_households(buildings, params=prof, areas=[compounds, communities])
     hh, weighted_by = _households(buildings)
     residents = _residents(buildings, hh, prof)
     reach = nearest_facilities(
@@ -161,150 +172,165 @@ def audit_coverage(
         walk_speed_m_per_min=speed,
         compounds=compounds,
         gates=gates,
+        jobs=jobs,
     )
-    cols: dict[str, Any] = {c: reach[c] for c in reach.columns}
-    for c in needed:  # categories with no facility at all: nobody reaches them
-        if f"walk_m__{c}" not in cols:
-            cols[f"walk_m__{c}"] = np.full(len(buildings), np.inf)
-            cols[f"walk_min__{c}"] = np.full(len(buildings), np.inf)
-            cols[f"facility_id__{c}"] = np.full(len(buildings), None, dtype=object)
-    cols["households"] = hh
-    cols["residents"] = residents
+    with phase("aggregate.buildings"):  # the per-building columns
+        cols: dict[str, Any] = {c: reach[c] for c in reach.columns}
+        for c in needed:  # categories with no facility at all: nobody reaches them
+            if f"walk_m__{c}" not in cols:
+                cols[f"walk_m__{c}"] = np.full(len(buildings), np.inf)
+                cols[f"walk_min__{c}"] = np.full(len(buildings), np.inf)
+                cols[f"facility_id__{c}"] = np.full(len(buildings), None, dtype=object)
+        cols["households"] = hh
+        cols["residents"] = residents
 
-    # covered__c at the threshold of the first target that names c (else its group's)
-    threshold_of: dict[str, float] = {}
-    for t in targets:
-        if getattr(t, "category", None):
-            threshold_of.setdefault(str(t.category), metres_of(t))
-    for t in targets:
-        if getattr(t, "group", None):
-            for c in cats_of(t):
-                threshold_of.setdefault(c, metres_of(t))
-    for c in needed:
-        if c in threshold_of:
-            cols[f"covered__{c}"] = np.asarray(cols[f"walk_m__{c}"], float) <= threshold_of[c]
+        # covered__c at the threshold of the first target that names c (else its group's)
+        threshold_of: dict[str, float] = {}
+        for t in targets:
+            if getattr(t, "category", None):
+                threshold_of.setdefault(str(t.category), metres_of(t))
+        for t in targets:
+            if getattr(t, "group", None):
+                for c in cats_of(t):
+                    threshold_of.setdefault(c, metres_of(t))
+        for c in needed:
+            if c in threshold_of:
+                cols[f"covered__{c}"] = np.asarray(cols[f"walk_m__{c}"], float) <= threshold_of[c]
 
-    comm_id = _community_of(buildings, communities)
-    central = _central(comm_id, communities)
-    unflagged = unflagged_centre(communities)
-    central_ids = [t.id for t in targets if t.scope == "central_district"]
-    if central_ids and unflagged:  # an assumption the verdict rests on: say it
-        warnings.warn(
-            f"{', '.join(central_ids)}: no community is flagged central_district, so the "
-            "whole area is taken as the central district (中心城区); give "
-            "communities with a central_district column (--communities) to audit only the centre",
-            DataQualityWarning,
-            stacklevel=2,
-        )
-    rows: list[dict[str, Any]] = []
-    target_summary: dict[str, Any] = {}
-    # categories whose every facility is farther than max_snap_m from the network
-    fac_cat = facilities["category"].astype("string").to_numpy(dtype=object, na_value=None)
-    fac_on = snap_distances(network, facilities) <= max_snap
-    off_network = {c for c in present if not fac_on[fac_cat == c].any()}
-    lacking: dict[str, dict[str, list[str]]] = {}
-    for t in targets:
-        cats = cats_of(t)
-        worst = np.max(
-            np.column_stack([np.asarray(cols[f"walk_m__{c}"], float) for c in cats]), axis=1
-        )
-        ok = worst <= metres_of(t)
-        bad = {c: np.asarray(cols[f"walk_m__{c}"], float) > metres_of(t) for c in cats}
-        absent = [c for c in cats if c not in present]  # no facility of c at all
-        cols[f"{t.id}__value"] = worst / speed if t.walk_minutes() is not None else worst
-        cols[f"{t.id}__pass"] = ok
-        scope_mask = central if t.scope == "central_district" else np.ones(len(hh), bool)
-        share_hh = _share(ok, hh, scope_mask)
-        share_res = _share(ok, residents, scope_mask)
-        uncovered = float(hh[scope_mask & ~ok].sum())
-        far = worst[scope_mask & ~ok & np.isfinite(worst)]
-        target_summary[t.id] = {
-            "categories": cats,
-            "within_m": round(metres_of(t), 1),
-            "households_share": _r(share_hh),
-            "residents_share": _r(share_res),
-            "households_uncovered": uncovered,
-            "nearest_m_of_uncovered_median": _r(float(np.median(far))) if len(far) else None,
-            "absent_categories": absent,
-        }
-        if not scope_mask.any():  # nothing in scope: say why the target has no verdict
-            target_summary[t.id]["not_applicable"] = {
-                "zh": "不适用：社区表中没有中心城区社区（central_district 均为否）"
-                if t.scope == "central_district"
-                else "不适用：范围内没有建筑",
-                "en": "not applicable: no community is flagged central_district"
-                if t.scope == "central_district"
-                else "not applicable: no building in scope",
-            }
-        if share_hh == 0.0:  # a 0% never goes out without its cause
-            target_summary[t.id]["zero_cause"] = _zero_cause(
-                cats=cats,
-                absent=absent,
-                off_network=[c for c in cats if c in off_network],
-                any_reachable=bool(np.asarray(cols["reachable"], bool)[scope_mask].any()),
-                far=far,
-                within_m=metres_of(t),
-                search_m=limit_m,
-                max_snap_m=max_snap,
+        comm_id = _community_of(buildings, communities)
+        central = _central(comm_id, communities)
+        unflagged = unflagged_centre(communities)
+        central_ids = [t.id for t in targets if t.scope == "central_district"]
+        if central_ids and unflagged:  # an assumption the verdict rests on: say it
+            warnings.warn(
+                f"{', '.join(central_ids)}: no community is flagged central_district, so the "
+                "whole area is taken as the central district (中心城区); give "
+                "communities with a central_district column (--communities) to audit only "
+                "the centre",
+                DataQualityWarning,
+                stacklevel=2,
             )
-        lacking[t.id] = _lacking(bad, comm_id, scope_mask)
-        found = _target_findings(t, ok, hh, comm_id, communities, scope_mask, share_hh, uncovered)
-        rows += _with_missing(found, t, absent, bad, scope_mask, lacking[t.id], metres_of(t))
-    findings = pd.DataFrame(rows)
-    new = pd.DataFrame(
-        {
-            k: np.asarray(v) if not isinstance(v, pd.Series) else v.to_numpy()
-            for k, v in cols.items()
-        },
-        index=buildings.index,
-    )
-    table = pd.concat(
-        [buildings.drop(columns=[c for c in new.columns if c in buildings.columns]), new], axis=1
-    )
-    coverage = {
-        c: {
-            "households_share": _r(_share(table[f"covered__{c}"].to_numpy(bool), hh, None)),
-            "residents_share": _r(_share(table[f"covered__{c}"].to_numpy(bool), residents, None)),
-            "within_m": round(threshold_of[c], 1),
-            "facilities": int((facilities["category"] == c).sum()),
+        rows: list[dict[str, Any]] = []
+        target_summary: dict[str, Any] = {}
+        # categories whose every facility is farther than max_snap_m from the network
+        fac_cat = facilities["category"].astype("string").to_numpy(dtype=object, na_value=None)
+        fac_on = snap_distances(network, facilities) <= max_snap
+        off_network = {c for c in present if not fac_on[fac_cat == c].any()}
+        lacking: dict[str, dict[str, list[str]]] = {}
+    with phase("aggregate.findings"):  # per target: shares, findings per community and overall
+        for t in targets:
+            cats = cats_of(t)
+            worst = np.max(
+                np.column_stack([np.asarray(cols[f"walk_m__{c}"], float) for c in cats]), axis=1
+            )
+            ok = worst <= metres_of(t)
+            bad = {c: np.asarray(cols[f"walk_m__{c}"], float) > metres_of(t) for c in cats}
+            absent = [c for c in cats if c not in present]  # no facility of c at all
+            cols[f"{t.id}__value"] = worst / speed if t.walk_minutes() is not None else worst
+            cols[f"{t.id}__pass"] = ok
+            scope_mask = central if t.scope == "central_district" else np.ones(len(hh), bool)
+            share_hh = _share(ok, hh, scope_mask)
+            share_res = _share(ok, residents, scope_mask)
+            uncovered = float(hh[scope_mask & ~ok].sum())
+            far = worst[scope_mask & ~ok & np.isfinite(worst)]
+            target_summary[t.id] = {
+                "categories": cats,
+                "within_m": round(metres_of(t), 1),
+                "households_share": _r(share_hh),
+                "residents_share": _r(share_res),
+                "households_uncovered": uncovered,
+                "nearest_m_of_uncovered_median": _r(float(np.median(far))) if len(far) else None,
+                "absent_categories": absent,
+            }
+            if not scope_mask.any():  # nothing in scope: say why the target has no verdict
+                target_summary[t.id]["not_applicable"] = {
+                    "zh": "不适用：社区表中没有中心城区社区（central_district 均为否）"
+                    if t.scope == "central_district"
+                    else "不适用：范围内没有建筑",
+                    "en": "not applicable: no community is flagged central_district"
+                    if t.scope == "central_district"
+                    else "not applicable: no building in scope",
+                }
+            if share_hh == 0.0:  # a 0% never goes out without its cause
+                target_summary[t.id]["zero_cause"] = _zero_cause(
+                    cats=cats,
+                    absent=absent,
+                    off_network=[c for c in cats if c in off_network],
+                    any_reachable=bool(np.asarray(cols["reachable"], bool)[scope_mask].any()),
+                    far=far,
+                    within_m=metres_of(t),
+                    search_m=limit_m,
+                    max_snap_m=max_snap,
+                )
+            lacking[t.id] = _lacking(bad, comm_id, scope_mask)
+            found = _target_findings(
+                t, ok, hh, comm_id, communities, scope_mask, share_hh, uncovered
+            )
+            rows += _with_missing(found, t, absent, bad, scope_mask, lacking[t.id], metres_of(t))
+        findings = pd.DataFrame(rows)
+    with phase("aggregate.buildings"):
+        new = pd.DataFrame(
+            {
+                k: np.asarray(v) if not isinstance(v, pd.Series) else v.to_numpy()
+                for k, v in cols.items()
+            },
+            index=buildings.index,
+        )
+        table = pd.concat(
+            [buildings.drop(columns=[c for c in new.columns if c in buildings.columns]), new],
+            axis=1,
+        )
+        coverage = {
+            c: {
+                "households_share": _r(_share(table[f"covered__{c}"].to_numpy(bool), hh, None)),
+                "residents_share": _r(
+                    _share(table[f"covered__{c}"].to_numpy(bool), residents, None)
+                ),
+                "within_m": round(threshold_of[c], 1),
+                "facilities": int((facilities["category"] == c).sum()),
+            }
+            for c in needed
+            if c in threshold_of
         }
-        for c in needed
-        if c in threshold_of
-    }
-    unreachable = ~table["reachable"].to_numpy(bool)
-    summary: dict[str, Any] = {
-        "buildings": len(table),
-        "households": float(hh.sum()),
-        "households_estimated_buildings": (
-            int(table["households_estimated"].fillna(False).astype(bool).sum())
-            if "households_estimated" in table.columns
-            else 0
-        ),
-        **households_summary(buildings),
-        "residents": float(residents.sum()),
-        "walk_speed_m_per_min": speed,
-        "elderly": elderly,
-        "weighted_by": weighted_by,
-        "unreachable_buildings": int(unreachable.sum()),
-        "unreachable_households": float(hh[unreachable].sum()),
-        "coverage": coverage,
-        "targets": target_summary,
-        "checks": check_summary(findings) if len(findings) else {},
-    }
+        unreachable = ~table["reachable"].to_numpy(bool)
+        summary: dict[str, Any] = {
+            "buildings": len(table),
+            "households": float(hh.sum()),
+            "households_estimated_buildings": (
+                int(table["households_estimated"].fillna(False).astype(bool).sum())
+                if "households_estimated" in table.columns
+                else 0
+            ),
+            **households_summary(buildings),
+            "residents": float(residents.sum()),
+            "walk_speed_m_per_min": speed,
+            "elderly": elderly,
+            "weighted_by": weighted_by,
+            "unreachable_buildings": int(unreachable.sum()),
+            "unreachable_households": float(hh[unreachable].sum()),
+            "coverage": coverage,
+            "targets": target_summary,
+            "checks": check_summary(findings) if len(findings) else {},
+        }
     extra: dict[str, pd.DataFrame] = {"facilities": facilities.copy()}
     if communities is not None:
-        extra["communities"] = _per_community(
-            table, comm_id, communities, coverage, targets, hh, lacking
+        with phase("aggregate.communities"):
+            extra["communities"] = _per_community(
+                table, comm_id, communities, coverage, targets, hh, lacking
+            )
+    with phase("aggregate.buildings"):
+        frame = as_geodataframe(table, buildings)
+    with phase("aggregate.findings"):  # the result writes the text of every finding
+        result = AuditResult(
+            name="coverage",
+            table=frame,
+            findings=findings,
+            summary=summary,
+            profile=prof.name,
+            parameters={speed_name: speed, "max_snap_m": max_snap, "search_limit_m": limit_m},
+            extra=extra,
         )
-    return AuditResult(
-        name="coverage",
-        table=as_geodataframe(table, buildings),
-        findings=findings,
-        summary=summary,
-        profile=prof.name,
-        parameters={speed_name: speed, "max_snap_m": max_snap, "search_limit_m": limit_m},
-        extra=extra,
-    )
+    return result
 
 
 def _r(v: float) -> float | None:

@@ -11,8 +11,8 @@ import re
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import click
 
@@ -20,6 +20,7 @@ from geoplan._errors import GeoplanError
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
     from geoplan.audit.results import AuditResult
     from geoplan.households import Areas
@@ -28,6 +29,13 @@ if TYPE_CHECKING:
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."
+)
+jobs_option = click.option(
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default="0: every core",
+    help="Processes for the walking passes (the results do not depend on it).",
 )
 lang_option = click.option(
     "--lang",
@@ -140,15 +148,18 @@ def _parse_columns(
     return mapping
 
 
-def read_options(func: F) -> F:
+def read_options(func: Callable[..., R]) -> Callable[..., R]:
     """``--columns``, ``--strict`` and ``--row-ids``; the command receives ``reading``."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        kwargs["reading"] = ReadOptions(
-            kwargs.pop("columns"), kwargs.pop("strict"), kwargs.pop("row_ids")
-        )
-        return func(*args, **kwargs)
+    def wrapper(
+        *args: object,
+        columns: dict[str, str],
+        strict: bool,
+        row_ids: bool,
+        **kwargs: object,
+    ) -> R:
+        return func(*args, reading=ReadOptions(columns, strict, row_ids), **kwargs)
 
     wrapper = click.option(
         "--row-ids",
@@ -163,7 +174,7 @@ def read_options(func: F) -> F:
         help="Stop (exit 2) on a facility whose category is unknown, instead of leaving "
         "it out with a warning.",
     )(wrapper)
-    return click.option(  # type: ignore[return-value]
+    return click.option(
         "--columns",
         "columns",
         multiple=True,
@@ -184,6 +195,8 @@ EXIT_INTERNAL = 3
 DEBUG_ENV = "GEOPLAN_DEBUG"
 
 F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _log = logging.getLogger("geoplan.cli")
 
@@ -246,7 +259,7 @@ def _is_crs_error(exc: Exception) -> bool:
     return isinstance(exc, pyproj.exceptions.CRSError)
 
 
-def handle_errors(func: F) -> F:
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Run a command with errors and warnings as planners should see them.
 
     - geoplan's input errors, pyproj CRS errors, ``ValueError`` and ``OSError``:
@@ -263,12 +276,12 @@ def handle_errors(func: F) -> F:
     """
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         lang = str(kwargs.get("lang") or "zh")
         debug = os.environ.get(DEBUG_ENV, "").strip() not in ("", "0")
         shown: set[str] = set()
 
-        def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
             text = str(message)
             if issubclass(category, _DEVELOPER_WARNINGS):
                 _log.debug("%s: %s", category.__name__, text)
@@ -314,7 +327,7 @@ def handle_errors(func: F) -> F:
                 )
             sys.exit(EXIT_BAD_INPUT if bad else EXIT_INTERNAL)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def require_targets(profile: Profile, audits: tuple[str, ...], *, command: str) -> None:
@@ -337,7 +350,7 @@ def require_targets(profile: Profile, audits: tuple[str, ...], *, command: str) 
     )
 
 
-def echo_json(payload: Any) -> None:
+def echo_json(payload: object) -> None:
     """Print JSON (UTF-8, Chinese kept readable) on stdout."""
     click.echo(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=str))
 
@@ -348,6 +361,48 @@ def configure_logging(verbose: int) -> None:
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+
+
+#: Set to a file name to append the phases of each command to it (one JSON line each).
+PHASES_ENV = "GEOPLAN_PHASES"
+
+
+def _command_name() -> str:
+    """The command being run, as typed after ``geoplan`` (``"network build"``)."""
+    ctx = click.get_current_context(silent=True)
+    names: list[str] = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(str(ctx.info_name))
+        ctx = ctx.parent
+    return " ".join(reversed(names))
+
+
+def record_phases(ctx: click.Context) -> None:
+    """With ``GEOPLAN_PHASES=FILE``: append every phase of this run to FILE.
+
+    Each phase (:func:`geoplan._timing.phase`) becomes one JSON line
+    ``{"phase": ..., "seconds": ..., "command": ...}``. The phases then go to the
+    file only (not to the -vv log), and everything is undone when ``ctx``
+    closes. Without the variable nothing happens.
+    """
+    path = os.environ.get(PHASES_ENV, "").strip()
+    if not path:
+        return
+    from geoplan._timing import LOGGER, PhaseFileHandler
+
+    log = logging.getLogger(LOGGER)
+    handler = PhaseFileHandler(path, command=_command_name)
+    level, propagate = log.level, log.propagate
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+
+    def detach() -> None:
+        log.removeHandler(handler)
+        log.setLevel(level)
+        log.propagate = propagate
+
+    ctx.call_on_close(detach)
 
 
 class Progress:
@@ -478,7 +533,7 @@ def _missing_layer(profile: str, target_id: str) -> str:
     return "facilities" if t.measure == "share_of_facilities" else "communities"
 
 
-def _finding_text(row: Any, *, zh: bool) -> str:
+def _finding_text(row: pd.Series, *, zh: bool) -> str:
     """One finding as a planner reads it: who, then the facts (``text_zh``/``text_en``)."""
     who = (
         row["entity_id"]
@@ -494,7 +549,8 @@ def _finding_text(row: Any, *, zh: bool) -> str:
     if not isinstance(text, str) or not text:
         from geoplan.audit.results import fact_text
 
-        text = fact_text(row, lang="zh" if zh else "en")
+        # a findings row (a Series) is read by label, as a mapping
+        text = fact_text(cast("Mapping[str, object]", row), lang="zh" if zh else "en")
     return f"{who}: {text}"
 
 

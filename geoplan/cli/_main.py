@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import click
 
-from geoplan.cli._common import configure_logging
+from geoplan.cli._common import configure_logging, record_phases
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 @click.version_option(package_name="geoplan")
-def main(verbose: int) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: int) -> None:
     """geoplan: audit community-service planning targets on real geodata."""
     configure_logging(verbose)
+    record_phases(ctx)  # GEOPLAN_PHASES=FILE: the phases of the command, as JSON lines
 
 
 def _register() -> None:

@@ -18,6 +18,7 @@ from geoplan.cli._common import (
     echo_warning,
     handle_errors,
     households_options,
+    jobs_option,
     json_option,
     lang_option,
     lined_up_buildings,
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
     help="Write the gap map (HTML, PNG) into --out.",
 )
 @households_options
+@jobs_option
 @json_option
 @lang_option
 @handle_errors
@@ -99,12 +101,14 @@ def coverage(
     make_map: bool,
     estimate_hh: bool,
     default_levels: float | None,
+    jobs: int,
     as_json: bool,
     lang: str,
 ) -> None:
     """Share of households (and residents) that reach each service within the
     profile's walking times, over the real street network."""
     from geoplan._errors import DataQualityWarning, InputError
+    from geoplan._timing import phase
     from geoplan.audit.coverage import audit_coverage
     from geoplan.audit.results import save_result
     from geoplan.io.readers import prepare_layer, read_buildings, read_communities, read_facilities
@@ -127,58 +131,72 @@ def coverage(
         warnings.simplefilter("always", DataQualityWarning)
         compounds = gates = None
         with progress.step(f"reading {network_path}"):
-            net = read_network(network_path)
+            with phase("read.network"):  # a line layer or OSM file: read and built
+                net = read_network(network_path)
             extract = None
             if osm and (buildings is None or facilities is None):
                 from geoplan.io.osm import buildings_from_extract, facilities_from_extract, read_osm
 
-                extract = read_osm(network_path, crs=net.crs)
+                with phase("read.osm"):
+                    extract = read_osm(network_path, crs=net.crs)
                 compounds, gates = extract.compounds, extract.entrances
         with progress.step("reading buildings and facilities"):
-            if buildings is not None:
-                bld = read_buildings(buildings, crs=crs, metric_crs=net.crs, **reading.buildings)
-            else:
-                assert extract is not None
-                bld = prepare_layer(
-                    buildings_from_extract(extract).reset_index(),
-                    "buildings",
-                    file=str(network_path),
-                    metric_crs=net.crs,
-                )
-            if facilities is not None:
-                fac = read_facilities(facilities, crs=crs, metric_crs=net.crs, **reading.facilities)
-            else:
-                assert extract is not None
-                raw = facilities_from_extract(extract).reset_index()
-                fac = prepare_layer(
-                    raw[["facility_id", "name", "category", "geometry"]],
-                    "facilities",
-                    file=str(network_path),
-                    metric_crs=net.crs,
-                )
-            comm = (
-                read_communities(communities, crs=crs, metric_crs=net.crs, **reading.communities)
-                if communities
-                else None
-            )
+            with phase("read.buildings"):
+                if buildings is not None:
+                    bld = read_buildings(
+                        buildings, crs=crs, metric_crs=net.crs, **reading.buildings
+                    )
+                else:
+                    assert extract is not None
+                    bld = prepare_layer(
+                        buildings_from_extract(extract).reset_index(),
+                        "buildings",
+                        file=str(network_path),
+                        metric_crs=net.crs,
+                    )
+            with phase("read.facilities"):
+                if facilities is not None:
+                    fac = read_facilities(
+                        facilities, crs=crs, metric_crs=net.crs, **reading.facilities
+                    )
+                else:
+                    assert extract is not None
+                    raw = facilities_from_extract(extract).reset_index()
+                    fac = prepare_layer(
+                        raw[["facility_id", "name", "category", "geometry"]],
+                        "facilities",
+                        file=str(network_path),
+                        metric_crs=net.crs,
+                    )
+            comm = None
+            if communities:
+                with phase("read.communities"):
+                    comm = read_communities(
+                        communities, crs=crs, metric_crs=net.crs, **reading.communities
+                    )
             reading.check_used()
-            bld = lined_up_buildings(
-                net,
-                profile=profile,
-                buildings=bld,
-                facilities=fac,
-                communities=comm,
-                stated=[
-                    layer
-                    for layer, given in ((bld, buildings), (fac, facilities), (comm, communities))
-                    if given is not None
-                ],
-                crs=crs,
-                network_file=str(network_path),
-                areas=[compounds, comm],
-                estimate=estimate_hh,
-                default_levels=default_levels,
-            )
+            with phase("prepare"):  # the layers line up with the network; households
+                bld = lined_up_buildings(
+                    net,
+                    profile=profile,
+                    buildings=bld,
+                    facilities=fac,
+                    communities=comm,
+                    stated=[
+                        layer
+                        for layer, given in (
+                            (bld, buildings),
+                            (fac, facilities),
+                            (comm, communities),
+                        )
+                        if given is not None
+                    ],
+                    crs=crs,
+                    network_file=str(network_path),
+                    areas=[compounds, comm],
+                    estimate=estimate_hh,
+                    default_levels=default_levels,
+                )
         with progress.step(f"walking distances ({len(bld):,} buildings, {len(fac):,} facilities)"):
             result = audit_coverage(
                 bld,
@@ -189,30 +207,34 @@ def coverage(
                 elderly=elderly,
                 compounds=compounds,
                 gates=gates,
+                jobs=jobs,
             )
     notes += sorted({str(w.message) for w in caught})
     inputs = [p for p in (network_path, buildings, facilities, communities) if p is not None]
     if out_dir is not None:
         with progress.step(f"writing {out_dir}"):
-            save_result(result, out_dir, protect=inputs)
+            with phase("write"):
+                save_result(result, out_dir, protect=inputs)
             if make_map:
                 from geoplan.report.maps import write_gap_maps
 
-                write_gap_maps(out_dir, coverage=result, facilities=fac, lang=lang, network=net)
-    if as_json:
-        payload: dict[str, Any] = result.to_dict()
-        payload["network"] = describe_network(net)
-        payload["notes"] = notes
-        echo_json(payload)
-    else:
-        _print_coverage(result, lang=lang)
-        print_result(
-            result,
-            lang=lang,
-            findings_csv=str(out_dir / "coverage_findings.csv") if out_dir else None,
-        )
-        for note in notes:
-            echo_warning(note, lang=lang)
+                with phase("map"):
+                    write_gap_maps(out_dir, coverage=result, facilities=fac, lang=lang, network=net)
+    with phase("print"):
+        if as_json:
+            payload: dict[str, Any] = result.to_dict()
+            payload["network"] = describe_network(net)
+            payload["notes"] = notes
+            echo_json(payload)
+        else:
+            _print_coverage(result, lang=lang)
+            print_result(
+                result,
+                lang=lang,
+                findings_csv=str(out_dir / "coverage_findings.csv") if out_dir else None,
+            )
+            for note in notes:
+                echo_warning(note, lang=lang)
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
 
 

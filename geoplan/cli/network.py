@@ -48,6 +48,7 @@ def network() -> None:
 def build_cmd(source: Path, out: Path, gpkg: Path | None, crs: str | None, as_json: bool) -> None:
     """Read SOURCE (OSM .osm/.osm.bz2/.pbf, or a line layer) into a walking network."""
     from geoplan._errors import InputError
+    from geoplan._timing import phase
     from geoplan.network import check_source_crs, describe_network, read_network
 
     if out.suffix.lower() != ".npz":
@@ -56,12 +57,14 @@ def build_cmd(source: Path, out: Path, gpkg: Path | None, crs: str | None, as_js
         raise InputError("refusing to overwrite an input file", file=str(out))
     check_source_crs(source, crs)
     progress = Progress(quiet=as_json)
-    with progress.step(f"reading {source}"):
+    with progress.step(f"reading {source}"), phase("read.network"):  # read and built
         net = read_network(source, source_crs=crs)
     with progress.step(f"writing {out}"):
-        net.save(out)
+        with phase("write"):
+            net.save(out)
         if gpkg is not None:
-            net.save_gpkg(gpkg)
+            with phase("write.gpkg"):
+                net.save_gpkg(gpkg)
     stats = describe_network(net)
     if as_json:
         echo_json({"source": str(source), "out": str(out), **stats})

@@ -8,8 +8,9 @@ The rooms of this package, each one job:
   :func:`network_from_lines`, :func:`network_from_networkx`) and
   :func:`read_network`, which picks one by the file's name;
 - :mod:`~geoplan.network.snap`: :func:`snap_points` and its :class:`Snapped`;
-- ``_segment_grid`` (the exact nearest-edge search) and ``_gates`` (access
-  through compound gates), private to the package.
+- ``_segment_grid`` (the exact nearest-edge search), ``_gates`` (access
+  through compound gates) and ``_netfile`` (the memory-mapped ``.npz`` of a
+  saved network), private to the package.
 
 Everything here imports only :mod:`geoplan.io` and the package itself. See
 ``docs/network.md``.

@@ -4,11 +4,14 @@ Used by :mod:`geoplan.network` (:func:`nearest_edges`): every edge polyline is
 split into straight segments once per network (:func:`segment_grid`, kept on the
 network), binned into square cells, and each point checks the segments of the
 cells around it, widening the block until the answer is provably the nearest; far
-points fall back to shapely's STRtree. Ties go to the lowest edge index.
+points fall back to shapely's STRtree. Ties go to the lowest edge index. A saved
+network file stores the grid (:func:`grid_arrays`, :func:`grid_from_arrays`).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +81,9 @@ _GRID_PASS_WIDTHS = (3, 5, 9)
 _GRID_PAIR_CHUNK = 1 << 15
 # Safety margin, relative to the cell side, on every exactness radius.
 _GRID_MARGIN = 1e-6
+# The widest block a capped search (nearest_edges' max_distance_m) may scan; beyond
+# it the points left over go to the STRtree as without a cap.
+_GRID_CAP_MAX_WIDTH = 129
 # The scan runs in float32 when its rounding bound stays below this share of a cell.
 _GRID_FLOAT32_MAX_TOL = 0.01
 
@@ -125,6 +131,69 @@ class SegmentGrid:
     seg_v: np.ndarray
     seg_edge: np.ndarray
     odd_edges: np.ndarray
+
+
+# The arrays of a grid that a network file stores (prefixed ``grid_``); ``coords`` and
+# ``edge_v`` are the file's edge lines, stored once for the geometries and the grid.
+_GRID_ARRAYS = ("cell_start", "e_seg", "e_ax", "e_ay", "e_dx", "e_dy", "e_inv_len2",
+                "seg_v", "seg_edge", "odd_edges")  # fmt: skip
+
+
+def grid_arrays(g: SegmentGrid) -> dict[str, np.ndarray]:
+    """The arrays a network file keeps of ``g`` (all but ``coords`` and ``edge_v``).
+
+    ``shape`` is ``[complete, nx, ny]`` and ``params`` the float scalars; an
+    incomplete grid is ``shape`` alone. :func:`grid_from_arrays` reverses it.
+    """
+    if not g.complete:
+        return {"shape": np.zeros(3, dtype=np.int64)}
+    out = {
+        "shape": np.array([1, g.nx, g.ny], dtype=np.int64),
+        "params": np.array([g.cell_m, g.half_piece_m, g.tol_m, g.x0, g.y0], dtype=np.float64),
+    }
+    out.update((name, getattr(g, name)) for name in _GRID_ARRAYS)
+    return out
+
+
+def grid_from_arrays(
+    arrays: Mapping[str, np.ndarray], coords: np.ndarray, edge_v: np.ndarray
+) -> SegmentGrid:
+    """The :class:`SegmentGrid` that :func:`grid_arrays` stored, on the edge lines given.
+
+    Checks sizes and the few values that index other arrays' ends (cheap: nothing
+    city-sized is read); raises ValueError when they disagree.
+    """
+    shape = np.asarray(arrays["shape"])
+    if shape.shape != (3,) or shape.dtype.kind not in "iu":
+        raise ValueError("grid_shape is not three integers")
+    if not shape[0]:
+        return _incomplete_grid()
+    nx, ny = int(shape[1]), int(shape[2])
+    params = np.asarray(arrays["params"], dtype=np.float64)
+    a = {name: np.asarray(arrays[name]) for name in _GRID_ARRAYS}
+    n_entries, n_segments = a["e_seg"].shape, a["seg_v"].shape
+    fine = (
+        nx > 0
+        and ny > 0
+        and params.shape == (5,)
+        and a["cell_start"].shape == (nx * ny + 1,)
+        and int(a["cell_start"][0]) == 0
+        and int(a["cell_start"][-1]) == n_entries[0]
+        and all(a[k].shape == n_entries for k in ("e_ax", "e_ay", "e_dx", "e_dy", "e_inv_len2"))
+        and a["e_ax"].dtype.kind == "f"
+        and a["seg_edge"].shape == n_segments
+        and coords.ndim == 2
+        and coords.shape[1] == 2
+        and edge_v.ndim == 1
+        and edge_v.size >= 1
+        and int(edge_v[-1]) == coords.shape[0]
+    )
+    if not fine:
+        raise ValueError("the stored snapping grid does not fit the network's edges")
+    cell_m, half_piece_m, tol_m, x0, y0 = (float(p) for p in params)
+    return SegmentGrid(True, cell_m, half_piece_m, tol_m, x0, y0, nx, ny, a["cell_start"],
+                       a["e_seg"], a["e_ax"], a["e_ay"], a["e_dx"], a["e_dy"], a["e_inv_len2"],
+                       coords, edge_v, a["seg_v"], a["seg_edge"], a["odd_edges"])  # fmt: skip
 
 
 def _incomplete_grid() -> SegmentGrid:
@@ -353,14 +422,15 @@ def _project_on_edges(
 
 
 def _grid_nearest(
-    g: SegmentGrid, x: np.ndarray, y: np.ndarray
+    g: SegmentGrid, x: np.ndarray, y: np.ndarray, widths: tuple[int, ...] = _GRID_PASS_WIDTHS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The points settled, their nearest segment, distance and projection factor.
 
     Returns positions into ``x``/``y`` (of the points settled, in scan order) and
     per such point the segment, the GEOS distance and projection factor.
 
-    Pass after pass (:data:`_GRID_PASS_WIDTHS`), each unsettled point looks at the
+    Pass after pass (``widths``, :data:`_GRID_PASS_WIDTHS` by default), each
+    unsettled point looks at the
     segments binned in a square block of cells placed around it. Its nearest one
     there is its nearest of all when no farther than the point's distance to the
     block's border less half a piece (and a rounding margin): every piece that
@@ -380,7 +450,7 @@ def _grid_nearest(
     ly = (y - g.y0).astype(g.e_ax.dtype)
     found_p: list[np.ndarray] = []
     found_s: list[np.ndarray] = []
-    for width in _GRID_PASS_WIDTHS:
+    for width in widths:
         if todo.size == 0:
             break
         todo = _grid_pass(g, lx, ly, sx, sy, todo, width, found_p, found_s)
@@ -496,7 +566,24 @@ def _grid_chunk(
     found_s.append(g.e_seg[ent[near]])
 
 
-def nearest_edges(net: WalkNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _cap_width(g: SegmentGrid, max_distance_m: float | None) -> int | None:
+    """Block width that settles every point within ``max_distance_m`` of a segment.
+
+    A pass of width ``w`` settles a point whose nearest segment lies within
+    ``((w - 1) / 2 - margin) * cell_m - half_piece_m - 2 * tol_m`` (see
+    :func:`_grid_nearest`). None: no cap, or a block wider than
+    :data:`_GRID_CAP_MAX_WIDTH`.
+    """
+    if max_distance_m is None or not math.isfinite(max_distance_m) or max_distance_m < 0:
+        return None
+    half = (max_distance_m + g.half_piece_m + 2.0 * g.tol_m) / g.cell_m + _GRID_MARGIN
+    width = 2 * math.ceil(half) + 3
+    return width if width <= _GRID_CAP_MAX_WIDTH else None
+
+
+def nearest_edges(
+    net: WalkNetwork, pts: np.ndarray, *, max_distance_m: float | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest edge, offset (m) and distance for every point (-1/nan/inf if empty).
 
     Exact, two ways. Points are first looked up in the network's segment grid
@@ -509,6 +596,13 @@ def nearest_edges(net: WalkNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.nda
     distances (as ``shapely.distance``) and offsets GEOS's
     ``line_locate_point(normalized=True)`` times ``length_m``. Among equally near
     edges the lowest edge index wins, on both paths.
+
+    With ``max_distance_m`` (for callers that cap the distances anyway), a point
+    farther than that from every edge may come back as -1/nan/inf instead; every
+    nearer point is answered exactly as without it. The grid then scans one more
+    block, wide enough to settle every point within ``max_distance_m``, and the
+    points it leaves go nowhere else: no STRtree (nor, for a loaded network, its
+    geometries) is built for them.
     """
     n = pts.size
     edge = np.full(n, -1, dtype=np.int64)
@@ -526,7 +620,12 @@ def nearest_edges(net: WalkNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.nda
         x, y = xy[:, 0], xy[:, 1]
         fin = np.isfinite(x) & np.isfinite(y)
         on, x, y = on[fin], x[fin], y[fin]
-        p, seg, d, r = _grid_nearest(g, x, y)
+        cap_w = _cap_width(g, max_distance_m)
+        widths: tuple[int, ...] = _GRID_PASS_WIDTHS
+        if cap_w is not None and cap_w > widths[-1]:
+            widths = (*widths, cap_w)
+        p, seg, d, r = _grid_nearest(g, x, y, widths)
+        scanned = on
         on = on[p]
         e, frac = _project_on_edges(g, seg, r)
         if g.odd_edges.size:  # MultiLineStrings: their points go to the STRtree
@@ -537,6 +636,10 @@ def nearest_edges(net: WalkNetwork, pts: np.ndarray) -> tuple[np.ndarray, np.nda
         off[on] = frac * net.length_m[e]
         settled = np.zeros(n, dtype=bool)
         settled[on] = True
+        if cap_w is not None:  # left by the grid: farther than max_distance_m
+            left = np.ones(scanned.size, dtype=bool)
+            left[p] = False
+            settled[scanned[left]] = True
         cand = cand[~settled[cand]]
     if cand.size:
         _tree_nearest(net, pts, cand, edge, off, dist)

@@ -8,16 +8,23 @@ directions, reduced to the shortest edge per node pair. :func:`load_network`
 reads what :meth:`WalkNetwork.save` wrote; :func:`describe_network` gives the
 counts a user wants to see. Building a network is :mod:`geoplan.network.build`,
 snapping points onto it :mod:`geoplan.network.snap`.
+
+A saved network (format 2) is an uncompressed ``.npz`` that :func:`load_network`
+memory-maps (:mod:`geoplan.network._netfile`): the edge geometries are stored as
+flat coordinates (:class:`_EdgeLines`) and become shapely LineStrings only when
+something reads :attr:`WalkNetwork.geometry`; the snapping grid and the
+components are stored too, so snapping after a load builds nothing.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import networkx as nx
@@ -26,14 +33,23 @@ import pandas as pd
 import pyproj
 import scipy.sparse as sp
 import shapely
+from numpy.typing import ArrayLike, DTypeLike
 from scipy.sparse.csgraph import connected_components
 
 from geoplan._errors import InputError
-from geoplan.network._segment_grid import SegmentGrid, segment_grid
+from geoplan.network._netfile import read_npz, write_npz
+from geoplan.network._segment_grid import (
+    SegmentGrid,
+    grid_arrays,
+    grid_from_arrays,
+    segment_grid,
+)
 
 __all__ = ["WalkNetwork", "csr_from_edges", "describe_network", "load_network"]
 
-_FORMAT_VERSION = 1
+# 1: compressed, WKB geometries (read, no longer written); 2: stored members for a
+# memory map, flat edge coordinates, the snapping grid and the components
+_FORMAT_VERSION = 2
 
 
 def csr_from_edges(n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray) -> sp.csr_matrix:
@@ -84,6 +100,127 @@ def csr_from_edges(n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray) -> sp.cs
     return m
 
 
+@dataclass(frozen=True, eq=False)
+class _EdgeLines:
+    """Edge geometries as flat arrays: what a network file holds instead of shapely objects.
+
+    ``coords`` holds the 2-D vertices of every edge, edge after edge (as
+    :func:`shapely.get_coordinates` returns them, which is also the snapping
+    grid's ``coords``); edge ``e`` owns rows ``start[e]:start[e + 1]`` and is the
+    LineString through them. The edges ``wkb_edge`` (anything else: None, empty,
+    3-D or measured lines, non-finite coordinates, MultiLineStrings, other
+    types) are kept as WKB instead, ``wkb[wkb_offsets[k]:wkb_offsets[k + 1]]``
+    for ``wkb_edge[k]`` (no bytes: None).
+    """
+
+    coords: np.ndarray
+    start: np.ndarray
+    wkb_edge: np.ndarray
+    wkb: np.ndarray
+    wkb_offsets: np.ndarray
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges."""
+        return int(self.start.size) - 1
+
+    @classmethod
+    def of_geometry(cls, geometry: np.ndarray, grid: SegmentGrid) -> _EdgeLines:
+        """The flat form of ``geometry``; the vertices are the grid's when it has them."""
+        n = int(geometry.size)
+        if grid.complete:
+            coords, start = grid.coords, grid.edge_v
+            counts = np.diff(start)
+        else:
+            coords, owner = shapely.get_coordinates(geometry, return_index=True)
+            counts = np.bincount(owner, minlength=n)
+            start = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(counts, out=start[1:])
+        plain = (shapely.get_type_id(geometry) == 1) & (counts >= 2) & ~shapely.has_z(geometry)
+        has_m = getattr(shapely, "has_m", None)  # shapely >= 2.1
+        if has_m is not None:
+            plain &= ~has_m(geometry)
+        bad = ~np.isfinite(coords).all(axis=1)
+        if bad.any():
+            plain[np.repeat(np.arange(n), counts)[bad]] = False
+        wkb_edge = np.flatnonzero(~plain)
+        blobs = [b"" if b is None else b for b in shapely.to_wkb(geometry[wkb_edge]).tolist()]
+        offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in blobs], out=offsets[1:])
+        wkb = np.frombuffer(b"".join(blobs), dtype=np.uint8)
+        return cls(coords, start, wkb_edge, wkb, offsets)
+
+    def check(self) -> None:
+        """ValueError when the arrays do not describe edge lines (sizes, ends, order)."""
+        c, st, we, off = self.coords, self.start, self.wkb_edge, self.wkb_offsets
+        n = st.size - 1
+        fine = (
+            c.ndim == 2
+            and c.shape[1] == 2
+            and c.dtype == np.float64
+            and st.ndim == 1
+            and n >= 0
+            and st.dtype.kind in "iu"
+            and int(st[0]) == 0
+            and int(st[-1]) == c.shape[0]
+            and bool((np.diff(st) >= 0).all())
+            and we.ndim == 1
+            and we.dtype.kind in "iu"
+            and (we.size == 0 or (int(we[0]) >= 0 and int(we[-1]) < n))
+            and bool((np.diff(we) > 0).all())
+            and off.shape == (we.size + 1,)
+            and int(off[0]) == 0
+            and int(off[-1]) == self.wkb.size
+            and bool((np.diff(off) >= 0).all())
+        )
+        if not fine:
+            raise ValueError("the stored edge lines are inconsistent")
+
+    def build(self) -> np.ndarray:
+        """The object array of shapely geometries, one per edge."""
+        n = self.n_edges
+        out = np.empty(n, dtype=object)
+        counts = np.diff(self.start)
+        if self.wkb_edge.size == 0:
+            if n:
+                shapely.linestrings(self.coords, indices=np.repeat(np.arange(n), counts), out=out)
+            return out
+        plain = np.ones(n, dtype=bool)
+        plain[self.wkb_edge] = False
+        if plain.any():
+            rows = np.repeat(plain, counts)
+            idx = np.repeat(np.flatnonzero(plain), counts[plain])
+            shapely.linestrings(self.coords[rows], indices=idx, out=out)
+        blob, off = self.wkb.tobytes(), self.wkb_offsets.tolist()
+        parts = np.empty(self.wkb_edge.size, dtype=object)
+        parts[:] = [blob[a:b] or None for a, b in itertools.pairwise(off)]
+        out[self.wkb_edge] = shapely.from_wkb(parts)
+        return out
+
+
+class _GeometryField:
+    """:attr:`WalkNetwork.geometry`: the edge geometries, built on first use if lazy.
+
+    A network read from a file is constructed with :class:`_EdgeLines` for its
+    geometry; the shapely objects (seconds at a city's size) are made when first
+    read, then kept. Any other value is stored as an object array.
+    """
+
+    def __get__(self, net: WalkNetwork | None, owner: type | None = None) -> np.ndarray:
+        if net is None:  # on the class: no default (a required field for dataclasses)
+            raise AttributeError("geometry")
+        value = net.__dict__["_geometry"]
+        if isinstance(value, _EdgeLines):
+            value = value.build()
+            net.__dict__["_geometry"] = value
+        return cast(np.ndarray, value)
+
+    def __set__(self, net: WalkNetwork, value: ArrayLike | _EdgeLines) -> None:
+        if not isinstance(value, _EdgeLines):
+            value = np.asarray(value, dtype=object)
+        net.__dict__["_geometry"] = value
+
+
 @dataclass(frozen=True, eq=False, kw_only=True)
 class WalkNetwork:
     """A walking network held as arrays (metric CRS).
@@ -99,7 +236,8 @@ class WalkNetwork:
     length_m
         float64 edge lengths (metres).
     geometry
-        object array of shapely LineStrings.
+        object array of shapely LineStrings (of a loaded network: made on first
+        use).
     oneway
         bool: pedestrians may walk only from ``u`` to ``v`` (``oneway:foot``).
     crs
@@ -127,14 +265,17 @@ class WalkNetwork:
     u: np.ndarray
     v: np.ndarray
     length_m: np.ndarray
-    geometry: np.ndarray
+    if TYPE_CHECKING:  # to type checkers a plain required field, as it always was
+        geometry: np.ndarray
+    else:
+        geometry: _GeometryField = _GeometryField()
     oneway: np.ndarray
     crs: pyproj.CRS
     way_id: np.ndarray
     highway: np.ndarray
 
     def __post_init__(self) -> None:
-        def fix(name: str, dtype: Any) -> None:
+        def fix(name: str, dtype: DTypeLike) -> None:
             object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=dtype))
 
         for name, dtype in (
@@ -144,7 +285,6 @@ class WalkNetwork:
             ("u", np.int32),
             ("v", np.int32),
             ("length_m", np.float64),
-            ("geometry", object),
             ("oneway", bool),
             ("way_id", np.int64),
             ("highway", object),
@@ -154,8 +294,11 @@ class WalkNetwork:
         n, e = self.node_id.size, self.u.size
         if self.x.size != n or self.y.size != n:
             raise InputError("node arrays differ in length")
+        geometry = self.__dict__["_geometry"]  # (not built here when lazy)
+        n_geometry = geometry.n_edges if isinstance(geometry, _EdgeLines) else geometry.size
         for name in ("v", "length_m", "geometry", "oneway", "way_id", "highway"):
-            if getattr(self, name).size != e:
+            size = n_geometry if name == "geometry" else getattr(self, name).size
+            if size != e:
                 raise InputError(f"edge array {name} differs in length from u")
         if e and (min(self.u.min(), self.v.min()) < 0 or max(self.u.max(), self.v.max()) >= n):
             raise InputError("edge node index out of range")
@@ -271,6 +414,27 @@ class WalkNetwork:
         _ = self._segments, self._components, self.csr_reverse
         return self
 
+    def edge_coordinates(self) -> np.ndarray:
+        """``(n, 2)`` x, y of every edge vertex, edge after edge.
+
+        As ``shapely.get_coordinates(net.geometry)`` gives them, but a network
+        loaded from a file answers from its stored vertices without building its
+        geometries (bounds, extents: no shapely objects needed).
+
+        Examples
+        --------
+        >>> from geoplan.network import network_from_lines
+        >>> from shapely import LineString
+        >>> net = network_from_lines(gpd.GeoDataFrame(
+        ...     geometry=[LineString([(0, 0), (3, 4), (6, 4)])], crs=32650))
+        >>> net.edge_coordinates().tolist()
+        [[0.0, 0.0], [3.0, 4.0], [6.0, 4.0]]
+        """
+        lines = self.__dict__["_geometry"]
+        if isinstance(lines, _EdgeLines):
+            return lines.coords.copy()
+        return shapely.get_coordinates(self.geometry)
+
     @functools.cached_property
     def edge_tree(self) -> shapely.STRtree:
         """STRtree over the edge geometries (built once)."""
@@ -343,7 +507,12 @@ class WalkNetwork:
         return G
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save to a reusable ``.npz`` file (arrays, WKB geometries, CRS WKT), atomically.
+        """Save to a reusable ``.npz`` file, atomically; :func:`load_network` reads it.
+
+        Format 2: uncompressed arrays (memory-mapped when loaded), the edge
+        geometries as flat coordinates, the snapping grid and the components
+        (built here if not yet on the network). A network loaded from a file is
+        saved without building its geometries.
 
         Examples
         --------
@@ -358,30 +527,42 @@ class WalkNetwork:
         """
         from geoplan.io.write import atomic_path
 
-        wkb = shapely.to_wkb(self.geometry)
-        sizes = np.fromiter((len(b) for b in wkb), dtype=np.int64, count=wkb.size)
-        offsets = np.concatenate([[0], np.cumsum(sizes)])
-        blob = np.frombuffer(b"".join(wkb.tolist()), dtype=np.uint8)
-        highway = np.array(["" if h is None else str(h) for h in self.highway], dtype=str)
-        has_highway = np.array([h is not None for h in self.highway], dtype=bool)
+        # the grid is not kept on the network when saving built it (memory as before)
+        grid = self.__dict__.get("_segments")
+        if grid is None:
+            grid = segment_grid(self.geometry)
+        lines = self.__dict__["_geometry"]
+        if not isinstance(lines, _EdgeLines):
+            lines = _EdgeLines.of_geometry(self.geometry, grid)
+        label, size = self._components
+        # highway as codes into its distinct values (-1: None), as str like format 1
+        highway = np.array([None if h is None else str(h) for h in self.highway.tolist()],
+                           dtype=object)  # fmt: skip
+        codes, values = pd.factorize(highway)
+        members = {
+            "format_version": np.array(_FORMAT_VERSION),
+            "crs_wkt": np.array(self.crs.to_wkt()),
+            "node_id": self.node_id,
+            "x": self.x,
+            "y": self.y,
+            "u": self.u,
+            "v": self.v,
+            "length_m": self.length_m,
+            "oneway": self.oneway,
+            "way_id": self.way_id,
+            "highway_codes": codes.astype(np.int32),
+            "highway_values": np.array([str(h) for h in values], dtype=str),
+            "line_coords": lines.coords,
+            "line_start": lines.start,
+            "wkb_edge": lines.wkb_edge,
+            "wkb": lines.wkb,
+            "wkb_offsets": lines.wkb_offsets,
+            "component": label,
+            "component_nodes": size,
+        }
+        members.update((f"grid_{k}", a) for k, a in grid_arrays(grid).items())
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez_compressed(
-                fh,
-                format_version=np.array(_FORMAT_VERSION),
-                node_id=self.node_id,
-                x=self.x,
-                y=self.y,
-                u=self.u,
-                v=self.v,
-                length_m=self.length_m,
-                oneway=self.oneway,
-                way_id=self.way_id,
-                highway=highway,
-                has_highway=has_highway,
-                wkb=blob,
-                wkb_offsets=offsets,
-                crs_wkt=np.array(self.crs.to_wkt()),
-            )
+            write_npz(fh, members)
         return Path(path)
 
     def save_gpkg(self, path: str | os.PathLike[str]) -> Path:
@@ -407,6 +588,14 @@ class WalkNetwork:
 def load_network(path: str | os.PathLike[str]) -> WalkNetwork:
     """Load a network written by :meth:`WalkNetwork.save`.
 
+    A file of format 2 is memory-mapped: the arrays are read from disk as they
+    are used (copy-on-write: changing one never changes the file), the edge
+    geometries are built when first read, and the snapping grid and components
+    come with it. Replacing the file (``save`` renames a new file over it) leaves
+    a network already loaded intact. Files of format 1 (geoplan before format 2:
+    compressed, WKB geometries) are read whole, as before. Anything else is an
+    :class:`InputError` naming the file.
+
     Examples
     --------
     >>> from geoplan.network import network_from_lines
@@ -420,13 +609,29 @@ def load_network(path: str | os.PathLike[str]) -> WalkNetwork:
     """
     path = Path(path)
     try:
-        # our own handle: numpy leaks the one it opens when the zip is corrupt
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
+        data = read_npz(path)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(f"not a geoplan network file: {exc}", file=str(path)) from exc
-    if "format_version" not in data or int(data["format_version"]) != _FORMAT_VERSION:
+    version = data.get("format_version")
+    if version is None or version.shape != () or version.dtype.kind not in "iu":
         raise InputError("not a geoplan network file (format version)", file=str(path))
+    if int(version) not in (1, _FORMAT_VERSION):
+        raise InputError(
+            f"not a geoplan network file (format version {int(version)}; this geoplan "
+            f"reads 1 and {_FORMAT_VERSION})",
+            file=str(path),
+        )
+    try:
+        return _network_v1(data) if int(version) == 1 else _network_v2(data)
+    except (KeyError, ValueError, IndexError) as exc:
+        what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+        if isinstance(exc, InputError):
+            what = exc.message
+        raise InputError(f"not a geoplan network file ({what})", file=str(path)) from exc
+
+
+def _network_v1(data: dict[str, np.ndarray]) -> WalkNetwork:
+    """A network from the arrays of a format-1 file (WKB geometries)."""
     blob = data["wkb"].tobytes()
     off = data["wkb_offsets"]
     wkb = np.array([blob[off[k] : off[k + 1]] for k in range(off.size - 1)], dtype=object)
@@ -445,6 +650,45 @@ def load_network(path: str | os.PathLike[str]) -> WalkNetwork:
         way_id=data["way_id"],
         highway=highway,
     )
+
+
+def _network_v2(data: dict[str, np.ndarray]) -> WalkNetwork:
+    """A network from the (mapped) arrays of a format-2 file; geometries left lazy."""
+    lines = _EdgeLines(data["line_coords"], data["line_start"], data["wkb_edge"],
+                       data["wkb"], data["wkb_offsets"])  # fmt: skip
+    lines.check()
+    codes, values = data["highway_codes"], data["highway_values"]
+    if codes.dtype.kind not in "iu" or (
+        codes.size and (int(codes.min()) < -1 or int(codes.max()) >= values.size)
+    ):
+        raise ValueError("highway codes out of range")
+    lookup = np.empty(values.size + 1, dtype=object)  # code -1: the None at the end
+    lookup[: values.size] = values.tolist()
+    net = WalkNetwork(
+        node_id=data["node_id"],
+        x=data["x"],
+        y=data["y"],
+        u=data["u"],
+        v=data["v"],
+        length_m=data["length_m"],
+        geometry=cast(np.ndarray, lines),  # made into LineStrings when first read
+        oneway=data["oneway"],
+        crs=pyproj.CRS.from_wkt(str(data["crs_wkt"])),
+        way_id=data["way_id"],
+        highway=lookup[codes],
+    )
+    grid = grid_from_arrays(
+        {k.removeprefix("grid_"): a for k, a in data.items() if k.startswith("grid_")},
+        lines.coords,
+        lines.start,
+    )
+    label, size = data["component"], data["component_nodes"]
+    if label.shape != (net.n_nodes,) or size.shape != (net.n_nodes,):
+        raise ValueError("the stored components do not fit the nodes")
+    # what the cached properties would build, ready (as functools.cached_property keeps it)
+    net.__dict__["_segments"] = grid
+    net.__dict__["_components"] = (label, size)
+    return net
 
 
 def describe_network(net: WalkNetwork) -> dict[str, Any]:

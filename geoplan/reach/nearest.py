@@ -24,9 +24,11 @@ import numpy as np
 import pandas as pd
 
 from geoplan._errors import InputError
+from geoplan._timing import phase
 from geoplan.network import Snapped, WalkNetwork, snap_points
 from geoplan.reach._augment import Augmented, augment, run, source_point
 from geoplan.reach._inputs import categories, check_limit, warn_unreachable
+from geoplan.reach._parallel import resolve_jobs, run_tasks
 
 __all__ = ["multi_source_distances", "nearest_facilities"]
 
@@ -175,6 +177,7 @@ def nearest_facilities(
     gates: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     gate_tolerance_m: float = 0.0,
     min_component_nodes: int | None = None,
+    jobs: int | None = 1,
 ) -> pd.DataFrame:
     """Walking distance from each origin to the nearest facility of each category.
 
@@ -201,6 +204,10 @@ def nearest_facilities(
         Column of ``facilities`` with the category id.
     compounds, gates, gate_tolerance_m, min_component_nodes
         Passed to :func:`geoplan.network.snap_points` for origins and facilities.
+    jobs
+        Processes for the per-category passes (forked, sharing the graph; Linux):
+        1 runs them here, None or 0 on every available core. The results are the
+        same bit for bit whatever ``jobs`` is.
 
     Returns
     -------
@@ -238,30 +245,38 @@ def nearest_facilities(
         gate_tolerance_m=gate_tolerance_m,
         min_component_nodes=min_component_nodes,
     )
-    o = origins if isinstance(origins, Snapped) else snap(origins)
-    f = snap(facilities)
-    warn_unreachable(f, "facilities", max_snap_m)
-    aug = augment(network, f)
-    rows = _rows(aug, network, o)
-    index = o.index.copy()
-    columns: dict[str, object] = {
-        "snap_m": o.snap_m.copy(),
-        "reachable": o.reachable.copy(),
-        "gated": o.gated.copy(),
-        "component": o.component.copy(),
-        "component_nodes": o.component_nodes.copy(),
-    }
-    fac_ids = np.asarray(facilities.index.astype(str), dtype=object)
-    cat_values = cats.to_numpy(dtype=object)
-    for c in sorted({str(c) for c in cat_values if isinstance(c, str)}):
-        sel = (cat_values == c) & (aug.doors >= 0)
-        dist, src_node = run(aug, aug.doors[sel], limit_m)
-        d, s = _point_min(o, rows, dist, src_node, aug, limit_m)
-        ids = np.full(o.n, None, dtype=object)
-        ids[s >= 0] = fac_ids[s[s >= 0]]
-        columns[f"walk_m__{c}"] = d
-        columns[f"walk_min__{c}"] = d / walk_speed_m_per_min
-        columns[f"facility_id__{c}"] = pd.Series(ids, index=index, dtype=object, copy=False)
-    # every column is a fresh array of its own: no copy into consolidated blocks
-    # (pandas does that later, if an operation needs it)
-    return pd.DataFrame(columns, index=index, copy=False)
+    with phase("snap"):  # origins and facilities onto the edges
+        o = origins if isinstance(origins, Snapped) else snap(origins)
+        f = snap(facilities)
+        warn_unreachable(f, "facilities", max_snap_m)
+    with phase("reach"):  # the augmented graph, one Dijkstra pass per category, the frame
+        aug = augment(network, f)
+        rows = _rows(aug, network, o)
+        index = o.index.copy()
+        columns: dict[str, object] = {
+            "snap_m": o.snap_m.copy(),
+            "reachable": o.reachable.copy(),
+            "gated": o.gated.copy(),
+            "component": o.component.copy(),
+            "component_nodes": o.component_nodes.copy(),
+        }
+        fac_ids = np.asarray(facilities.index.astype(str), dtype=object)
+        cat_values = cats.to_numpy(dtype=object)
+        names = sorted({str(c) for c in cat_values if isinstance(c, str)})
+
+        def one_pass(k: int) -> tuple[np.ndarray, np.ndarray]:
+            sel = (cat_values == names[k]) & (aug.doors >= 0)
+            dist, src_node = run(aug, aug.doors[sel], limit_m)
+            return _point_min(o, rows, dist, src_node, aug, limit_m)
+
+        # one pass per category, on up to `jobs` forked processes (the same bits)
+        passes = run_tasks(one_pass, len(names), jobs=resolve_jobs(jobs))
+        for c, (d, s) in zip(names, passes, strict=True):
+            ids = np.full(o.n, None, dtype=object)
+            ids[s >= 0] = fac_ids[s[s >= 0]]
+            columns[f"walk_m__{c}"] = d
+            columns[f"walk_min__{c}"] = d / walk_speed_m_per_min
+            columns[f"facility_id__{c}"] = pd.Series(ids, index=index, dtype=object, copy=False)
+        # every column is a fresh array of its own: no copy into consolidated blocks
+        # (pandas does that later, if an operation needs it)
+        return pd.DataFrame(columns, index=index, copy=False)

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 
 import geopandas as gpd
 import pandas as pd
@@ -294,6 +294,28 @@ def network_lines(
     return gpd.GeoSeries(network.geometry, crs=network.crs)
 
 
+class GapMapOptions(TypedDict, total=False):
+    """What a gap map is drawn from (every key optional; see :func:`coverage_gap_map`).
+
+    ``coverage`` / ``floor_area``: saved or fresh audit results; ``facilities``: the
+    facilities layer; ``category``: the category mapped (default: the headline one);
+    ``title``; ``lang`` (``"zh"`` or ``"en"``); ``tiles``: a tile URL template (default:
+    none, the map opens offline); ``sites``: suggested sites; ``grids``: management
+    grids; ``network``: the walking network or a line layer, drawn under the rest.
+    """
+
+    coverage: SavedResult | None
+    floor_area: SavedResult | None
+    facilities: gpd.GeoDataFrame | None
+    category: str | None
+    title: str | None
+    lang: str
+    tiles: str | None
+    sites: gpd.GeoDataFrame | None
+    grids: gpd.GeoDataFrame | None
+    network: WalkNetwork | gpd.GeoDataFrame | gpd.GeoSeries | None
+
+
 @dataclass(frozen=True)
 class _GapMap:
     """What the HTML gap map and its PNG show, derived once from the results."""
@@ -423,19 +445,7 @@ def _gap_map_content(
     return _GapMap(html=html, png=png)
 
 
-def coverage_gap_map(
-    *,
-    coverage: SavedResult | None = None,
-    floor_area: SavedResult | None = None,
-    facilities: gpd.GeoDataFrame | None = None,
-    category: str | None = None,
-    title: str | None = None,
-    lang: str = "zh",
-    tiles: str | None = None,
-    sites: gpd.GeoDataFrame | None = None,
-    grids: gpd.GeoDataFrame | None = None,
-    network: WalkNetwork | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
-) -> folium.Map:
+def coverage_gap_map(**options: Unpack[GapMapOptions]) -> folium.Map:
     """A folium gap map from a coverage and/or floor-area AuditResult (and, when
     given, suggested sites, management grids and the walking network).
 
@@ -445,19 +455,7 @@ def coverage_gap_map(
     """
     from geoplan.render import gap_map
 
-    content = _gap_map_content(
-        coverage=coverage,
-        floor_area=floor_area,
-        facilities=facilities,
-        category=category,
-        title=title,
-        lang=lang,
-        tiles=tiles,
-        sites=sites,
-        grids=grids,
-        network=network,
-    )
-    return gap_map(**content.html)
+    return gap_map(**_gap_map_content(**options).html)
 
 
 def _area_label(lang: str) -> str:
@@ -499,66 +497,21 @@ def write_gap_maps(
     *,
     stem: str = GAP_MAP_STEM,
     png: bool = True,
-    coverage: SavedResult | None = None,
-    floor_area: SavedResult | None = None,
-    facilities: gpd.GeoDataFrame | None = None,
-    category: str | None = None,
-    title: str | None = None,
-    lang: str = "zh",
-    tiles: str | None = None,
-    sites: gpd.GeoDataFrame | None = None,
-    grids: gpd.GeoDataFrame | None = None,
-    network: WalkNetwork | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    **options: Unpack[GapMapOptions],
 ) -> list[Path]:
     """Write the offline HTML gap map (and a static PNG) into ``folder``; the other
     keywords as :func:`coverage_gap_map`."""
-    return write_gap_map_files(
-        folder / f"{stem}.html",
-        png=png,
-        coverage=coverage,
-        floor_area=floor_area,
-        facilities=facilities,
-        category=category,
-        title=title,
-        lang=lang,
-        tiles=tiles,
-        sites=sites,
-        grids=grids,
-        network=network,
-    )
+    return write_gap_map_files(folder / f"{stem}.html", png=png, **options)
 
 
 def write_gap_map_files(
-    html: Path,
-    *,
-    png: bool = True,
-    coverage: SavedResult | None = None,
-    floor_area: SavedResult | None = None,
-    facilities: gpd.GeoDataFrame | None = None,
-    category: str | None = None,
-    title: str | None = None,
-    lang: str = "zh",
-    tiles: str | None = None,
-    sites: gpd.GeoDataFrame | None = None,
-    grids: gpd.GeoDataFrame | None = None,
-    network: WalkNetwork | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    html: Path, *, png: bool = True, **options: Unpack[GapMapOptions]
 ) -> list[Path]:
     """Write the gap map to ``html`` (and a PNG beside it, from the same layers);
     the other keywords as :func:`coverage_gap_map`."""
     from geoplan.render import gap_map, save_html, static_gap_map
 
-    content = _gap_map_content(
-        coverage=coverage,
-        floor_area=floor_area,
-        facilities=facilities,
-        category=category,
-        title=title,
-        lang=lang,
-        tiles=tiles,
-        sites=sites,
-        grids=grids,
-        network=network,
-    )
+    content = _gap_map_content(**options)
     paths = [save_html(gap_map(**content.html), html)]
     if png:
         paths.append(static_gap_map(html.with_suffix(".png"), **content.png))
