@@ -724,6 +724,18 @@ def _targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     add(
         "(item 4) the query alone (snap + reach)", query, TARGETS["query_over_bare"], "x bare", None
     )
+    wide = by.get("bare_search_radius")
+    if wide and wide["status"] == "ok" and c and c["status"] == "ok":
+        passes = wide.get("phases", {}).get("reach")
+        if passes and {"snap", "reach"} <= set(c.get("phases", {})):
+            # the same ratio against single-core passes over the audit's own search radius
+            add(
+                "(item 4) the query alone, yardstick at the audit's search radius",
+                (c["phases"]["snap"] + c["phases"]["reach"]) / passes,
+                TARGETS["query_over_bare"],
+                "x bare(search radius)",
+                None,
+            )
     m = by.get("coverage_saved_map")
     html = None
     if m and m["status"] == "ok":

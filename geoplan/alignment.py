@@ -394,7 +394,7 @@ def _check_layer(
 
 
 def _network_box(network: WalkNetwork) -> shapely.Geometry:
-    xy = shapely.get_coordinates(network.geometry)
+    xy = network.edge_coordinates()  # no shapely lines built for a loaded network
     if xy.size == 0:
         xy = np.column_stack([network.x, network.y])
     return shapely.box(*xy.min(axis=0), *xy.max(axis=0))
@@ -451,7 +451,9 @@ def _conversion_ratios(
         wl, wb = convert(lon, lat)
         x, y = from_lonlat.transform(np.asarray(wl), np.asarray(wb))
         moved = shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-        out[system] = round(_capped_rms(nearest_edges(network, moved)[2], cap) / rms, 4)
+        # beyond the cap a point counts as the cap: no exact search for it
+        dist = nearest_edges(network, moved, max_distance_m=cap)[2]
+        out[system] = round(_capped_rms(dist, cap) / rms, 4)
     return out
 
 

@@ -35,6 +35,7 @@ GCJ-02 <-> BD-09 conversions test the GCJ-02 coordinate in the same way.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
@@ -60,6 +61,7 @@ __all__ = [
     "in_china",
     "local_metric_crs",
     "looks_swapped",
+    "renamed_to_crs",
     "to_metric",
     "utm_epsg",
     "wgs84_to_bd09",
@@ -99,6 +101,30 @@ _DEFAULT_MAX_ITER = 30
 
 # --------------------------------------------------------------------------------------
 # local metric CRS
+
+
+def renamed_to_crs(to_crs: CRSLike | None, crs: CRSLike | None, *, where: str) -> CRSLike | None:
+    """``to_crs``, or the old ``crs=`` keyword of ``where`` with a DeprecationWarning.
+
+    Builders and the OSM reader once named their *target* CRS ``crs=``, while the
+    file readers use ``crs=`` for what the data *are*: the target is now ``to_crs=``
+    everywhere; ``crs=`` keeps working for one release.
+
+    Examples
+    --------
+    >>> renamed_to_crs(32650, None, where="network_from_lines")
+    32650
+    """
+    if crs is None:
+        return to_crs
+    if to_crs is not None:
+        raise InputError(f"{where}: give to_crs= only (crs= is its old name)", column="crs")
+    warnings.warn(
+        f"{where}(crs=...) is now {where}(to_crs=...): the metric CRS to project to",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return crs
 
 
 def utm_epsg(lon: float, lat: float) -> int:

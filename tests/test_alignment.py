@@ -51,7 +51,7 @@ def haidian(shared_data: Path) -> dict[str, object]:
     net = network_from_osm(osm)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ex = read_osm(osm, crs=net.crs)
+        ex = read_osm(osm, to_crs=net.crs)
         bld = prepare_layer(
             buildings_from_extract(ex).reset_index(), "buildings", file=str(osm), metric_crs=net.crs
         )

@@ -129,7 +129,7 @@ def test_bench_cli_smoke_tiny(tmp_path: Path) -> None:
     assert {"read.communities", "aggregate.communities"} <= set(
         steps["coverage_communities"]["phases"]
     )
-    assert len(report["targets"]) == 7
+    assert len(report["targets"]) == 8  # with the search-radius yardstick for the query
     assert all(t["met"] in (True, False) for t in report["targets"])
     # the city is written once and reused
     marker = Path(report["city_folder"]) / "city.json"

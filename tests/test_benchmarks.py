@@ -78,7 +78,7 @@ def test_osm_xml_reads_back_with_geoplan(tmp_path: Path) -> None:
     ways = root.findall("way")
     assert len(root.findall("node")) == city.network.n_nodes
     assert max(len(w.findall("nd")) for w in ways) > 3  # streets chained into long ways
-    net = network_from_osm(path, crs="EPSG:32650")
+    net = network_from_osm(path, to_crs="EPSG:32650")
     # same streets: total length equal (to the projection round trip), junctions kept
     assert net.length_m.sum() == pytest.approx(city.network.length_m.sum(), rel=1e-6)
     assert net.n_nodes <= city.network.n_nodes

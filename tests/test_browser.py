@@ -9,12 +9,14 @@ import geopandas as gpd
 import pytest
 import shapely
 from test_render import (
+    CITY_CATEGORIES,
     CRS,
     X0,
     XSS_IMG,
     XSS_SCRIPT,
     Y0,
     make_buildings,
+    make_city,
     make_communities,
     make_facilities,
 )
@@ -56,6 +58,21 @@ OPEN_TOOLTIPS_JS = """() => {
     walk(group);
   }
   return opened;
+}"""
+
+
+# The HTML of the first tooltip of each overlay, opened (packed layers make theirs then).
+SAMPLE_TOOLTIPS_JS = """() => {
+  const key = Object.keys(window).find(k => /^layer_control_.*_layers$/.test(k));
+  const out = {};
+  for (const [name, group] of Object.entries(window[key].overlays)) {
+    const first = group.getLayers()[0];
+    if (!first || !first.getTooltip || !first.getTooltip()) { continue; }
+    first.openTooltip();
+    out[name] = first.getTooltip().getElement().innerHTML;
+    first.closeTooltip();
+  }
+  return out;
 }"""
 
 
@@ -180,3 +197,62 @@ def test_notebook_view_draws_offline_in_a_legacy_encoded_page(chromium, tmp_path
     assert "图例" in frame.locator(".geoplan-legend").inner_text()
     assert frame.evaluate("window.__alerts || []") == []
     assert errors == []
+
+
+def test_city_map_opens_and_builds_its_layers_on_demand(chromium, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A city-scale map (packed layers, built when first shown) in Chromium offline."""
+    from geoplan.render.cells import adaptive_cell_m, cell_grid
+    from geoplan.report.maps import city_network_lines
+
+    city = make_city(60_000, 6_000, side_m=30_000)
+    b, f = city["buildings"], city["facilities"]
+    lines, note = city_network_lines(city["network"], lang="zh")
+    m = gap_map(
+        buildings=b,
+        facilities=f,
+        network=lines,
+        category="convenience_store",
+        failing_categories=list(CITY_CATEGORIES[1:]),
+        title="合成城市 " + XSS_SCRIPT,
+        notes=[note] if note else [],
+    )
+    html_path = save_html(m, tmp_path / "city.html")
+    cells = len(cell_grid(b, cell_m=adaptive_cell_m(b)))
+    n_pharmacies = int((f["category"] == "pharmacy").sum())
+
+    context = chromium.new_context(offline=True, viewport={"width": 1200, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(html_path.resolve().as_uri(), wait_until="load")
+    page.wait_for_timeout(300)
+
+    counts = page.evaluate(COUNT_JS)
+    assert counts["建筑覆盖（网格汇总）: 便利店"] == cells
+    assert counts["步行路网"] == 1
+    assert counts["设施: 便利店"] == int((f["category"] == "convenience_store").sum())
+    assert counts["未覆盖建筑: 药店"] == 0 and counts["设施: 药店"] == 0  # off: not built yet
+    for name in ("未覆盖建筑: 药店", "设施: 药店"):
+        page.locator(".leaflet-control-layers-overlays label", has_text=name).locator(
+            "input"
+        ).check()
+    page.wait_for_timeout(200)
+    counts = page.evaluate(COUNT_JS)
+    assert 0 < counts["未覆盖建筑: 药店"] <= cells
+    assert counts["设施: 药店"] == n_pharmacies
+    tips = page.evaluate(SAMPLE_TOOLTIPS_JS)  # tooltips are made when they open
+    assert tips["建筑覆盖（网格汇总）: 便利店"].startswith("<b>未覆盖户占比: ")
+    assert "未覆盖户数: " in tips["未覆盖建筑: 药店"] and "建筑数: " in tips["未覆盖建筑: 药店"]
+    assert tips["设施: 药店"].endswith("<br>类别: 药店")
+    notes = page.locator(".geoplan-notes").inner_text()
+    assert f"{len(b):,} 栋建筑按" in notes and "米网格汇总" in notes
+    assert XSS_SCRIPT in page.locator(".geoplan-title").inner_text()
+    for zoom in (9, 12, 15):  # the dots follow the zoom
+        page.evaluate(ZOOM_JS, zoom)
+        page.wait_for_timeout(100)
+    shot = tmp_path / "city.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 20_000
+    assert errors == []
+    context.close()

@@ -232,11 +232,12 @@ def test_network_build_and_coverage_on_haidian(
     for name in (
         "coverage.gpkg",
         "coverage.json",
-        "coverage.csv",
+        "coverage_findings.csv",
         "gap_map.html",
         "gap_map.png",
     ):
         assert (out / name).stat().st_size > 0
+    assert not (out / "coverage.csv").exists()  # the per-building CSV only when asked
     # the saved network gives the same answer as reading OSM again
     res2 = runner.invoke(
         main,
@@ -282,3 +283,120 @@ def test_map_from_results_folder(runner: CliRunner, tmp_path: Path) -> None:
     res = runner.invoke(main, ["map", str(tmp_path)])
     assert res.exit_code == 2
     assert "no coverage.json" in res.output
+
+
+# --------------------------------------------------------------------------- output formats
+
+
+@pytest.fixture(scope="module")
+def district_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from geoplan.sample import make_sample_district
+
+    [gpkg] = make_sample_district(seed=0).to_files(tmp_path_factory.mktemp("district"))
+    return gpkg
+
+
+def _cov_args(gpkg: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        "coverage",
+        "--network",
+        str(gpkg),
+        "--buildings",
+        str(gpkg),
+        "--facilities",
+        str(gpkg),
+        "--profile",
+        "tianjin-2025",
+        "--out",
+        str(out),
+        "--no-map",
+        *extra,
+    ]
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_coverage_writes_a_geopackage_by_default_and_csv_only_when_asked(
+    runner: CliRunner, tmp_path: Path, district_gpkg: Path
+) -> None:
+    res = runner.invoke(main, _cov_args(district_gpkg, tmp_path / "default"))
+    assert res.exit_code in (0, 1), res.output
+    assert _names(tmp_path / "default") == [
+        "coverage.gpkg",
+        "coverage.json",
+        "coverage_findings.csv",
+    ]
+    # repeated and comma-separated mean the same; the order does not matter
+    for out, extra in (
+        ("commas", ["--format", "csv,parquet"]),
+        ("repeated", ["--format", "parquet", "--format", "CSV", "--format", "csv"]),
+    ):
+        res = runner.invoke(main, _cov_args(district_gpkg, tmp_path / out, *extra))
+        assert res.exit_code in (0, 1), res.output
+        assert _names(tmp_path / out) == [
+            "coverage.csv",
+            "coverage.json",
+            "coverage.parquet",
+            "coverage_facilities.parquet",
+            "coverage_findings.csv",
+        ]
+    same = (tmp_path / "commas" / "coverage.csv").read_bytes()
+    assert (tmp_path / "repeated" / "coverage.csv").read_bytes() == same
+
+
+def test_unknown_format_is_a_usage_error(
+    runner: CliRunner, tmp_path: Path, district_gpkg: Path
+) -> None:
+    res = runner.invoke(main, _cov_args(district_gpkg, tmp_path / "out", "--format", "gpkg,xlsx"))
+    assert res.exit_code == 2
+    assert "'xlsx' is not a table format" in res.output and "gpkg, parquet, csv" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_lean_table_keeps_the_targeted_categories(
+    runner: CliRunner, tmp_path: Path, district_gpkg: Path
+) -> None:
+    """Tianjin targets wet markets only: the per-building table has their columns,
+    not those of the 30-odd other categories in the facilities (--all-categories
+    has them all, as before)."""
+
+    def per_category(out: Path) -> set[str]:
+        table = gpd.read_file(out / "coverage.gpkg", layer="coverage", engine="pyogrio")
+        return {c.split("__", 1)[1] for c in table.columns if c.startswith("walk_m__")}
+
+    lean, full = tmp_path / "lean", tmp_path / "full"
+    res = runner.invoke(main, _cov_args(district_gpkg, lean))
+    assert res.exit_code in (0, 1), res.output
+    res = runner.invoke(main, _cov_args(district_gpkg, full, "--all-categories"))
+    assert res.exit_code in (0, 1), res.output
+    assert per_category(lean) == {"wet_market"}
+    assert len(per_category(full)) > 20
+    a = gpd.read_file(lean / "coverage.gpkg", layer="coverage", engine="pyogrio")
+    b = gpd.read_file(full / "coverage.gpkg", layer="coverage", engine="pyogrio")
+    pd.testing.assert_frame_equal(a, b[a.columns], check_exact=True)  # same values
+    assert (lean / "coverage.json").read_bytes() == (full / "coverage.json").read_bytes()
+    # the gap map needs nothing the lean table left out
+    res = runner.invoke(main, ["map", str(lean), "--no-png"])
+    assert res.exit_code == 0, res.output
+
+
+def test_long_table_in_each_format(runner: CliRunner, tmp_path: Path, district_gpkg: Path) -> None:
+    out = tmp_path / "long"
+    res = runner.invoke(
+        main, _cov_args(district_gpkg, out, "--long", "--format", "gpkg,parquet,csv")
+    )
+    assert res.exit_code in (0, 1), res.output
+    wide = gpd.read_parquet(out / "coverage.parquet").set_index("building_id")
+    long = pd.read_parquet(out / "coverage_long.parquet")
+    assert long.columns.tolist() == ["building_id", "category", "walk_m", "facility_id", "covered"]
+    assert len(long) == len(wide) and set(long["category"]) == {"wet_market"}
+    row = long.set_index("building_id").loc[wide.index]
+    assert row["walk_m"].tolist() == wide["walk_m__wet_market"].tolist()
+    assert row["covered"].tolist() == wide["covered__wet_market"].tolist()
+    layer = gpd.read_file(out / "coverage.gpkg", layer="long", engine="pyogrio")
+    assert layer["building_id"].tolist() == long["building_id"].tolist()
+    csv = pd.read_csv(out / "coverage_long.csv", encoding="utf-8-sig")
+    assert csv.columns.tolist() == long.columns.tolist() and len(csv) == len(long)
+    assert ",inf" not in (out / "coverage_long.csv").read_text(encoding="utf-8-sig")

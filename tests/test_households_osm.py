@@ -294,7 +294,7 @@ def test_osm_buildings_know_their_landuse_and_coverage_estimates_them(tmp_path: 
     from geoplan.io.osm import facilities_from_extract
 
     fac = facilities_from_extract(ext)[["name", "category", "geometry"]]
-    net = network_from_osm(osm, crs=ext.crs)
+    net = network_from_osm(osm, to_crs=ext.crs)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataQualityWarning)
         result = audit_coverage(b, fac, net, profile="tianjin-2025")

@@ -353,9 +353,8 @@ def _layer(gpkg: Path, name: str, tmp: Path) -> Path:
 def test_haidian_gap_map_shows_every_failing_category(shared_data: Path, tmp_path: Path) -> None:
     osm = shared_data / "osm" / "beijing_haidian_cau.osm.bz2"
     out = tmp_path / "hd"
-    res = CliRunner().invoke(
-        main, ["coverage", "--network", str(osm), "--profile", MOFCOM, "--out", str(out)]
-    )
+    args = ["coverage", "--network", str(osm), "--profile", MOFCOM, "--out", str(out)]
+    res = CliRunner().invoke(main, [*args, "--format", "gpkg,csv"])
     assert res.exit_code == 1, res.output
     page = (out / "gap_map.html").read_text(encoding="utf-8")
     summary = json.loads((out / "coverage.json").read_text(encoding="utf-8"))["summary"]

@@ -560,14 +560,14 @@ def _v1_save(net: WalkNetwork, path: Path) -> None:
 
 
 def test_network_file_round_trip_is_exact_and_lazy(tmp_path: Path) -> None:
+    from geoplan.network._lines import EdgeLines
     from geoplan.network._segment_grid import nearest_edges, segment_grid
-    from geoplan.network.graph import _EdgeLines
 
     net = _odd_network()
     p = net.save(tmp_path / "walk.npz")
     again = load_network(p)
     # nothing city-sized is built by loading: geometries wait, the grid comes stored
-    assert isinstance(again.__dict__["_geometry"], _EdgeLines)
+    assert isinstance(again.__dict__["_geometry"], EdgeLines)
     fresh = segment_grid(net.geometry)
     stored = again._segments
     for name in fresh.__dataclass_fields__:
@@ -582,7 +582,7 @@ def test_network_file_round_trip_is_exact_and_lazy(tmp_path: Path) -> None:
         np.testing.assert_array_equal(x, y)
     # saving a loaded network writes the same file without building its geometries
     q = again.save(tmp_path / "again.npz")
-    assert isinstance(again.__dict__["_geometry"], _EdgeLines)
+    assert isinstance(again.__dict__["_geometry"], EdgeLines)
     assert q.read_bytes() == p.read_bytes()
     # snapping: the same answers (far points and the MultiLineString's take the
     # STRtree, which builds the geometries)
@@ -698,8 +698,8 @@ def test_loaded_network_survives_its_file_being_replaced(tmp_path: Path) -> None
 
 
 def test_nearest_capped_is_exact_within_the_cap(tmp_path: Path) -> None:
+    from geoplan.network._lines import EdgeLines
     from geoplan.network._segment_grid import nearest_edges
-    from geoplan.network.graph import _EdgeLines
 
     # 10 m segments (20 m cells): the default passes settle ~70 m, the cap needs more
     geoms = [LineString([(x, 0), (x + 10, 0)]) for x in range(0, 1000, 10)]
@@ -710,7 +710,7 @@ def test_nearest_capped_is_exact_within_the_cap(tmp_path: Path) -> None:
     for cap in (0.0, 50.0, 180.0, 400.0):
         edge, off, dist = nearest_edges(net, pts, max_distance_m=cap)
         assert "edge_tree" not in net.__dict__  # no STRtree for the far points
-        assert isinstance(net.__dict__["_geometry"], _EdgeLines)  # nor geometries
+        assert isinstance(net.__dict__["_geometry"], EdgeLines)  # nor geometries
         assert np.isinf(dist).any()
         exact = nearest_edges(network_from_lines(lines(*geoms)), pts)
         within = exact[2] <= cap
@@ -730,3 +730,21 @@ def test_netfile_benchmark_runs_tiny(capsys: pytest.CaptureFixture[str]) -> None
     assert bench_netfile.main(["--size", "tiny", "--repeat", "1"]) == 0
     text = capsys.readouterr().out
     assert "snaps identical in both formats: True" in text and "format 2 loads" in text
+
+
+def test_builders_take_to_crs_and_warn_on_the_old_crs_keyword() -> None:
+    from shapely import LineString
+
+    from geoplan._errors import InputError
+    from geoplan.network import network_from_lines
+
+    lonlat = gpd.GeoDataFrame(
+        geometry=[LineString([(116.30, 39.99), (116.31, 39.99)])], crs="EPSG:4326"
+    )
+    new = network_from_lines(lonlat, to_crs="EPSG:32650")
+    assert new.crs.to_epsg() == 32650
+    with pytest.warns(DeprecationWarning, match="to_crs"):
+        old = network_from_lines(lonlat, crs="EPSG:32650")
+    assert np.array_equal(old.x, new.x) and np.array_equal(old.length_m, new.length_m)
+    with pytest.raises(InputError, match="to_crs= only"):
+        network_from_lines(lonlat, to_crs="EPSG:32650", crs="EPSG:32650")

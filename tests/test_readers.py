@@ -410,3 +410,41 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
         write_then_fail()
     assert dest.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+# --------------------------------------------------------------------------- Arrow reads
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".shp"])
+def test_arrow_reads_give_the_classic_frame(tmp_path: Path, suffix: str) -> None:
+    """pyogrio's Arrow read is used only where it gives the classic read's frame:
+    numbers, text and booleans alike; dates and booleans with empty cells (typed
+    differently by the two reads) fall back to the classic read."""
+    import datetime as dt
+
+    from geoplan.io.readers import _plain_columns, _read_ogr
+
+    frame = gpd.GeoDataFrame(
+        {
+            "id": ["B1", "B2", "B3"],
+            "n": pd.array([1, None, 3], dtype="Int64"),
+            "x": [1.5, np.nan, 2.0],
+            "flag": [True, False, True],
+            "name": ["甲", None, "丙"],
+        },
+        geometry=[Point(LON0, LAT0), Point(LON0 + 0.01, LAT0), Point(LON0, LAT0 + 0.01)],
+        crs=4326,
+    )
+    plain = frame.copy()
+    dated = frame.assign(
+        maybe=pd.array([True, None, False], dtype="boolean"),
+        day=[dt.date(2024, 1, 2), None, dt.date(2024, 3, 4)],
+    )
+    driver = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".shp": "ESRI Shapefile"}[suffix]
+    for name, data in (("plain", plain), ("dated", dated)):
+        path = tmp_path / f"{name}{suffix}"
+        data.to_file(path, driver=driver, engine="pyogrio")
+        classic = gpd.read_file(path, engine="pyogrio")
+        pd.testing.assert_frame_equal(_read_ogr(path, layer=None), classic, check_exact=True)
+        arrow = gpd.read_file(path, engine="pyogrio", use_arrow=True)
+        assert _plain_columns(arrow) == (name == "plain")  # the Arrow read is kept

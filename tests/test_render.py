@@ -487,3 +487,246 @@ def test_notebook_view_is_self_contained() -> None:
     assert "L.map(" in page or "L.map (" in page  # Leaflet's own code and the map script
     assert "社区 &lt;img src=x onerror=alert(1)&gt;" in page  # the title stays text
     assert view.isascii()
+
+
+# --------------------------------------------------------------------------- city scale
+
+_FOLIUM_IDS = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+
+
+def _normalised(html: str) -> str:
+    """folium's random element ids replaced by counters, as the demo's output is compared."""
+    seen: dict[str, str] = {}
+    return _FOLIUM_IDS.sub(lambda m: seen.setdefault(m.group(0), f"{len(seen):032d}"), html)
+
+
+def small_map(folder: Path) -> tuple[str, bytes]:
+    """A small gap map (every layer kind) as normalised HTML and PNG bytes."""
+    from geoplan.render.offline import offline_html
+
+    lines = gpd.GeoSeries(
+        [
+            shapely.LineString([(X0, Y0 + 10), (X0 + 600, Y0 + 12), (X0 + 1200, Y0 + 10)]),
+            shapely.LineString([(X0 + 600, Y0), (X0 + 600, Y0 + 1200)]),
+        ],
+        crs=CRS,
+    )
+    unreachable = gpd.GeoDataFrame(
+        {"reason": ["island"]}, geometry=[shapely.Point(X0 + 1100, Y0 + 1100)], crs=CRS
+    )
+    layers = {
+        "communities": make_communities(),
+        "buildings": make_buildings(),
+        "facilities": make_facilities(),
+        "unreachable": unreachable,
+        "title": "菜市场覆盖",
+        "summary": {"菜市场覆盖率": "87%，目标 95%"},
+        "network": lines,
+    }
+    html = _normalised(offline_html(gap_map(**layers)))
+    png = static_gap_map(folder / "small.png", **layers).read_bytes()
+    return html, png
+
+
+# sha256 of small_map()'s HTML and PNG drawn by the code before city-scale maps (issue
+# 12, item 6): below the feature budget a map is drawn exactly as it was. Regenerate
+# only for a change of small maps made on purpose (or of folium / matplotlib).
+SMALL_MAP_HTML_SHA256 = "42942d6bf0f492e7c03c244965f4225e65fdcd714a85c17671c1672da13397ad"
+SMALL_MAP_PNG_SHA256 = "609132af7792fa35ce768a6ed9e6da7bc58352a681a50238915a9adf57a578dc"
+
+
+def test_small_maps_are_drawn_as_before(tmp_path: Path) -> None:
+    import hashlib
+
+    html, png = small_map(tmp_path)
+    assert "geoplanCity" not in html and "geoplan-notes" not in html
+    assert hashlib.sha256(html.encode("utf-8")).hexdigest() == SMALL_MAP_HTML_SHA256
+    assert hashlib.sha256(png).hexdigest() == SMALL_MAP_PNG_SHA256
+
+
+CITY_CATEGORIES = ("convenience_store", "wet_market", "pharmacy", "breakfast", "laundry")
+
+
+def make_city(
+    buildings: int = 120_000, facilities: int = 12_000, *, side_m: float = 40_000, seed: int = 3
+) -> dict[str, gpd.GeoDataFrame]:
+    """A synthetic city far above the feature budget: buildings (points) with the
+    coverage of five categories, facilities of those categories, a street grid with
+    one arterial road in ten."""
+    rng = np.random.default_rng(seed)
+    x = X0 + rng.uniform(0, side_m, buildings)
+    y = Y0 + rng.uniform(0, side_m, buildings)
+    cols: dict[str, object] = {"households": rng.integers(0, 200, buildings).astype(float)}
+    for i, cat in enumerate(CITY_CATEGORIES):
+        walk = rng.uniform(0, 20 + 5 * i, buildings)
+        cols[f"walk_min__{cat}"] = walk
+        cols[f"covered__{cat}"] = walk <= 10
+    b = gpd.GeoDataFrame(
+        cols,
+        geometry=shapely.points(x, y),
+        crs=CRS,
+        index=pd.Index([f"B{i}" for i in range(buildings)], name="building_id"),
+    )
+    f = gpd.GeoDataFrame(
+        {
+            "name": [f"设施{i}" for i in range(facilities)],
+            "category": rng.choice(CITY_CATEGORIES, facilities),
+        },
+        geometry=shapely.points(
+            X0 + rng.uniform(0, side_m, facilities), Y0 + rng.uniform(0, side_m, facilities)
+        ),
+        crs=CRS,
+        index=pd.Index([f"F{i}" for i in range(facilities)], name="facility_id"),
+    )
+    ticks = np.arange(0, side_m + 200.0, 200.0)
+    line, a = np.meshgrid(np.arange(len(ticks)), np.arange(len(ticks) - 1), indexing="ij")
+    t, lo, hi = ticks[line.ravel()], ticks[a.ravel()], ticks[a.ravel() + 1]
+    along = np.stack([X0 + lo, Y0 + t, X0 + hi, Y0 + t], axis=1)  # east-west streets
+    across = np.stack([X0 + t, Y0 + lo, X0 + t, Y0 + hi], axis=1)  # north-south
+    streets = shapely.linestrings(np.concatenate([along, across]).reshape(-1, 2, 2))
+    major = np.tile(line.ravel() % 10 == 0, 2)
+    classes = np.where(major, "secondary", "residential")
+    net = gpd.GeoDataFrame({"highway": classes}, geometry=streets, crs=CRS)
+    return {"buildings": b, "facilities": f, "network": net}
+
+
+@pytest.fixture(scope="module")
+def city() -> dict[str, gpd.GeoDataFrame]:
+    return make_city()
+
+
+def _packed(html: str, kind: str) -> list[dict]:
+    """The data of the packed layers of one kind (``cells``, ``points``, ``lines``,
+    ``areas``) or, for ``grid`` / ``outlines``, what their layers share."""
+    name = {"grid": r"geoplan_grid_\w+", "outlines": r"geoplan_areas_\w+"}.get(
+        kind, rf"feature_group_\w+_{kind}"
+    )
+    return [json.loads(m.group(1)) for m in re.finditer(rf"var {name} = (\{{.*?\}});\n", html)]
+
+
+def test_city_map_stays_within_budget(city: dict, tmp_path: Path) -> None:
+    from geoplan.render.cells import adaptive_cell_m, cell_grid
+    from geoplan.report.maps import city_network_lines
+
+    b, f = city["buildings"], city["facilities"]
+    lines, note = city_network_lines(city["network"], lang="zh")
+    assert lines is not None and note is not None and "主次干路" in note
+    m = gap_map(
+        buildings=b,
+        facilities=f,
+        network=lines,
+        category="convenience_store",
+        failing_categories=list(CITY_CATEGORIES[1:]),
+        title="合成城市",
+        summary={"便利店覆盖率": "30%"},
+        notes=[note],
+    )
+    out = save_html(m, tmp_path / "city.html")
+    html = out.read_text(encoding="utf-8")
+    assert out.stat().st_size < 5_000_000  # issue 12, item 6: under 5 MB
+    assert "L.geoJSON(" not in html  # nothing drawn feature by feature
+    # the buildings as cells: one grid, a layer per category over it
+    cell = adaptive_cell_m(b)
+    (grid,) = _packed(html, "grid")
+    assert len(grid["c"]) == len(cell_grid(b, cell_m=cell)) == len(grid["h"])
+    assert sum(grid["b"]) == len(b)
+    layers = _packed(html, "cells")
+    assert len(layers) == len(CITY_CATEGORIES)
+    assert [layer["only"] for layer in layers] == [False] + [True] * 4
+    assert all(len(layer["k"]) == len(grid["c"]) for layer in layers)
+    for name in ("建筑覆盖（网格汇总）: 便利店", "未覆盖建筑: 药店", "设施: 药店"):
+        assert json.dumps(name)[1:-1] in html  # in the layer control
+    # every facility, one layer per category, the mapped one on
+    points = _packed(html, "points")
+    assert sum(len(p["t"]) for p in points) == len(f)
+    st = {c.layer_name: c.show for c in m._children.values() if isinstance(c, folium.FeatureGroup)}
+    assert st["设施: 便利店"] is True and st["设施: 药店"] is False
+    assert st["建筑覆盖（网格汇总）: 便利店"] is True and st["未覆盖建筑: 药店"] is False
+    # the note says what was aggregated
+    notes = html[html.index("geoplan-notes") :]
+    assert f"{len(b):,} 栋建筑按 {cell:g} 米网格汇总" in notes
+    assert "按类别分图层" in notes and "主次干路" in notes
+
+
+def test_city_map_cells_match_coverage_cells(city: dict) -> None:
+    from geoplan.render.cells import cell_grid, cell_shares
+
+    b = city["buildings"].iloc[:30_000]
+    grid = cell_grid(b, cell_m=500)
+    for cat in CITY_CATEGORIES[:2]:
+        ref = coverage_cells(b, category=cat, cell_m=500)
+        ij = np.array([[int(v) for v in s.split("_")] for s in ref.index])
+        order = np.lexsort((ij[:, 0], ij[:, 1]))
+        shares = cell_shares(grid, b, cat)
+        assert (ij[order, 0] == grid.ix).all() and (ij[order, 1] == grid.iy).all()
+        assert np.allclose(ref["households"].to_numpy()[order], grid.households)
+        assert np.allclose(
+            ref["uncovered_share"].to_numpy()[order], shares.uncovered_share, equal_nan=True
+        )
+        assert (ref["cls"].to_numpy()[order] == shares.cls).all()
+
+
+def test_city_map_english_communities_and_budget_switch() -> None:
+    from geoplan.render.city_layers import is_city_scale
+
+    t = make_communities()
+    b = make_buildings(200, points=True)
+    small = render(gap_map(communities=t, buildings=b, title="t", lang="en"))
+    assert "geoplanCity" not in small
+    assert not is_city_scale(t, b)
+    # the same frames over a budget of 100 features: city scale
+    html = render(gap_map(communities=t, buildings=b, title="t", lang="en", max_features=100))
+    assert "geoplanCity" in html and "L.geoJSON(" not in html
+    areas = _packed(html, "areas")
+    assert len(areas) == 1 and areas[0]["k"] == "pfn"
+    (shared,) = _packed(html, "outlines")
+    assert shared["s"] == [1, 1] * 3 and shared["r"] == [4, 4, 4]  # three squares
+    assert XSS_IMG not in html and XSS_SCRIPT not in html  # names stay escaped
+    assert "City-scale view (203 features, over 100)" in html
+    assert "3 community outlines simplified to 5 m" in html
+
+
+def test_city_network_without_road_classes_is_left_out() -> None:
+    from geoplan.render.network_layers import DEFAULT_NETWORK_MAX_VERTICES
+    from geoplan.report.maps import city_network_lines
+
+    n = DEFAULT_NETWORK_MAX_VERTICES  # twice the vertices the map draws
+    x = X0 + np.arange(n) * 10.0
+    lines = gpd.GeoSeries(
+        shapely.linestrings(np.stack([x, x * 0 + Y0, x + 10, x * 0 + Y0], 1).reshape(n, 2, 2)),
+        crs=CRS,
+    )
+    drawn, note = city_network_lines(lines, lang="en")
+    assert drawn is None and note is not None and "not drawn" in note
+    small, none = city_network_lines(lines.iloc[:100], lang="en")
+    assert small is not None and len(small) == 100 and none is None  # fits: drawn whole
+
+
+def test_static_city_map_keeps_chinese_labels(city: dict, tmp_path: Path) -> None:
+    # pytest runs with warnings as errors: a missing-glyph warning fails this test
+    b, f = city["buildings"], city["facilities"]
+    out = static_gap_map(
+        tmp_path / "city.png",
+        buildings=b,
+        facilities=f[f["category"] == "pharmacy"],
+        category="pharmacy",
+        title="合成城市药店步行可达缺口图",
+        summary={"药店覆盖率": "30.0% 户在 8 min 内"},
+        notes=["步行路网仅绘制主次干路（1 / 2 段）"],
+        lang="zh",
+    )
+    _png_ok(out)
+
+
+def test_braces_in_names_are_text_not_templates() -> None:
+    """folium parses its elements' text as Jinja templates: a name must not run."""
+    f = make_facilities()
+    f["name"] = ["{{ 7*7 }}", "{% if true %}x{% endif %}", "{# c #}"]
+    c = make_communities()
+    c["name"] = ["{{ cycler.__init__.__globals__.os.getcwd() }}", "b", "c"]
+    html = render(gap_map(communities=c, facilities=f, title="{{ 6*7 }}", lang="zh"))
+    braces = "&#123;&#123; 7*7 &#125;&#125;"  # shown as written, in a tooltip's JSON
+    assert braces.replace("&", "\\u0026") in html
+    assert "&#123;&#123; 6*7 &#125;&#125;" in html  # the title
+    assert "<b>49" not in html and "\\u003cb\\u003e49" not in html
+    assert str(Path.cwd()) not in html

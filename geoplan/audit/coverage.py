@@ -28,6 +28,15 @@ import pandas as pd
 from geoplan._errors import DataQualityWarning, InputError
 from geoplan._timing import phase
 from geoplan.alignment import check_alignment, snap_distances
+from geoplan.audit._community_findings import (
+    CommunityGroups,
+    community_groups,
+    findings_frame,
+    lacking_categories,
+    per_community,
+    target_findings,
+    with_missing,
+)
 from geoplan.audit.results import AuditResult, as_geodataframe, check_summary
 from geoplan.network import WalkNetwork
 from geoplan.reach import nearest_facilities
@@ -57,6 +66,7 @@ def audit_coverage(
     gates: gpd.GeoDataFrame | None = None,
     search_factor: float = 2.0,
     jobs: int | None = 1,
+    check_layers: bool = True,
 ) -> AuditResult:
     """Audit walking access of households to services against a profile.
 
@@ -92,6 +102,10 @@ def audit_coverage(
     jobs
         Processes for the walking passes (see :func:`geoplan.reach.nearest_facilities`):
         1 here, None or 0 every available core; the results do not depend on it.
+    check_layers
+        Check first that the layers line up with the network
+        (:func:`geoplan.alignment.check_alignment`); False when the caller has just
+        checked them (the command line does, to name the files in its message).
 
     Returns
     -------
@@ -126,14 +140,15 @@ def audit_coverage(
             file=str(buildings.attrs.get("source_file", "<buildings>")),
         )
     # layers that do not line up with the network are bad input, not an audit result
-    with phase("prepare"):
-        check_alignment(
-            network,
-            profile=prof,
-            buildings=buildings,
-            facilities=facilities,
-            communities=communities,
-        )
+    if check_layers:
+        with phase("prepare"):
+            check_alignment(
+                network,
+                profile=prof,
+                buildings=buildings,
+                facilities=facilities,
+                communities=communities,
+            )
     speed_name = "walk_speed_elderly_m_per_min" if elderly else "walk_speed_m_per_min"
     speed = prof.walk_speed(elderly=elderly)
     max_snap = prof.number("max_snap_m")
@@ -210,13 +225,15 @@ def audit_coverage(
                 DataQualityWarning,
                 stacklevel=2,
             )
-        rows: list[dict[str, Any]] = []
+        blocks: list[dict[str, list[Any]]] = []  # the findings, as runs of rows
         target_summary: dict[str, Any] = {}
         # categories whose every facility is farther than max_snap_m from the network
         fac_cat = facilities["category"].astype("string").to_numpy(dtype=object, na_value=None)
         fac_on = snap_distances(network, facilities) <= max_snap
         off_network = {c for c in present if not fac_on[fac_cat == c].any()}
         lacking: dict[str, dict[str, list[str]]] = {}
+        groups: dict[bool, CommunityGroups] = {}  # the communities in scope, per kind of scope
+        names: dict[tuple[type, Any], str] = {}  # community names, looked up once
     with phase("aggregate.findings"):  # per target: shares, findings per community and overall
         for t in targets:
             cats = cats_of(t)
@@ -262,12 +279,23 @@ def audit_coverage(
                     search_m=limit_m,
                     max_snap_m=max_snap,
                 )
-            lacking[t.id] = _lacking(bad, comm_id, scope_mask)
-            found = _target_findings(
-                t, ok, hh, comm_id, communities, scope_mask, share_hh, uncovered
+            central_scope = t.scope == "central_district"
+            if central_scope not in groups:
+                groups[central_scope] = community_groups(comm_id, scope_mask)
+            lacking[t.id] = lacking_categories(bad, groups[central_scope])
+            found = target_findings(
+                t,
+                ok,
+                hh,
+                groups[central_scope],
+                communities,
+                scope_mask,
+                share_hh,
+                uncovered,
+                names=names,
             )
-            rows += _with_missing(found, t, absent, bad, scope_mask, lacking[t.id], metres_of(t))
-        findings = pd.DataFrame(rows)
+            blocks += with_missing(found, t, absent, bad, scope_mask, lacking[t.id], metres_of(t))
+        findings = findings_frame(blocks)
     with phase("aggregate.buildings"):
         new = pd.DataFrame(
             {
@@ -315,7 +343,7 @@ def audit_coverage(
     extra: dict[str, pd.DataFrame] = {"facilities": facilities.copy()}
     if communities is not None:
         with phase("aggregate.communities"):
-            extra["communities"] = _per_community(
+            extra["communities"] = per_community(
                 table, comm_id, communities, coverage, targets, hh, lacking
             )
     with phase("aggregate.buildings"):
@@ -445,180 +473,6 @@ def _central(comm_id: np.ndarray, communities: gpd.GeoDataFrame | None) -> np.nd
     flags = communities["central_district"].fillna(False).astype(bool)
     flags.index = flags.index.astype(str)
     return np.array([bool(flags.get(c, False)) if c is not None else False for c in comm_id])
-
-
-def _target_findings(
-    t: Target,
-    ok: np.ndarray,
-    hh: np.ndarray,
-    comm_id: np.ndarray,
-    communities: gpd.GeoDataFrame | None,
-    scope_mask: np.ndarray,
-    share: float,
-    uncovered: float,
-) -> list[dict[str, Any]]:
-    """District row (and one per community) for a target, judged on household shares."""
-    assert not isinstance(t.threshold, tuple)  # coverage targets are not 'between'
-    if t.measure == "coverage_share":
-        need = float(t.threshold)
-        threshold_text: Any = t.threshold
-        unit = t.unit
-    else:  # walk_time / walk_distance: every household within the time or distance
-        need = 1.0
-        unit_text = "m" if t.measure == "walk_distance" else "min"
-        threshold_text = f"{t.comparator} {float(t.threshold):g} {unit_text}"
-        unit = "share of households"
-    base = {
-        "check_id": t.id,
-        "comparator": ">=",
-        "unit": unit,
-        "threshold": threshold_text,
-        "source": t.source,
-        "clause": t.clause,
-        "confirmed": bool(t.confirmed),
-        "description_zh": t.description_zh,
-        "description_en": t.description_en,
-        "shortfall_m2": np.nan,
-    }
-    rows = []
-    area = "central_district" if t.scope == "central_district" else "all"
-    if math.isnan(share) and not scope_mask.any():
-        pass  # no building in scope (no central community): the target does not apply
-    elif math.isnan(share):  # buildings in scope, none with households: never a pass
-        rows.append(
-            {
-                **base,
-                "entity_id": area,
-                "entity_name": area,
-                "scope": "district",
-                "value": np.nan,
-                "passed": None,
-                "shortfall": np.nan,
-                "households_uncovered": 0.0,
-                "text_zh": "未测：范围内的建筑都没有户数",
-                "text_en": "not measured: no building in scope has households",
-            }
-        )
-    else:
-        rows.append(
-            {
-                **base,
-                "entity_id": area,
-                "entity_name": area,
-                "scope": "district",
-                "value": share,
-                "passed": share >= need,
-                "shortfall": max(0.0, need - share),
-                "households_uncovered": uncovered,
-            }
-        )
-    if communities is not None:
-        names = communities["name"] if "name" in communities.columns else None
-        frame = pd.DataFrame({"cid": comm_id, "ok": ok, "hh": hh, "in": scope_mask})
-        frame = frame[frame["in"] & frame["cid"].notna()]
-        for cid, grp in frame.groupby("cid", sort=True):
-            total = grp["hh"].sum()
-            if total <= 0:
-                continue
-            s = float(grp.loc[grp["ok"], "hh"].sum() / total)
-            name = str(names.get(cid, cid)) if names is not None else str(cid)
-            rows.append(
-                {
-                    **base,
-                    "entity_id": str(cid),
-                    "entity_name": name,
-                    "scope": "community",
-                    "value": s,
-                    "passed": s >= need,
-                    "shortfall": max(0.0, need - s),
-                    "households_uncovered": float(grp.loc[~grp["ok"], "hh"].sum()),
-                }
-            )
-    return rows
-
-
-def _per_community(
-    table: pd.DataFrame,
-    comm_id: np.ndarray,
-    communities: gpd.GeoDataFrame,
-    coverage: dict[str, Any],
-    targets: list[Target],
-    hh: np.ndarray,
-    lacking: dict[str, dict[str, list[str]]],
-) -> gpd.GeoDataFrame:
-    frame = pd.DataFrame({"cid": comm_id, "hh": hh}, index=table.index)
-    cols = {f"covered__{c}": f"share__{c}" for c in coverage}
-    cols.update({f"{t.id}__pass": f"{t.id}__share" for t in targets})
-    for src in cols:
-        frame[src] = table[src].to_numpy(bool) * hh
-    grouped = frame.dropna(subset=["cid"]).groupby("cid")
-    sums = grouped.sum(numeric_only=True)
-    out = (
-        communities[["name", "geometry"]].copy()
-        if "name" in communities.columns
-        else communities[["geometry"]].copy()
-    )
-    idx = out.index.astype(str)
-    out["households_in_buildings"] = sums["hh"].reindex(idx).fillna(0).to_numpy()
-    for src, dst in cols.items():
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[dst] = (sums[src] / sums["hh"]).reindex(idx).to_numpy()
-    for t in targets:  # which categories each community lacks for this check
-        out[f"{t.id}__lacking"] = [", ".join(lacking[t.id].get(c, [])) for c in idx]
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=communities.crs)
-
-
-def _lacking(
-    bad: dict[str, np.ndarray], comm_id: np.ndarray, scope_mask: np.ndarray
-) -> dict[str, list[str]]:
-    """Per community: the categories some of its buildings do not reach within the limit."""
-    frame = pd.DataFrame({c: b for c, b in bad.items()})
-    frame["cid"] = comm_id
-    frame = frame[scope_mask & pd.notna(comm_id)]
-    if frame.empty:
-        return {}
-    anyb = frame.groupby("cid", sort=True)[list(bad)].any()
-    return {str(cid): [c for c in bad if bool(row[c])] for cid, row in anyb.iterrows()}
-
-
-def _with_missing(
-    rows: list[dict[str, Any]],
-    t: Target,
-    absent: list[str],
-    bad: dict[str, np.ndarray],
-    scope_mask: np.ndarray,
-    by_community: dict[str, list[str]],
-    limit_m: float,
-) -> list[dict[str, Any]]:
-    """Findings rows with the categories each entity lacks, and why in words.
-
-    A category with no facility at all is named as such ("设施中没有 middle_school
-    （中学）" / "no middle_school among the facilities"), so a 0% is never
-    read as a walking problem; other lacking categories are those some
-    households do not reach within the limit.
-    """
-    from geoplan.categories import load_categories
-
-    cats = load_categories()
-
-    def zh(c: str) -> str:
-        return f"{c}（{cats[c].zh}）" if c in cats else c
-
-    district = [c for c, b in bad.items() if bool((b & scope_mask).any())]
-    for row in rows:
-        miss = district if row["scope"] == "district" else by_community.get(row["entity_id"], [])
-        gone = [c for c in miss if c in absent]
-        far = [c for c in miss if c not in absent]
-        zh_parts = ["设施中没有 " + "、".join(zh(c) for c in gone)] if gone else []
-        en_parts = ["no " + ", ".join(gone) + " among the facilities"] if gone else []
-        if far:
-            zh_parts.append(f"部分住户 {limit_m:,.0f} 米内到不了：" + "、".join(zh(c) for c in far))
-            en_parts.append(f"some households have none within {limit_m:,.0f} m: " + ", ".join(far))
-        row["missing_categories"] = ", ".join(miss)
-        row["absent_categories"] = ", ".join(gone)
-        row["missing_zh"] = "；".join(zh_parts)
-        row["missing_en"] = "; ".join(en_parts)
-    return rows
 
 
 def _zero_cause(

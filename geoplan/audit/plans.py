@@ -536,7 +536,7 @@ def read_context(
     name = p.name.lower()
     if network_kind(p) == "osm":
         net = read_network(p, metric_crs=metric_crs)
-        fac = osm_facilities(p, crs=metric_crs)
+        fac = osm_facilities(p, to_crs=metric_crs)
         fac = (
             fac[["name", "category", "geometry"]].copy()
             if len(fac)
@@ -563,7 +563,7 @@ def read_context(
             streets = streets.set_crs(crs)
         elif crs is not None:
             streets = streets.set_crs(crs, allow_override=True)
-        net = network_from_lines(streets, crs=metric_crs)
+        net = network_from_lines(streets, to_crs=metric_crs)
         if "facilities" in layers:
             fac = read_facilities(p, layer="facilities", crs=crs, metric_crs=metric_crs)
         else:

@@ -10,16 +10,19 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsIndex
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoplan.audit.facts import fact_text, isnan, missing_text, with_text
+
 if TYPE_CHECKING:
+    from geoplan.io.write import Table
     from geoplan.profiles import Target
 
 __all__ = [
@@ -28,8 +31,10 @@ __all__ = [
     "applicable_mask",
     "evaluate",
     "fact_text",
+    "long_table",
     "missing_text",
     "save_result",
+    "table_columns",
     "with_text",
 ]
 
@@ -81,7 +86,7 @@ class Check:
     def passed(self) -> pd.Series:
         """Boolean with NA where the check does not apply or the value is missing."""
         ok = pd.Series(
-            [self.target.passes(v) if not _isnan(v) else None for v in self.value],
+            [self.target.passes(v) if not isnan(v) else None for v in self.value],
             index=self.value.index,
             dtype="boolean",
         )
@@ -90,23 +95,11 @@ class Check:
     @property
     def shortfall(self) -> pd.Series:
         out = pd.Series(
-            [self.target.shortfall(v) if not _isnan(v) else math.nan for v in self.value],
+            [self.target.shortfall(v) if not isnan(v) else math.nan for v in self.value],
             index=self.value.index,
             dtype=float,
         )
         return out.where(self.applicable)
-
-
-def _isnan(v: object) -> bool:
-    """True for None and a missing scalar (NaN, NA, NaT); False for anything else,
-    such as a finding's list of citations or a (low, high) threshold."""
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    if isinstance(v, float | np.floating):
-        return math.isnan(v)
-    if isinstance(v, np.datetime64 | np.timedelta64):
-        return bool(np.isnat(v))
-    return False
 
 
 def applicable_mask(frame: pd.DataFrame, target: Target) -> pd.Series:
@@ -218,227 +211,6 @@ def _values(series: pd.Series | None, idx: pd.Index) -> np.ndarray:
     return series.reindex(idx).to_numpy(dtype=float)
 
 
-# --------------------------------------------------------------------------- fact text
-
-_COMPARATORS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
-# profile unit -> (zh, en) as printed after a number
-_UNITS = {
-    "m2/100 households": ("m²/百户", "m²/100 households"),
-    "m2/household": ("m²/户", "m²/household"),
-    "m2/dwelling": ("m²/套", "m²/dwelling"),
-    "m2": ("m²", "m²"),
-    "m": ("米", "m"),
-    "min": ("分钟", "min"),
-    "households": ("户", "households"),
-    "dwellings": ("套", "dwellings"),
-    "residents": ("人", "residents"),
-    "persons": ("人", "persons"),
-    "members": ("人", "members"),
-    "organisations": ("个", "organisations"),
-    "workers/10,000 residents": ("人/万人", "workers/10,000 residents"),
-    "places/10,000 residents": ("个/万人", "places/10,000 residents"),
-    "workers/grid": ("人/网格", "workers/grid"),
-    "branches/grid": ("个/网格", "branches/grid"),
-    "h/day": ("小时/天", "h/day"),
-    "patrols/day": ("次/天", "patrols/day"),
-    "visits/month": ("次/月", "visits/month"),
-    "visits/household/year": ("次/户/年", "visits/household/year"),
-    "persons/household": ("人/户", "persons/household"),
-}
-_LAYERS = {
-    "communities": ("社区表", "communities table"),
-    "facilities": ("设施表", "facilities table"),
-}
-
-
-def _is_share(unit: str) -> bool:
-    return unit == "share" or unit.startswith("share ")
-
-
-def _number(x: float, unit: str) -> str:
-    """A value as a planner reads it: ratios keep 3 figures, counts none."""
-    if "/" not in unit and float(x).is_integer():
-        return f"{x:,.0f}"
-    return f"{x:,.1f}" if abs(x) >= 10 else f"{x:.3g}"
-
-
-def _threshold_text(thr: object, comparator: str, unit: str, *, zh: bool) -> str:
-    share = _is_share(unit)
-
-    def one(v: str | SupportsFloat | SupportsIndex) -> str:
-        return f"{float(v):.0%}" if share else f"{float(v):g}"
-
-    if isinstance(thr, str) and "-" in thr and comparator == "between":
-        lo, hi = thr.split("-", 1)
-        return f"应在 {one(lo)}–{one(hi)} 之间" if zh else f"should be {one(lo)}–{one(hi)}"
-    if isinstance(thr, list | tuple):
-        return (
-            f"应在 {one(thr[0])}–{one(thr[1])} 之间"
-            if zh
-            else f"should be {one(thr[0])}–{one(thr[1])}"
-        )
-    sym = _COMPARATORS.get(comparator, comparator)
-    try:
-        shown = (
-            one(thr) if isinstance(thr, float | str | SupportsFloat | SupportsIndex) else str(thr)
-        )
-    except (TypeError, ValueError):
-        shown = str(thr)
-    return f"应 {sym} {shown}" if zh else f"should be {sym} {shown}"
-
-
-def missing_text(column: str, layer: str, *, zh: bool) -> str:
-    """What to add so a check can be measured, e.g. "缺 activity_area_m2 列（设施表，活动面积）".
-
-    Examples
-    --------
-    >>> missing_text("activity_area_m2", "facilities", zh=True)
-    '未测：缺 activity_area_m2 列（设施表，活动面积）'
-    >>> missing_text("sanitary_village", "communities", zh=False)
-    'not measured: add a sanitary_village column (communities table)'
-    """
-    from geoplan.io.columns import ALIASES
-
-    where_zh, where_en = _LAYERS.get(layer, (layer, layer))
-    aliases = [a for a in ALIASES.get(column, ()) if a != column]
-    cn = next((a for a in aliases if any("\u4e00" <= ch <= "\u9fff" for ch in a)), None)
-    if zh:
-        return f"未测：缺 {column} 列（{where_zh}{'，' + cn if cn else ''}）"
-    return f"not measured: add a {column} column ({where_en})"
-
-
-def fact_text(row: Mapping[str, object] | pd.Series, *, lang: str = "zh") -> str:
-    """One finding as a sentence of facts: value, its parts, the target, the gap.
-
-    ``row`` is a findings row (a dict or Series) with ``value``, ``threshold``,
-    ``comparator``, ``unit``, ``passed`` and, when known, ``have``, ``base``,
-    ``base_unit``, ``required_m2``, ``shortfall_m2``, ``missing`` and
-    ``households_uncovered``.
-
-    Examples
-    --------
-    >>> row = {"value": 24.0, "threshold": 30.0, "comparator": ">=",
-    ...        "unit": "m2/100 households", "passed": False, "have": 480.0, "base": 2000.0,
-    ...        "base_unit": "households", "required_m2": 600.0, "shortfall_m2": 120.0}
-    >>> fact_text(row)
-    '24.0 m²/百户（480 m² / 2,000 户），应 ≥ 30，需 600 m²，缺 120 m²'
-    >>> fact_text(row, lang="en")
-    '24.0 m²/100 households (480 m² / 2,000 households), should be ≥ 30, needs 600 m², short 120 m²'
-    """
-    zh = lang == "zh"
-    get = row.get
-    value = _float(get("value"))
-    unit = str(get("unit") or "")
-    comparator = str(get("comparator") or "")
-    thr = get("threshold")
-    if value is None:
-        missing = get("missing")
-        if isinstance(missing, str) and "@" in missing:
-            column, layer = missing.split("@", 1)
-            return missing_text(column, layer, zh=zh)
-        return "未测：缺数据" if zh else "not measured: no data"
-    passed = get("passed")
-    walk = isinstance(thr, str) and _is_share(unit) and unit != "share"
-    if walk:  # walking access: share of households within a time or distance
-        limit = str(thr)
-        for sym in _COMPARATORS:
-            if limit.startswith(sym + " "):
-                limit = limit[len(sym) + 1 :]
-                break
-        limit = limit.replace(" min", " 分钟" if zh else " min").replace(
-            " m", " 米" if zh else " m"
-        )
-        text = (
-            f"{value:.1%} 的住户步行 {limit}内可达，应为全部"
-            if zh
-            else f"{value:.1%} of households within {limit} on foot, should be all"
-        )
-        lost = _float(get("households_uncovered"))
-        if passed is False and lost is not None and lost > 0:
-            text += f"，缺 {lost:,.0f} 户" if zh else f", {lost:,.0f} households short"
-        return text
-    if unit == "flag":
-        shown = ("是" if value else "否") if zh else ("yes" if value else "no")
-        return f"{shown}，应为是" if zh else f"{shown}, should be yes"
-    if _is_share(unit):
-        shown = f"{value:.1%}"
-    else:
-        uz, ue = _UNITS.get(unit, (unit, unit))
-        u = uz if zh else ue
-        shown = f"{_number(value, unit)} {u}".strip()
-    have, base = _float(get("have")), _float(get("base"))
-    hunit = str(get("have_unit") or "m2")
-    hu = "m²" if hunit == "m2" else _UNITS.get(hunit, (hunit, hunit))[0 if zh else 1]
-    if have is not None and base is not None:
-        bunit = str(get("base_unit") or "")
-        bu = "m²" if bunit == "m2" else _UNITS.get(bunit, (bunit, bunit))[0 if zh else 1]
-        sep = "（" if zh else " ("
-        end = "）" if zh else ")"
-        shown += f"{sep}{have:,.0f} {hu} / {base:,.0f} {bu}{end}"
-    parts = [shown, _threshold_text(thr, comparator, unit, zh=zh)]
-    need, short = _float(get("required_m2")), _float(get("shortfall_m2"))
-    threshold = _float(thr)
-    if need is None and hunit != "m2" and have is not None and base is not None and threshold:
-        # a rate per 10,000 residents is met by whole persons: say how many
-        per = 10_000.0 if "/10,000" in unit else 1.0
-        need = float(math.ceil(threshold * base / per - 1e-9))
-        short = max(need - have, 0.0)
-        if passed is False:
-            parts.append(f"需 {need:,.0f} {hu}" if zh else f"needs {need:,.0f} {hu}")
-            if short > 0:
-                parts.append(f"缺 {short:,.0f} {hu}" if zh else f"short {short:,.0f} {hu}")
-    elif passed is False and need is not None:
-        parts.append(f"需 {need:,.0f} m²" if zh else f"needs {need:,.0f} m²")
-    if hunit != "m2":
-        pass
-    elif passed is False and short is not None and short > 0:
-        parts.append(f"缺 {short:,.0f} m²" if zh else f"short {short:,.0f} m²")
-    elif passed is False and short is None:
-        gap = _float(get("shortfall"))
-        if gap is not None and gap > 0:
-            if _is_share(unit):  # a gap between two shares is in percentage points
-                pts = f"{gap * 100:.1f}"
-                parts.append(f"差 {pts} 个百分点" if zh else f"{pts} percentage points short")
-            else:
-                gap_text = _number(gap, unit)
-                parts.append(f"差 {gap_text}" if zh else f"short {gap_text}")
-    elif passed is True:
-        parts.append("达标" if zh else "met")
-    lost = _float(get("households_uncovered"))
-    if passed is False and lost is not None and lost > 0:
-        parts.append(f"未覆盖 {lost:,.0f} 户" if zh else f"{lost:,.0f} households not covered")
-    return ("，" if zh else ", ").join(parts)
-
-
-def _float(v: object) -> float | None:
-    if v is None or v is pd.NA or isinstance(v, str | bool):
-        return None
-    # float and int first: they are the usual values, and a protocol check is slow
-    if not isinstance(v, float | int | SupportsFloat | SupportsIndex):
-        return None  # float() would raise TypeError
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) or math.isinf(x) else x
-
-
-def with_text(findings: pd.DataFrame) -> pd.DataFrame:
-    """``findings`` with ``text_zh`` / ``text_en`` filled where missing (see :func:`fact_text`)."""
-    f = findings.copy()
-    for col in ("text_zh", "text_en"):
-        if col not in f.columns:
-            f[col] = pd.Series([None] * len(f), index=f.index, dtype=object)
-    if len(f) == 0:
-        return f
-    todo = f["text_zh"].isna() | f["text_en"].isna()
-    for i in f.index[todo.to_numpy()]:
-        row = {k: (None if _isnan(v) else v) for k, v in f.loc[i].to_dict().items()}
-        f.at[i, "text_zh"] = fact_text(row, lang="zh")
-        f.at[i, "text_en"] = fact_text(row, lang="en")
-    return f
-
-
 def check_summary(findings: pd.DataFrame) -> dict[str, Any]:
     """Per-check counts from findings: applicable, passed, failed, not measured, shortfall."""
     out: dict[str, Any] = {}
@@ -531,10 +303,7 @@ class AuditResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: name, profile, passed, summary, parameters, findings."""
-        findings = [
-            {k: _jsonable(v) for k, v in row.items()}
-            for row in self.findings.to_dict(orient="records")
-        ]
+        findings = _records(self.findings)
         return {
             "audit": self.name,
             "profile": self.profile,
@@ -578,6 +347,28 @@ def _jsonable(value: object) -> Any:
     return str(value)
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``[{column: _jsonable(value)}]`` per row, as from ``frame.to_dict("records")``,
+    made a column at a time (a city's findings are 100,000s of rows).
+
+    Examples
+    --------
+    >>> _records(pd.DataFrame({"a": [0.1 + 0.2, float("nan")], "b": ["x", None]}))
+    [{'a': 0.3, 'b': 'x'}, {'a': None, 'b': None}]
+    """
+    columns: list[list[Any]] = []
+    for col in frame.columns:
+        values = frame[col]
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":  # no dispatch
+            columns.append(
+                [round(v, 6) if math.isfinite(v) else None for v in values.to_numpy().tolist()]
+            )
+        else:
+            columns.append([_jsonable(v) for v in values.tolist()])
+    keys = list(frame.columns)
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
 def as_geodataframe(table: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
     """Keep GeoDataFrame-ness of the audited input."""
     if isinstance(like, gpd.GeoDataFrame) and not isinstance(table, gpd.GeoDataFrame):
@@ -585,18 +376,48 @@ def as_geodataframe(table: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+#: The formats an audit's tables can be written in (see :func:`save_result`).
+TABLE_FORMATS = ("gpkg", "parquet", "csv")
+#: The per-category columns of a coverage table: ``walk_m__<category>`` and so on.
+PER_CATEGORY = ("walk_m", "walk_min", "facility_id", "covered")
+
+
 def save_result(
     result: AuditResult,
     folder: str | os.PathLike[str],
     *,
+    formats: Iterable[str] = ("gpkg", "csv"),
+    lean: bool = False,
+    long: bool = False,
     protect: Iterable[str | os.PathLike[str]] = (),
 ) -> list[Path]:
     """Write an audit's outputs into ``folder``, each file atomically.
 
-    Files: ``<name>.json`` (the full result), ``<name>_findings.csv`` (long form),
-    ``<name>.csv`` (the table without geometry) and, when the table has
-    geometry, ``<name>.gpkg`` with the table and every extra spatial table as
-    layers. CSVs are UTF-8 with a BOM so Excel shows Chinese.
+    Always ``<name>.json`` (the full result) and ``<name>_findings.csv`` (the
+    findings, long form); then the tables in each of ``formats``:
+
+    - ``gpkg``: ``<name>.gpkg`` with the table (when it has geometry) and every
+      extra spatial table (``facilities``, ``communities``) as layers;
+    - ``parquet``: the same tables as GeoParquet files, ``<name>.parquet`` and
+      ``<name>_<extra>.parquet`` (``coverage_communities.parquet``);
+    - ``csv``: ``<name>.csv``, the table without geometry (UTF-8 with a BOM so
+      Excel shows Chinese).
+
+    Tables are written a slice of rows at a time (:mod:`geoplan.io.write`), never
+    copied whole. Parameters for the coverage audit's per-building table:
+
+    lean
+        Keep the per-category columns (``walk_m__``, ``walk_min__``,
+        ``facility_id__``, ``covered__``) only of the categories the profile
+        targets (``summary["coverage"]``), not of every category the facilities
+        hold. The gap map needs no other.
+    long
+        Also write the long table, one row per building and category of the
+        table: ``building_id``, ``category``, ``walk_m`` (``inf``, an empty CSV
+        cell: none within the search limit), ``facility_id`` and ``covered``
+        (empty for a category no target names): ``<name>_long.parquet``,
+        ``<name>_long.csv`` and the layer ``long`` of the GeoPackage, one per
+        format asked for.
 
     Examples
     --------
@@ -607,25 +428,132 @@ def save_result(
     >>> r = audit_organisations(d.communities, profile="ningxia-2025")
     >>> [p.name for p in save_result(r, tempfile.mkdtemp())]
     ['organisations.json', 'organisations_findings.csv', 'organisations.csv', 'organisations.gpkg']
+    >>> [p.name for p in save_result(r, tempfile.mkdtemp(), formats=["parquet"])]
+    ['organisations.json', 'organisations_findings.csv', 'organisations.parquet']
     """
-    from geoplan.io.write import write_csv, write_gpkg, write_text
+    from geoplan.io.write import write_csv, write_gpkg, write_parquet, write_text
 
+    chosen = list(dict.fromkeys(str(f).lower() for f in formats))
+    unknown = [f for f in chosen if f not in TABLE_FORMATS]
+    if unknown:
+        raise ValueError(f"unknown format {unknown[0]!r}; choose from {', '.join(TABLE_FORMATS)}")
     folder = Path(folder)
+    name = result.name
+    table = result.table
+    columns = table_columns(result) if lean else None
     paths = [
-        write_text(folder / f"{result.name}.json", result.to_json() + "\n", protect=protect),
+        write_text(folder / f"{name}.json", result.to_json() + "\n", protect=protect),
         write_csv(
-            folder / f"{result.name}_findings.csv",
+            folder / f"{name}_findings.csv",
             result.findings.set_index("entity_id"),
             protect=protect,
         ),
-        write_csv(folder / f"{result.name}.csv", result.table, protect=protect),
     ]
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    if isinstance(result.table, gpd.GeoDataFrame):
-        layers[result.name] = result.table
+    if "csv" in chosen:
+        paths.append(write_csv(folder / f"{name}.csv", table, columns=columns, protect=protect))
+    layers: dict[str, Table] = {}
+    if isinstance(table, gpd.GeoDataFrame):
+        layers[name] = table
     for key, extra in result.extra.items():
         if isinstance(extra, gpd.GeoDataFrame):
             layers[key] = extra
-    if layers:
-        paths.append(write_gpkg(folder / f"{result.name}.gpkg", layers, protect=protect))
+    picked = {name: columns} if columns is not None else {}
+    categories = _categories(table, columns) if long else []
+    if "gpkg" in chosen and layers:
+        if long:
+            layers["long"] = long_table(table, categories)
+        paths.append(write_gpkg(folder / f"{name}.gpkg", layers, columns=picked, protect=protect))
+        layers.pop("long", None)
+    if "parquet" in chosen:
+        for key, frame in layers.items():
+            assert isinstance(frame, pd.DataFrame)
+            stem = name if key == name else f"{name}_{key}"
+            paths.append(
+                write_parquet(
+                    folder / f"{stem}.parquet", frame, columns=picked.get(key), protect=protect
+                )
+            )
+    if long:
+        for fmt in chosen:
+            if fmt == "parquet":
+                dest = folder / f"{name}_long.parquet"
+                paths.append(write_parquet(dest, long_table(table, categories), protect=protect))
+            elif fmt == "csv":
+                dest = folder / f"{name}_long.csv"
+                paths.append(write_csv(dest, long_table(table, categories), protect=protect))
     return paths
+
+
+def table_columns(result: AuditResult) -> list[str] | None:
+    """The columns of a lean coverage table: every column but the per-category ones
+    (:data:`PER_CATEGORY`) of categories no target of the profile names; None for a
+    table that has nothing to leave out.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame(columns=["households", "walk_m__bank", "covered__bank",
+    ...     "walk_m__pet", "walk_min__pet", "facility_id__pet", "walk_bank__pass"])
+    >>> r = AuditResult("coverage", t, pd.DataFrame(columns=["text_zh"]),
+    ...     {"coverage": {"bank": {}}}, "mofcom-15min")
+    >>> table_columns(r)
+    ['households', 'walk_m__bank', 'covered__bank', 'walk_bank__pass']
+    """
+    targeted = result.summary.get("coverage")
+    if not isinstance(targeted, Mapping):
+        return None
+    keep = []
+    for col in result.table.columns:
+        prefix, sep, category = str(col).partition("__")
+        if sep and prefix in PER_CATEGORY and category not in targeted:
+            continue
+        keep.append(col)
+    return keep if len(keep) < len(result.table.columns) else None
+
+
+def _categories(table: pd.DataFrame, columns: list[str] | None) -> list[str]:
+    """The categories with a ``walk_m__<category>`` column among ``columns``."""
+    names = table.columns if columns is None else columns
+    return [str(c).removeprefix("walk_m__") for c in names if str(c).startswith("walk_m__")]
+
+
+def long_table(table: pd.DataFrame, categories: Iterable[str]) -> Iterator[pd.DataFrame]:
+    """The coverage table in long form, one frame per category (made as it is read).
+
+    Each frame is indexed like ``table`` (``building_id``) with the columns
+    ``category``, ``walk_m``, ``facility_id`` and ``covered`` (a nullable boolean:
+    empty where no target names the category).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"walk_m__bank": [120.0, float("inf")],
+    ...     "facility_id__bank": ["F1", None], "covered__bank": [True, False]},
+    ...     index=pd.Index(["B1", "B2"], name="building_id"))
+    >>> long = pd.concat(long_table(t, ["bank"])).reset_index()
+    >>> long[["building_id", "category", "walk_m", "covered"]].values.tolist()
+    [['B1', 'bank', 120.0, True], ['B2', 'bank', inf, False]]
+    >>> long["facility_id"].tolist()[0]
+    'F1'
+    """
+    n = len(table)
+    for c in categories:
+        col = f"covered__{c}"
+        covered = (
+            pd.array(table[col].to_numpy(), dtype="boolean")
+            if col in table.columns
+            else pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+        )
+        yield pd.DataFrame(
+            {
+                "category": c,
+                "walk_m": table[f"walk_m__{c}"].to_numpy(dtype=float),
+                "facility_id": pd.Series(
+                    table[f"facility_id__{c}"].to_numpy(dtype=object),
+                    index=table.index,
+                    dtype=object,
+                ),
+                "covered": covered,
+            },
+            index=table.index,
+        )

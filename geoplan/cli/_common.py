@@ -121,6 +121,94 @@ class ReadOptions:
             )
 
 
+#: What ``--format`` accepts (``geoplan.audit.results.TABLE_FORMATS``) and its default:
+#: one GeoPackage, the file every GIS opens (see docs/outputs.md for the figures).
+TABLE_FORMATS = ("gpkg", "parquet", "csv")
+DEFAULT_FORMATS = ("gpkg",)
+
+
+class TableOptions:
+    """What ``--format``, ``--long`` and ``--all-categories`` ask of the written tables.
+
+    ``save`` holds the keywords of :func:`geoplan.audit.results.save_result`.
+
+    Examples
+    --------
+    >>> TableOptions(("parquet", "csv"), long=True, all_categories=False).save
+    {'formats': ('parquet', 'csv'), 'lean': True, 'long': True}
+    """
+
+    def __init__(self, formats: tuple[str, ...], *, long: bool, all_categories: bool) -> None:
+        self.formats = formats or DEFAULT_FORMATS
+        self.long = long
+        self.lean = not all_categories
+
+    @property
+    def save(self) -> dict[str, Any]:
+        return {"formats": self.formats, "lean": self.lean, "long": self.long}
+
+
+def _parse_formats(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    names: list[str] = []
+    for value in values:
+        for part in re.split(r"[,，;；\s]+", value):
+            name = part.strip().lower().lstrip(".")
+            if not name:
+                continue
+            name = {"geopackage": "gpkg", "geoparquet": "parquet"}.get(name, name)
+            if name not in TABLE_FORMATS:
+                raise click.BadParameter(
+                    f"{part!r} is not a table format; choose from {', '.join(TABLE_FORMATS)}"
+                )
+            if name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def table_options(func: Callable[..., R]) -> Callable[..., R]:
+    """``--format``, ``--long`` and ``--all-categories``; the command receives ``tables``."""
+
+    @functools.wraps(func)
+    def wrapper(
+        *args: object,
+        formats: tuple[str, ...],
+        long_table: bool,
+        all_categories: bool,
+        **kwargs: object,
+    ) -> R:
+        tables = TableOptions(formats, long=long_table, all_categories=all_categories)
+        return func(*args, tables=tables, **kwargs)
+
+    wrapper = click.option(
+        "--all-categories",
+        "all_categories",
+        is_flag=True,
+        help="Per-building columns for every category of the facilities, not only for "
+        "those the profile's targets name.",
+    )(wrapper)
+    wrapper = click.option(
+        "--long",
+        "long_table",
+        is_flag=True,
+        help="Also write the long table (one row per building and category: walk_m, "
+        "facility_id, covered) in each --format: coverage_long.parquet / .csv, or the "
+        "layer long of coverage.gpkg.",
+    )(wrapper)
+    return click.option(
+        "--format",
+        "formats",
+        multiple=True,
+        callback=_parse_formats,
+        metavar="gpkg|parquet|csv",
+        help="Formats of the tables in --out: gpkg (GeoPackage, layers), parquet "
+        "(GeoParquet, one file per table), csv (for Excel; the slowest at city size). "
+        "Repeat the option or separate with commas (--format gpkg,csv). Default: gpkg. "
+        "The JSON result and the findings CSV are always written.",
+    )(wrapper)
+
+
 def _parse_columns(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> dict[str, str]:

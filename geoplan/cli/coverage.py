@@ -25,11 +25,12 @@ from geoplan.cli._common import (
     print_result,
     read_options,
     require_targets,
+    table_options,
 )
 
 if TYPE_CHECKING:
     from geoplan.audit.results import AuditResult
-    from geoplan.cli._common import ReadOptions
+    from geoplan.cli._common import ReadOptions, TableOptions
 
 
 @click.command("coverage")
@@ -74,7 +75,8 @@ if TYPE_CHECKING:
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder for outputs: coverage.gpkg/.csv/.json and the offline gap map.",
+    help="Folder for outputs: coverage.json, coverage_findings.csv, the tables in each "
+    "--format (coverage.gpkg by default) and the offline gap map.",
 )
 @click.option(
     "--map/--no-map",
@@ -83,6 +85,7 @@ if TYPE_CHECKING:
     show_default=True,
     help="Write the gap map (HTML, PNG) into --out.",
 )
+@table_options
 @households_options
 @jobs_option
 @json_option
@@ -99,6 +102,7 @@ def coverage(
     reading: ReadOptions,
     out_dir: Path | None,
     make_map: bool,
+    tables: TableOptions,
     estimate_hh: bool,
     default_levels: float | None,
     jobs: int,
@@ -106,7 +110,11 @@ def coverage(
     lang: str,
 ) -> None:
     """Share of households (and residents) that reach each service within the
-    profile's walking times, over the real street network."""
+    profile's walking times, over the real street network.
+
+    The per-building table holds, for every category a target names, the walk in
+    metres and minutes, the nearest facility and whether it is covered
+    (--all-categories: every category of the facilities too)."""
     from geoplan._errors import DataQualityWarning, InputError
     from geoplan._timing import phase
     from geoplan.audit.coverage import audit_coverage
@@ -138,7 +146,7 @@ def coverage(
                 from geoplan.io.osm import buildings_from_extract, facilities_from_extract, read_osm
 
                 with phase("read.osm"):
-                    extract = read_osm(network_path, crs=net.crs)
+                    extract = read_osm(network_path, to_crs=net.crs)
                 compounds, gates = extract.compounds, extract.entrances
         with progress.step("reading buildings and facilities"):
             with phase("read.buildings"):
@@ -208,13 +216,14 @@ def coverage(
                 compounds=compounds,
                 gates=gates,
                 jobs=jobs,
+                check_layers=False,  # lined_up_buildings checked them, naming the files
             )
     notes += sorted({str(w.message) for w in caught})
     inputs = [p for p in (network_path, buildings, facilities, communities) if p is not None]
     if out_dir is not None:
         with progress.step(f"writing {out_dir}"):
             with phase("write"):
-                save_result(result, out_dir, protect=inputs)
+                save_result(result, out_dir, protect=inputs, **tables.save)
             if make_map:
                 from geoplan.report.maps import write_gap_maps
 

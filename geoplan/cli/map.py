@@ -1,4 +1,5 @@
-"""``geoplan map``: the gap map from the outputs of ``audit floor-area`` and ``coverage``."""
+"""``geoplan map``: the gap map from the outputs of ``audit floor-area`` and ``coverage``
+(GeoPackage or GeoParquet tables, whichever the command wrote)."""
 
 from __future__ import annotations
 
@@ -14,31 +15,44 @@ from geoplan.cli._common import EXIT_PASS, Progress, handle_errors, lang_option
 
 
 def _load_result(folder: Path, name: str) -> Any | None:
-    """An audit's saved outputs as an object with table, summary, profile, parameters."""
-    import geopandas as gpd
+    """An audit's saved outputs as an object with table, summary, profile, parameters.
+
+    The table is read from ``<name>.gpkg`` (its layer ``name``, and ``facilities``)
+    or, when the folder has no GeoPackage, from the GeoParquet files
+    ``<name>.parquet`` and ``<name>_facilities.parquet`` (``--format parquet``).
+    """
+    import pandas as pd
 
     from geoplan._errors import InputError
 
-    js, gpkg = folder / f"{name}.json", folder / f"{name}.gpkg"
+    js, gpkg, parquet = (folder / f"{name}{ext}" for ext in (".json", ".gpkg", ".parquet"))
     if not js.exists():
         return None
     try:
         meta = json.loads(js.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise InputError(f"not a geoplan result: {exc}", file=str(js)) from exc
-    if not gpkg.exists():
-        raise InputError(f"{gpkg.name} is missing beside it", file=str(js))
-    table = gpd.read_file(gpkg, layer=name, engine="pyogrio")
+    facilities = None
+    if gpkg.exists():
+        import pyogrio
+
+        table = _read_saved(gpkg, layer=name)
+        if "facilities" in [str(n) for n in pyogrio.list_layers(gpkg)[:, 0]]:
+            facilities = _read_saved(gpkg, layer="facilities")
+    elif parquet.exists():
+        table = _read_saved(parquet)
+        beside = folder / f"{name}_facilities.parquet"
+        if beside.exists():
+            facilities = _read_saved(beside)
+    else:
+        raise InputError(
+            f"{gpkg.name} (or {parquet.name}) is missing beside it: write the tables with "
+            "--format gpkg or --format parquet",
+            file=str(js),
+        )
     index = {"coverage": "building_id", "floor_area": "community_id"}[name]
     if index in table.columns:
         table = table.set_index(index)
-    facilities = None
-    import pyogrio
-
-    if "facilities" in [str(n) for n in pyogrio.list_layers(gpkg)[:, 0]]:
-        facilities = gpd.read_file(gpkg, layer="facilities", engine="pyogrio")
-    import pandas as pd
-
     findings = pd.DataFrame(meta.get("findings") or [])
     return SimpleNamespace(
         name=name,
@@ -49,6 +63,21 @@ def _load_result(folder: Path, name: str) -> Any | None:
         parameters=meta.get("parameters", {}),
         facilities=facilities,
     )
+
+
+def _read_saved(path: Path, *, layer: str | None = None) -> Any:
+    """A table geoplan wrote (a GeoPackage layer, a GeoParquet file) as written."""
+    import geopandas as gpd
+
+    from geoplan._errors import InputError
+
+    try:
+        if path.suffix == ".parquet":
+            return gpd.read_parquet(path)
+        return gpd.read_file(path, layer=layer, engine="pyogrio")
+    except Exception as exc:  # pyogrio and pyarrow raise several types
+        where = f"layer {layer}: " if layer else ""
+        raise InputError(f"{where}cannot read it: {exc}", file=str(path)) from exc
 
 
 def _load_layers(folder: Path, pattern: str, layer: str) -> Any | None:

@@ -199,6 +199,7 @@ def site(
             compounds=comp,
             gates=gate,
             communities=comm,
+            check_layers=False,  # lined_up_buildings checked them, naming the files
         )
     inputs = [
         p

@@ -11,7 +11,7 @@ converted, and the layer is projected to a local metric CRS. Private to
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -46,14 +46,24 @@ def points_from_lonlat(
 ) -> gpd.GeoDataFrame:
     rows = rows or RowLabels(None, "")
     wkt_col = next((c for c in df.columns if str(c).strip().casefold() in WKT_COLUMNS), None)
-    if wkt_col is not None:  # WKT in a CSV or a workbook
-        text = df[wkt_col].astype("string").fillna("").str.strip()
-        geom = shapely.from_wkt(text.to_numpy(dtype=object), on_invalid="ignore")
-        bad = pd.isna(geom) & (text != "").to_numpy()
+    if wkt_col is not None:  # WKT in a CSV or a workbook; WKB in a plain Parquet table
+        raw = df[wkt_col].to_numpy(dtype=object)
+        given = pd.notna(raw)
+        wkb = bool(given.any()) and all(isinstance(v, bytes | bytearray) for v in raw[given])
+        if wkb:
+            geom = shapely.from_wkb(raw, on_invalid="ignore")
+        else:
+            text = df[wkt_col].astype("string").fillna("").str.strip()
+            geom = shapely.from_wkt(text.to_numpy(dtype=object), on_invalid="ignore")
+            given = (text != "").to_numpy()
+        bad = pd.isna(geom) & given
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
+            shown = (
+                f"WKB: {bytes(raw[pos][:16]).hex()}..." if wkb else f"WKT: {text.iloc[pos][:60]!r}"
+            )
             raise InputError(
-                f"not valid WKT: {text.iloc[pos][:60]!r}",
+                f"not valid {shown}",
                 file=file,
                 row=row_label(df, pos, rows),
                 column=original.get(str(wkt_col), str(wkt_col)),
@@ -92,41 +102,67 @@ def points_from_lonlat(
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xy["lon"], xy["lat"]), crs=4326)
 
 
-def check_geometry(gdf: gpd.GeoDataFrame, *, geom_types: tuple[str, ...], file: str) -> None:
+def check_geometry(
+    gdf: gpd.GeoDataFrame,
+    *,
+    geom_types: tuple[str, ...],
+    file: str,
+    row_name: Callable[[object], object] | None = None,
+) -> None:
+    """Refuse empty and wrongly typed geometries; repair invalid ones, with a warning.
+
+    Rows are named by their index label, or by ``row_name(label)`` when given (a
+    layer kept with a plain row position names its rows ``#1, #2 ...``).
+    """
+    name = row_name or (lambda label: label)
     geom = gdf.geometry
-    empty = geom.isna() | geom.is_empty
+    values = np.asarray(geom.array, dtype=object)
+    empty = shapely.is_missing(values) | shapely.is_empty(values)
     if empty.any():
-        rid = empty.index[empty.to_numpy()][0]
+        rid = geom.index[empty][0]
         raise InputError(
             f"empty or missing geometry ({int(empty.sum())} rows)",
             file=file,
-            row=rid,
+            row=name(rid),
             column="geometry",
         )
-    types = geom.geom_type
-    wrong = ~types.isin(geom_types)
+    wanted = [_TYPE_IDS[t] for t in geom_types if t in _TYPE_IDS]
+    wrong = ~np.isin(shapely.get_type_id(values), wanted)
     if wrong.any():
-        rid = wrong.index[wrong.to_numpy()][0]
+        pos = int(np.flatnonzero(wrong)[0])
         raise InputError(
-            f"geometry is a {types[rid]}; expected {' or '.join(geom_types)}",
+            f"geometry is a {values[pos].geom_type}; expected {' or '.join(geom_types)}",
             file=file,
-            row=rid,
+            row=name(geom.index[pos]),
             column="geometry",
         )
-    invalid = ~geom.is_valid
+    invalid = ~shapely.is_valid(values)
     if invalid.any():
-        ids = [str(i) for i in invalid.index[invalid.to_numpy()][:MAX_LISTED]]
-        reasons = shapely.is_valid_reason(geom[invalid].to_numpy())
+        ids = [str(name(i)) for i in geom.index[invalid][:MAX_LISTED]]
+        reasons = shapely.is_valid_reason(values[invalid])
         warnings.warn(
             f"{file}: column geometry: {int(invalid.sum())} invalid geometries repaired with "
             f"make_valid (rows {', '.join(ids)}: {reasons[0]})",
             DataQualityWarning,
             stacklevel=4,
         )
-        fixed = shapely.make_valid(geom[invalid].to_numpy())
+        fixed = shapely.make_valid(values[invalid])
         if "Polygon" in geom_types[0]:
             fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
         gdf.loc[invalid, "geometry"] = fixed
+
+
+#: shapely's type id of each geometry type name
+_TYPE_IDS = {
+    "Point": 0,
+    "LineString": 1,
+    "LinearRing": 2,
+    "Polygon": 3,
+    "MultiPoint": 4,
+    "MultiLineString": 5,
+    "MultiPolygon": 6,
+    "GeometryCollection": 7,
+}
 
 
 def _polygonal(g: shapely.Geometry) -> shapely.Geometry:
@@ -137,15 +173,24 @@ def _polygonal(g: shapely.Geometry) -> shapely.Geometry:
 
 
 def layer_to_metric(
-    gdf: gpd.GeoDataFrame, *, crs: CRSLike | None, metric_crs: CRSLike | None, file: str
+    gdf: gpd.GeoDataFrame,
+    *,
+    crs: CRSLike | None,
+    metric_crs: CRSLike | None,
+    file: str,
+    row_name: Callable[[object], object] | None = None,
 ) -> gpd.GeoDataFrame:
+    """Set the CRS the caller says the data is in, check lon/lat, project to metres.
+
+    ``row_name`` as in :func:`check_geometry`.
+    """
     from geoplan import crs as gcrs
 
     if crs is not None:
         if isinstance(crs, str) and crs.lower() in {"gcj02", "gcj-02", "bd09", "bd-09"}:
             if gdf.crs is None:
                 gdf = gdf.set_crs(4326)
-            _check_lonlat(gdf, file=file)
+            _check_lonlat(gdf, file=file, row_name=row_name)
             gdf = gcrs.from_user_crs(gdf, crs)
         else:
             gdf = gdf.set_crs(pyproj.CRS.from_user_input(crs), allow_override=True)
@@ -156,18 +201,21 @@ def layer_to_metric(
             file=file,
         )
     if gdf.crs.is_geographic:
-        _check_lonlat(gdf, file=file)
+        _check_lonlat(gdf, file=file, row_name=row_name)
     return gdf.to_crs(gcrs.local_metric_crs(gdf, zone=metric_crs))
 
 
-def _check_lonlat(gdf: gpd.GeoDataFrame, *, file: str) -> None:
+def _check_lonlat(
+    gdf: gpd.GeoDataFrame, *, file: str, row_name: Callable[[object], object] | None = None
+) -> None:
     from geoplan.crs import looks_swapped
 
+    name = row_name or (lambda label: label)
     pts = gdf.geometry.representative_point()
     lon, lat = pts.x.to_numpy(), pts.y.to_numpy()
     swapped = np.asarray(looks_swapped(lon, lat), dtype=bool)
     if swapped.any():
-        rid = gdf.index[swapped][0]
+        rid = name(gdf.index[swapped][0])
         raise InputError(
             f"longitude and latitude look swapped (x={lon[swapped][0]:.4f}, "
             f"y={lat[swapped][0]:.4f}); swap the columns or the coordinate order",
@@ -177,7 +225,7 @@ def _check_lonlat(gdf: gpd.GeoDataFrame, *, file: str) -> None:
         )
     outside = (np.abs(lat) > 90) | (np.abs(lon) > 180)
     if outside.any():
-        rid = gdf.index[outside][0]
+        rid = name(gdf.index[outside][0])
         raise InputError(
             "coordinates are outside the longitude/latitude range: the data is probably "
             "projected; give its CRS with --crs (crs= in Python)",

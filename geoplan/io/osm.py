@@ -34,7 +34,7 @@ import pyproj
 import shapely
 
 from geoplan._errors import InputError
-from geoplan.crs import utm_epsg
+from geoplan.crs import renamed_to_crs, utm_epsg
 
 if TYPE_CHECKING:
     import osmium.osm
@@ -389,8 +389,9 @@ def _scan(path: Path, keep_private: bool, walk_only: bool) -> _Collector:
 def read_osm(
     path: str | os.PathLike[str],
     *,
-    crs: CRSLike | None = None,
+    to_crs: CRSLike | None = None,
     keep_private: bool = True,
+    crs: CRSLike | None = None,
 ) -> OsmExtract:
     """Read an OSM XML or PBF file in one pass: walk runs, POIs, buildings, gates.
 
@@ -398,11 +399,13 @@ def read_osm(
     ----------
     path
         ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.osm.pbf``.
-    crs
+    to_crs
         Target metric CRS; default: the local UTM zone of the walkable nodes'
         mean longitude.
     keep_private
         Keep ``access=private`` ways (see :func:`is_walkable`).
+    crs
+        Old name of ``to_crs`` (deprecated).
 
     Returns
     -------
@@ -428,8 +431,9 @@ def read_osm(
     path = Path(path)
     if not path.is_file():
         raise InputError("OSM file not found", file=str(path))
+    to_crs = renamed_to_crs(to_crs, crs, where="read_osm")
     col = _scan(path, keep_private, walk_only=False)
-    walk, target, tr = _walk_runs(col, crs, path)
+    walk, target, tr = _walk_runs(col, to_crs, path)
     polys: dict[str, tuple[list[Mapping[str, object]], list[shapely.Geometry]]] = {
         "poi": ([], []),
         "building": ([], []),
@@ -512,9 +516,14 @@ def _walk_runs(
 
 
 def read_walk_runs(
-    path: str | os.PathLike[str], *, crs: CRSLike | None = None, keep_private: bool = True
+    path: str | os.PathLike[str],
+    *,
+    to_crs: CRSLike | None = None,
+    keep_private: bool = True,
+    crs: CRSLike | None = None,
 ) -> WalkRuns:
-    """Read only the walkable ways of an OSM file (faster than :func:`read_osm`).
+    """Read only the walkable ways of an OSM file (faster than :func:`read_osm`),
+    projected to ``to_crs`` (default the local UTM zone; ``crs`` is its old name).
 
     Examples
     --------
@@ -533,7 +542,8 @@ def read_walk_runs(
     path = Path(path)
     if not path.is_file():
         raise InputError("OSM file not found", file=str(path))
-    return _walk_runs(_scan(path, keep_private, walk_only=True), crs, path)[0]
+    to_crs = renamed_to_crs(to_crs, crs, where="read_walk_runs")
+    return _walk_runs(_scan(path, keep_private, walk_only=True), to_crs, path)[0]
 
 
 def _frame(
@@ -547,8 +557,11 @@ def _frame(
     return gdf.set_index("osm_id")
 
 
-def osm_facilities(path: str | os.PathLike[str], *, crs: CRSLike | None = None) -> gpd.GeoDataFrame:
-    """POIs of an OSM file with a geoplan ``category`` (when one applies).
+def osm_facilities(
+    path: str | os.PathLike[str], *, to_crs: CRSLike | None = None, crs: CRSLike | None = None
+) -> gpd.GeoDataFrame:
+    """POIs of an OSM file with a geoplan ``category`` (when one applies), projected to
+    ``to_crs`` (default the local UTM zone; ``crs`` is its old name).
 
     Uses :func:`geoplan.categories.category_of_osm_tags`; POIs without a category
     are dropped. The index is ``facility_id`` (the ``osm_id``).
@@ -567,7 +580,9 @@ def osm_facilities(path: str | os.PathLike[str], *, crs: CRSLike | None = None) 
     >>> fac[["name", "category"]].values.tolist()
     [['便利店', 'convenience_store']]
     """
-    return facilities_from_extract(read_osm(path, crs=crs))
+    return facilities_from_extract(
+        read_osm(path, to_crs=renamed_to_crs(to_crs, crs, where="osm_facilities"))
+    )
 
 
 def facilities_from_extract(extract: OsmExtract) -> gpd.GeoDataFrame:

@@ -1,7 +1,8 @@
 """Readers for communities, facilities and buildings, with validation.
 
-Each reader takes a GeoPackage, GeoJSON, Shapefile, CSV or Excel workbook (.xlsx,
-.xls; points from lon/lat columns, or a WKT ``geometry`` column), renames Chinese or
+Each reader takes a GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV or Excel workbook
+(.xlsx, .xls; points from lon/lat columns, or a WKT ``geometry`` column; a plain
+Parquet table is read like a CSV), renames Chinese or
 English headers to the canonical names of ``docs/architecture.md``, checks every
 row, and returns a GeoDataFrame indexed by id in a local metric CRS. A bad row
 raises :class:`~geoplan._errors.InputError` naming the file (and sheet), the row id
@@ -23,6 +24,7 @@ private siblings it imports (never the reverse): :mod:`geoplan.io._excel`
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import os
 import warnings
@@ -72,6 +74,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".zip"}
+_PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
@@ -90,9 +93,11 @@ def read_communities(
     Parameters
     ----------
     path
-        GeoPackage, GeoJSON, Shapefile, CSV (with a WKT ``geometry`` column) or
-        Excel workbook (.xlsx, .xls; a WKT ``geometry`` column). A ledger without
-        polygons is read with :func:`read_table`.
+        GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV (with a WKT ``geometry``
+        column) or Excel workbook (.xlsx, .xls; a WKT ``geometry`` column). A
+        Parquet file without GeoParquet metadata is a table like a CSV (lon/lat,
+        WKT or WKB ``geometry``). A ledger without polygons is read with
+        :func:`read_table`.
     layer
         Layer name inside a GeoPackage; default ``communities`` when present.
     sheet
@@ -463,12 +468,16 @@ def read_aux_layer(
     if len(raw) == 0:
         raise InputError(f"no {preferred[0]} in the file", file=label)
     gdf = gpd.GeoDataFrame(raw, geometry=raw.geometry.name, crs=raw.crs)
-    gdf.index = pd.Index([f"#{i + 1}" for i in range(len(gdf))])
-    check_geometry(gdf, geom_types=geom_types, file=label)
-    gdf = layer_to_metric(gdf, crs=crs, metric_crs=metric_crs, file=label)
     gdf = gdf.reset_index(drop=True)
+    check_geometry(gdf, geom_types=geom_types, file=label, row_name=_position)
+    gdf = layer_to_metric(gdf, crs=crs, metric_crs=metric_crs, file=label, row_name=_position)
     gdf.attrs["source_file"] = label
     return gdf
+
+
+def _position(label: object) -> str:
+    """``#3``: a row of a supporting layer, named by its position from 1."""
+    return f"#{int(str(label)) + 1}"
 
 
 # --------------------------------------------------------------------------- reading
@@ -488,10 +497,16 @@ def _read_raw(
         return _read_csv(path)
     if suffix in EXCEL_SUFFIXES:
         return read_excel(path, sheet=sheet, columns=columns or {})
+    if suffix in _PARQUET_SUFFIXES:
+        if layer is not None:
+            raise InputError(
+                f"a Parquet file holds one table; leave out the layer ({layer!r})", file=label
+            )
+        return _read_parquet(path)
     if suffix not in _VECTOR_SUFFIXES:
         raise InputError(
-            f"unsupported file type {suffix!r}; use GeoPackage, GeoJSON, Shapefile, CSV "
-            "or Excel (.xlsx, .xls)",
+            f"unsupported file type {suffix!r}; use GeoPackage, GeoJSON, Shapefile, "
+            "GeoParquet, CSV or Excel (.xlsx, .xls)",
             file=label,
         )
     if suffix == ".gpkg" and layer is None:
@@ -503,9 +518,7 @@ def _read_raw(
         elif len(names) > 1:
             raise InputError(f"the GeoPackage has layers {names}; name one with layer=", file=label)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+        gdf = _read_ogr(path, layer=layer)
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise InputError(f"cannot read the file: {exc}", file=label) from exc
     if suffix in {".geojson", ".json"}:
@@ -513,6 +526,91 @@ def _read_raw(
         gdf.attrs["crs_says_nothing"] = True
     check_unique_headers([str(c) for c in gdf.columns], file=label)
     return gdf
+
+
+def _read_ogr(path: Path, *, layer: str | None) -> gpd.GeoDataFrame | pd.DataFrame:
+    """A layer as ``geopandas.read_file`` gives it, through pyogrio's Arrow stream.
+
+    The Arrow read (GDAL >= 3.6 with pyarrow) is several times faster on a city's
+    street layer. It is kept only when every column came out as numbers, booleans
+    or text, the types both reads give alike; a layer with dates, lists, or
+    booleans with empty cells (which the two reads type differently) is read again
+    the classic way, so the frame is always the classic read's.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if _arrow_reads():
+            try:
+                frame = gpd.read_file(path, layer=layer, engine="pyogrio", use_arrow=True)
+            except Exception:  # e.g. text not in UTF-8: the classic read recodes it
+                frame = None
+            if frame is not None and _plain_columns(frame):
+                return frame
+        return gpd.read_file(path, layer=layer, engine="pyogrio")
+
+
+def _arrow_reads() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+        import pyogrio
+    except ImportError:
+        return False
+    return tuple(pyogrio.__gdal_version__) >= (3, 6, 0)
+
+
+def _plain_columns(frame: pd.DataFrame) -> bool:
+    """True when every column but the geometry is numeric, boolean or text."""
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    return all(
+        col == geometry
+        or frame[col].dtype.kind in "biuf"
+        or isinstance(frame[col].dtype, pd.StringDtype)
+        for col in frame.columns
+    )
+
+
+def _read_parquet(path: Path) -> gpd.GeoDataFrame | pd.DataFrame:
+    """A GeoParquet file as a GeoDataFrame; a plain Parquet table as a DataFrame.
+
+    A plain table's geometry comes from lon/lat columns or a WKT or WKB geometry
+    column, as in a CSV (:func:`~geoplan.io._geometry.points_from_lonlat`). An index
+    stored in the file (geopandas writes the frame's index) becomes columns again,
+    so the id column is found as in any file.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    label = str(path)
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"not a Parquet file ({exc})", file=label) from exc
+    meta = schema.metadata or {}
+    try:
+        if b"geo" in meta:
+            geo = json.loads(meta[b"geo"])
+            primary = str(geo.get("primary_column", "geometry"))
+            if primary not in schema.names:
+                raise InputError(
+                    f"the GeoParquet metadata names the geometry column {primary!r}, which "
+                    f"the file does not have (its columns: {', '.join(schema.names)})",
+                    file=label,
+                )
+            frame: gpd.GeoDataFrame | pd.DataFrame = gpd.read_parquet(path)
+            if "crs" not in (geo.get("columns", {}).get(primary) or {}):
+                # no CRS in the file means lon/lat (OGC:CRS84), which says nothing about
+                # an AMap or Baidu export converted to Parquet: as for GeoJSON
+                frame.attrs["crs_says_nothing"] = True
+        else:
+            frame = pd.read_parquet(path, engine="pyarrow")
+    except InputError:
+        raise
+    except Exception as exc:  # pyarrow, geopandas and shapely raise several types
+        raise InputError(f"cannot read the Parquet file: {exc}", file=label) from exc
+    if not isinstance(frame.index, pd.RangeIndex) or frame.index.name is not None:
+        frame = frame.reset_index()
+    check_unique_headers([str(c) for c in frame.columns], file=label)
+    return frame
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -3,31 +3,49 @@
 Every output goes to a temporary file in the destination folder, then replaces
 the destination with :func:`os.replace` (atomic on one file system). Writers
 refuse to write over a file that was given as an input.
+
+City-sized tables are written a slice of rows at a time (:data:`CHUNK_ROWS`):
+GeoParquet through :class:`pyarrow.parquet.ParquetWriter`, one row group per
+slice; GeoPackage through pyogrio's Arrow stream; CSV slice after slice into one
+file. Only one slice is ever converted at once, never a copy of the whole table.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
+import json
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geoplan._errors import InputError
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 __all__ = [
+    "CHUNK_ROWS",
+    "Table",
     "atomic_path",
     "clean_numbers",
     "write_bytes",
     "write_csv",
     "write_gpkg",
+    "write_parquet",
     "write_text",
 ]
+
+#: Rows converted and written at a time (a Parquet row group, a GeoPackage batch).
+CHUNK_ROWS = 65_536
 
 
 @contextlib.contextmanager
@@ -101,8 +119,9 @@ def write_bytes(
 
 def write_csv(
     dest: str | os.PathLike[str],
-    frame: pd.DataFrame,
+    frame: Table,
     *,
+    columns: Sequence[str] | None = None,
     protect: Iterable[str | os.PathLike[str]] = (),
 ) -> Path:
     """Write a table as UTF-8 CSV with a BOM (so Excel shows Chinese), atomically.
@@ -111,6 +130,11 @@ def write_csv(
     Numbers are written as a person reads them: at most 10 significant digits
     (``0.1 + 0.2`` is ``0.3``, not ``0.30000000000000004``), and infinite values
     (e.g. "no facility within the search limit") as an empty cell, never ``inf``.
+
+    ``frame`` may also be an iterable of frames with the same columns (a long table
+    made a piece at a time), written one after the other; ``columns`` writes only
+    those columns. The rows are cleaned and written :data:`CHUNK_ROWS` at a time
+    into one file: the same bytes as one piece, without a copy of the table.
 
     Examples
     --------
@@ -122,14 +146,17 @@ def write_csv(
     building_id,share,walk_m
     B1,0.3,
     """
-    table = clean_numbers(pd.DataFrame(frame.drop(columns="geometry", errors="ignore")))
-    return _write_with(
-        dest,
-        lambda p: table.to_csv(
-            p, encoding="utf-8-sig", lineterminator="\n", float_format=_FLOAT_FORMAT
-        ),
-        protect,
-    )
+
+    def _write(p: Path) -> None:
+        # one handle: the BOM is written once, before the header
+        with p.open("w", encoding="utf-8-sig", newline="") as fh:
+            for i, part in enumerate(_pieces(frame, CHUNK_ROWS, columns, empty=True)):
+                plain = pd.DataFrame(part.drop(columns="geometry", errors="ignore"))
+                clean_numbers(plain).to_csv(
+                    fh, header=i == 0, lineterminator="\n", float_format=_FLOAT_FORMAT
+                )
+
+    return _write_with(dest, _write, protect)
 
 
 _FLOAT_FORMAT = "%.10g"
@@ -169,18 +196,340 @@ def _clean_scalar(value: object) -> object:
 
 def write_gpkg(
     dest: str | os.PathLike[str],
-    layers: dict[str, gpd.GeoDataFrame],
+    layers: Mapping[str, Table],
     *,
+    columns: Mapping[str, Sequence[str]] | None = None,
     protect: Iterable[str | os.PathLike[str]] = (),
 ) -> Path:
-    """Write one or more layers to a GeoPackage atomically (all layers or none)."""
+    """Write one or more layers to a GeoPackage atomically (all layers or none).
+
+    Each layer is the frame with its index as the first column(s) and text in
+    object columns; a frame without geometry (or an iterable of such frames, see
+    :func:`write_csv`) becomes a table without geometry, which QGIS lists beside
+    the layers. ``columns`` names the columns to write of some layers. The rows go
+    to GDAL through pyogrio's Arrow stream :data:`CHUNK_ROWS` at a time, so no copy
+    of a city-sized table is made; the layer's geometry type is inferred as
+    pyogrio's ``write_dataframe`` infers it (Polygons mixed with MultiPolygons are
+    written as MultiPolygons), and the file holds what ``write_dataframe`` writes.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from shapely.geometry import Point
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> g = gpd.GeoDataFrame({"name": ["甲"]}, geometry=[Point(0, 0)], crs=32650,
+    ...     index=pd.Index(["B1"], name="building_id"))
+    >>> p = write_gpkg(d / "out.gpkg", {"buildings": g, "notes": pd.DataFrame({"n": [1]})})
+    >>> back = gpd.read_file(p, layer="buildings")
+    >>> back.columns.tolist(), back.crs.to_epsg()
+    (['building_id', 'name', 'geometry'], 32650)
+    """
 
     def _write(p: Path) -> None:
-        for name, gdf in layers.items():
-            out = gdf.reset_index()
-            for col in out.columns:
-                if col != out.geometry.name and out[col].dtype == object:
-                    out[col] = out[col].astype("string")
-            out.to_file(p, layer=name, driver="GPKG", engine="pyogrio")
+        from pyogrio.raw import write_arrow
+
+        for name, table in layers.items():
+            stream = _ArrowStream(table, target="gpkg", columns=(columns or {}).get(name))
+            write_arrow(
+                stream.reader(),
+                p,
+                layer=name,
+                driver="GPKG",
+                geometry_name=stream.geometry,
+                geometry_type=stream.geometry_type,
+                crs=stream.gdal_crs,
+                append=p.exists(),
+            )
 
     return _write_with(dest, _write, protect)
+
+
+def write_parquet(
+    dest: str | os.PathLike[str],
+    frame: Table,
+    *,
+    columns: Sequence[str] | None = None,
+    protect: Iterable[str | os.PathLike[str]] = (),
+    row_group_rows: int = CHUNK_ROWS,
+) -> Path:
+    """Write a table as (Geo)Parquet atomically, one row group of rows at a time.
+
+    The columns are those of the GeoPackage layer :func:`write_gpkg` writes: the
+    index first, then the frame's columns (or ``columns``; ``frame`` may be an
+    iterable of frames, as for :func:`write_csv`). A GeoDataFrame's geometry is
+    stored as WKB with GeoParquet 1.0 metadata (CRS as PROJJSON, bounding box,
+    geometry types): ``geopandas.read_parquet``, QGIS (with GDAL 3.5 or newer)
+    and DuckDB read it. Numbers are stored exactly as computed (an
+    infinite distance stays ``inf``: no facility within the search limit); text
+    and booleans keep their types; object columns pyarrow cannot type are written
+    as text. Compressed with Snappy.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from shapely.geometry import Point
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> g = gpd.GeoDataFrame({"walk_m": [12.5, float("inf")]},
+    ...     geometry=[Point(0, 0), Point(1, 1)], crs=32650,
+    ...     index=pd.Index(["B1", "B2"], name="building_id"))
+    >>> back = gpd.read_parquet(write_parquet(d / "b.parquet", g))
+    >>> back["building_id"].tolist(), back["walk_m"].tolist(), back.crs.to_epsg()
+    (['B1', 'B2'], [12.5, inf], 32650)
+    """
+    if row_group_rows < 1:
+        raise ValueError(f"row_group_rows must be at least 1, not {row_group_rows}")
+
+    def _write(p: Path) -> None:
+        import pyarrow.parquet as pq
+
+        stream = _ArrowStream(frame, target="parquet", rows=row_group_rows, columns=columns)
+        with pq.ParquetWriter(p, stream.schema, compression="snappy") as writer:
+            for batch in stream.batches():
+                writer.write_batch(batch, row_group_size=row_group_rows)
+
+    return _write_with(dest, _write, protect)
+
+
+#: A table to write: a frame, or frames with the same columns written one after another.
+Table = pd.DataFrame | Iterable[pd.DataFrame]
+
+
+def _pieces(
+    table: Table, rows: int, columns: Sequence[str] | None, *, empty: bool = False
+) -> Iterator[pd.DataFrame]:
+    """Row slices of at most ``rows`` rows of ``table`` (of each frame in turn), with
+    only ``columns``; with ``empty``, one empty slice for a table without rows."""
+    frames: Iterable[pd.DataFrame] = [table] if isinstance(table, pd.DataFrame) else table
+    keep = None if columns is None else list(columns)
+    seen = False
+    last: pd.DataFrame | None = None
+    for frame in frames:
+        last = frame
+        for start in range(0, len(frame), rows):
+            part = frame.iloc[start : start + rows]
+            seen = True
+            yield part if keep is None else part[keep]
+    if empty and not seen and last is not None:
+        yield last.iloc[:0] if keep is None else last.iloc[:0][keep]
+
+
+class _ArrowStream:
+    """A table as Arrow record batches of ``rows`` rows, converted one at a time.
+
+    The columns are the table's index (reset, as ``DataFrame.reset_index`` makes
+    it; for Parquet not an unnamed RangeIndex) and its columns, the geometry as ISO
+    WKB. One schema holds for every batch:
+    a frame's object columns are typed from the whole column (a slice of only empty
+    cells would say nothing), and written as text where pyarrow cannot type them
+    (mixed values), where every cell is empty, or for ``target="gpkg"`` always (as
+    GeoPackages have always been written here: text columns). An iterable of frames
+    is typed from its first frame.
+    """
+
+    def __init__(
+        self,
+        table: Table,
+        *,
+        target: Literal["gpkg", "parquet"],
+        rows: int = CHUNK_ROWS,
+        columns: Sequence[str] | None = None,
+    ) -> None:
+        import pyarrow as pa
+
+        if isinstance(table, pd.DataFrame):
+            frame = table
+            self._parts: Iterator[pd.DataFrame] = _pieces(table, rows, columns, empty=True)
+        else:
+            frames = iter(table)
+            head = next(frames, None)
+            if head is None:
+                raise ValueError("nothing to write: no frame given")
+            frame = head
+            self._parts = _pieces(itertools.chain([head], frames), rows, columns, empty=True)
+        self.target = target
+        geo = isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame
+        self.geometry: str | None = str(frame.geometry.name) if geo else None
+        if geo and columns is not None and self.geometry not in columns:
+            self.geometry = None
+        values = (
+            np.asarray(frame.geometry.array, dtype=object) if self.geometry else np.empty(0, object)
+        )
+        self.geometry_type = _geometry_type(values, target=target) if self.geometry else None
+        self.promote = ""  # the single type promoted to its Multi type, if any
+        kind = self.geometry_type or ""
+        if target == "gpkg" and kind.startswith("Multi"):  # GeoParquet takes mixed types
+            single = kind.removeprefix("Multi").removesuffix(" Z")
+            if bool((shapely.get_type_id(values) == _TYPE_IDS[single]).any()):
+                self.promote = single
+        self.crs = frame.crs if self.geometry else None
+        self.gdal_crs: str | None = None
+        if self.crs is not None:
+            epsg = self.crs.to_epsg()
+            self.gdal_crs = f"EPSG:{epsg}" if epsg else self.crs.to_wkt("WKT1_GDAL")
+        # an unnamed RangeIndex is row numbers: a GeoPackage has always got them as a
+        # column ``index``; GeoParquet, like pandas, leaves them out
+        index = frame.index
+        numbers = isinstance(index, pd.RangeIndex) and index.name is None
+        self.drop_index = target == "parquet" and numbers
+        names = list(frame.columns) if columns is None else list(columns)
+        self.as_text: list[str] = []
+        typed: dict[str, pa.DataType] = {}
+        for col in names:
+            if col == self.geometry or frame[col].dtype != object:
+                continue
+            if target == "gpkg":
+                self.as_text.append(col)
+                continue
+            try:
+                kind = pa.array(frame[col].to_numpy(dtype=object), from_pandas=True).type
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                self.as_text.append(col)
+                continue
+            if pa.types.is_null(kind):
+                self.as_text.append(col)
+            else:
+                typed[str(col)] = kind
+        self._first = next(self._parts)
+        schema = pa.Table.from_pandas(self._prepared(self._first), preserve_index=False).schema
+        for i, field in enumerate(schema):
+            if field.name in typed:
+                schema = schema.set(i, field.with_type(typed[field.name]))
+            elif field.name == self.geometry:
+                schema = schema.set(i, pa.field(field.name, pa.binary()))
+            elif pa.types.is_null(field.type):
+                schema = schema.set(i, field.with_type(pa.string()))
+            elif target == "gpkg" and pa.types.is_dictionary(field.type):
+                schema = schema.set(i, field.with_type(field.type.value_type))
+        if self.geometry is not None and target == "parquet":
+            geo_meta = _geoparquet_metadata(values, column=self.geometry, crs=self.crs)
+            meta = dict(schema.metadata or {})
+            meta[b"geo"] = json.dumps(geo_meta).encode("utf-8")
+            schema = schema.with_metadata(meta)
+        self.schema = schema
+
+    def _prepared(self, part: pd.DataFrame) -> pd.DataFrame:
+        """A slice as a plain frame: index reset, text columns, WKB geometry."""
+        plain = pd.DataFrame(part, copy=False).reset_index(drop=self.drop_index)
+        for col in self.as_text:
+            plain[col] = plain[col].astype("string")
+        if self.geometry is not None:
+            geoms = np.asarray(part[self.geometry].array, dtype=object)
+            if self.promote:
+                geoms = _promoted(geoms, self.promote)
+            plain[self.geometry] = shapely.to_wkb(geoms, flavor="iso")
+        return plain
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The record batches, once (the table is converted as they are taken)."""
+        import pyarrow as pa
+
+        for part in itertools.chain([self._first], self._parts):
+            table = pa.Table.from_pandas(
+                self._prepared(part), schema=self.schema, preserve_index=False
+            )
+            yield from table.to_batches()
+
+    def reader(self) -> pa.RecordBatchReader:
+        import pyarrow as pa
+
+        return pa.RecordBatchReader.from_batches(self.schema, self.batches())
+
+
+# shapely's type ids and GeoParquet's names of them ("Point Z" for 3D)
+_TYPE_IDS = {
+    "Point": 0,
+    "LineString": 1,
+    "Polygon": 3,
+    "MultiPoint": 4,
+    "MultiLineString": 5,
+    "MultiPolygon": 6,
+    "GeometryCollection": 7,
+}
+_TYPE_NAMES = {v: k for k, v in _TYPE_IDS.items()} | {2: "LineString"}  # 2: LinearRing
+
+
+def _geometry_types(values: np.ndarray) -> list[str]:
+    """The distinct geometry types, 3D ones as ``"Point Z"`` (GeoParquet's names)."""
+    kinds = shapely.get_type_id(values)
+    present = kinds >= 0
+    codes = kinds[present] + 8 * shapely.has_z(values[present]).astype(kinds.dtype)
+    names = {_TYPE_NAMES[int(c) % 8] + (" Z" if c >= 8 else "") for c in np.unique(codes)}
+    return sorted(names)
+
+
+def _geometry_type(values: np.ndarray, *, target: str) -> str:
+    """The layer's geometry type as pyogrio's ``write_dataframe`` infers it."""
+    if values.size == 0:
+        return "Unknown"
+    present = ~shapely.is_missing(values) & ~shapely.is_empty(values)
+    z = shapely.has_z(values[present])
+    if target == "gpkg" and bool(z.any()) and not bool(z.all()):
+        raise ValueError("Mixed 2D and 3D coordinates are not supported by GPKG")
+    kinds = {_TYPE_NAMES[int(k)] for k in np.unique(shapely.get_type_id(values)) if k >= 0}
+    kind = "Unknown"
+    if len(kinds) == 1:
+        kind = next(iter(kinds))
+    elif len(kinds) == 2:
+        for single in ("Polygon", "LineString", "Point"):
+            if kinds == {single, f"Multi{single}"}:
+                kind = f"Multi{single}"
+    if bool(z.any()) and kind != "Unknown":
+        kind += " Z"
+    return kind
+
+
+def _promoted(values: np.ndarray, single: str) -> np.ndarray:
+    """``values`` with every ``single`` geometry made its one-part Multi geometry."""
+    out = values.copy()
+    mask = shapely.get_type_id(values) == _TYPE_IDS[single]
+    if mask.any():
+        make = {
+            "Point": shapely.multipoints,
+            "LineString": shapely.multilinestrings,
+            "Polygon": shapely.multipolygons,
+        }[single]
+        out[mask] = make(np.atleast_2d(values[mask]), axis=0)
+    return out
+
+
+def _geoparquet_metadata(
+    values: np.ndarray, *, column: str, crs: object | None
+) -> dict[str, object]:
+    """The ``geo`` metadata of a GeoParquet 1.0 file with one WKB geometry column."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("geoplan")
+    except metadata.PackageNotFoundError:  # run from a source tree
+        version = ""
+    projjson = None
+    if crs is not None:
+        projjson = crs.to_json_dict()  # type: ignore[attr-defined]
+        _drop_member_ids(projjson)
+    entry: dict[str, object] = {
+        "encoding": "WKB",
+        "crs": projjson,
+        "geometry_types": _geometry_types(values),
+    }
+    present = values[~shapely.is_missing(values)] if values.size else values
+    bounds = [float(v) for v in shapely.total_bounds(present)] if present.size else []
+    if bounds and all(math.isfinite(v) for v in bounds):
+        entry["bbox"] = bounds
+    return {
+        "version": "1.0.0",
+        "primary_column": column,
+        "columns": {column: entry},
+        "creator": {"library": "geoplan", "version": version},
+    }
+
+
+def _drop_member_ids(node: dict[str, object]) -> None:
+    """Leave out the ids of datum ensemble members, which older PROJ versions do not
+    know (what GDAL and geopandas write too)."""
+    for key, value in node.items():
+        if isinstance(value, dict):
+            _drop_member_ids(value)
+        elif key == "members" and isinstance(value, list):
+            for member in value:
+                if isinstance(member, dict):
+                    member.pop("id", None)

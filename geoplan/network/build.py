@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Literal, SupportsInt, cast
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 
 from geoplan._errors import InputError
+from geoplan.crs import renamed_to_crs
 from geoplan.io.osm import WalkRuns, local_utm_crs, read_walk_runs
 from geoplan.network.graph import WalkNetwork, load_network
 
@@ -107,8 +109,10 @@ def read_network(
 
     The reader is chosen by the file's name (:func:`network_kind`): a ``.npz``
     goes to :func:`load_network`, an OSM file to :func:`network_from_osm`, anything
-    else is read as a line layer (in a GeoPackage the first of the layers
-    ``streets``, ``network``, ``edges``, ``roads``) and built with
+    else is read as a line layer (GeoPackage, GeoParquet, Shapefile, GeoJSON ...;
+    in a GeoPackage the first of the layers ``streets``, ``network``, ``edges``,
+    ``roads``; through pyogrio's Arrow stream where it gives the same frame, see
+    :func:`geoplan.io.readers.read_aux_layer`) and built with
     :func:`network_from_lines`.
 
     Parameters
@@ -149,8 +153,7 @@ def read_network(
             )
         return net
     if kind == "osm":
-        # network_from_osm's crs= is the *target* metric CRS (default the local UTM zone)
-        return network_from_osm(p, crs=metric_crs)
+        return network_from_osm(p, to_crs=metric_crs)
     from geoplan.io.readers import read_aux_layer
 
     lines = read_aux_layer(
@@ -159,7 +162,7 @@ def read_network(
         geom_types=("LineString", "MultiLineString"),
         crs=source_crs,
     )
-    return network_from_lines(lines, crs=metric_crs)
+    return network_from_lines(lines, to_crs=metric_crs)
 
 
 def _network_from_runs(runs: WalkRuns, *, split_shared: bool) -> WalkNetwork:
@@ -239,7 +242,11 @@ def _empty_network(crs: pyproj.CRS) -> WalkNetwork:
 
 
 def network_from_osm(
-    path: str | os.PathLike[str], *, crs: CRSLike | None = None, keep_private: bool = True
+    path: str | os.PathLike[str],
+    *,
+    to_crs: CRSLike | None = None,
+    keep_private: bool = True,
+    crs: CRSLike | None = None,
 ) -> WalkNetwork:
     """Build the walking network of an OSM XML (``.osm``, ``.osm.bz2``) or PBF file.
 
@@ -252,10 +259,12 @@ def network_from_osm(
     ----------
     path
         The OSM file.
-    crs
+    to_crs
         Target metric CRS; default the local UTM zone.
     keep_private
         Keep ``access=private`` ways (compound roads); see ``docs/network.md``.
+    crs
+        Old name of ``to_crs`` (deprecated).
 
     Examples
     --------
@@ -271,7 +280,8 @@ def network_from_osm(
     >>> net.n_nodes, net.n_edges, round(float(net.length_m[0]), 1), net.crs.to_epsg()
     (2, 1, 853.8, 32650)
     """
-    runs = read_walk_runs(path, crs=crs, keep_private=keep_private)
+    target = renamed_to_crs(to_crs, crs, where="network_from_osm")
+    runs = read_walk_runs(path, to_crs=target, keep_private=keep_private)
     return _network_from_runs(runs, split_shared=True)
 
 
@@ -297,15 +307,17 @@ def _target_crs(
 def network_from_lines(
     gdf: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
-    crs: CRSLike | None = None,
+    to_crs: CRSLike | None = None,
     node_at_vertices: bool = False,
+    crs: CRSLike | None = None,
 ) -> WalkNetwork:
     """Build a network from a line layer (LineStrings / MultiLineStrings).
 
     Nodes are where lines meet at their end points (exactly equal coordinates);
     with ``node_at_vertices`` also at vertices shared by two lines. Geographic
-    data are projected to the local UTM zone (or to ``crs``). ``way_id`` holds
-    the row position of each line; a ``highway`` column is carried over.
+    data are projected to the local UTM zone (or to ``to_crs``; ``crs`` is its
+    deprecated old name). ``way_id`` holds the row position of each line; a
+    ``highway`` column is carried over.
 
     Examples
     --------
@@ -322,16 +334,21 @@ def network_from_lines(
     if bad.any():
         row = geoms.index[np.flatnonzero(bad)[0]]
         raise InputError("only LineString/MultiLineString rows allowed", row=row, column="geometry")
-    target = _target_crs(geoms.crs, crs, np.asarray(geoms.total_bounds), "line layer")
+    to_crs = renamed_to_crs(to_crs, crs, where="network_from_lines")
+    target = _target_crs(geoms.crs, to_crs, np.asarray(geoms.total_bounds), "line layer")
     out_crs = target if target is not None else pyproj.CRS(geoms.crs)
     if target is not None:
         geoms = geoms.to_crs(target)
         values = np.asarray(geoms.values, dtype=object)
-    parts, part_row = shapely.get_parts(values, return_index=True)
-    parts = shapely.force_2d(parts)
+    if values.size and bool((kinds == 1).all()) and not bool(shapely.is_empty(values).any()):
+        parts, part_row = values, np.arange(values.size)  # LineStrings only: no parts to split
+    else:
+        parts, part_row = shapely.get_parts(values, return_index=True)
+    if bool(shapely.has_z(parts).any()):
+        parts = shapely.force_2d(parts)
     coords, cidx = shapely.get_coordinates(parts, return_index=True)
     counts = np.bincount(cidx, minlength=parts.size)
-    _, node_ids = np.unique(coords, axis=0, return_inverse=True)
+    node_ids = _coordinate_ids(coords)
     highway = np.full(parts.size, None, dtype=object)
     if isinstance(gdf, gpd.GeoDataFrame) and "highway" in gdf.columns:
         highway = np.asarray(gdf["highway"].to_numpy(dtype=object)[part_row], dtype=object)
@@ -357,6 +374,29 @@ def network_from_lines(
     net = _network_from_runs(runs, split_shared=True)
     # renumber node ids 0..n-1 (they are coordinate keys, not meaningful ids)
     return dataclasses.replace(net, node_id=np.arange(net.n_nodes, dtype=np.int64))
+
+
+def _coordinate_ids(xy: np.ndarray) -> np.ndarray:
+    """The rank of each point among the distinct points, in (x, y) order.
+
+    The same numbers as ``np.unique(xy, axis=0, return_inverse=True)[1]`` (-0.0 and 0.0
+    are one point), by hashing the points and sorting only the distinct ones: several
+    times faster on a city's millions of vertices.
+
+    Examples
+    --------
+    >>> _coordinate_ids(np.array([[1.0, 2.0], [0.0, 5.0], [1.0, 2.0], [-0.0, 5.0]])).tolist()
+    [1, 0, 1, 0]
+    """
+    if xy.size == 0 or not bool(np.isfinite(xy).all()):
+        return np.unique(xy, axis=0, return_inverse=True)[1].ravel().astype(np.int64)
+    key = np.empty(len(xy), dtype=np.complex128)
+    key.real = xy[:, 0] + 0.0  # + 0.0 makes -0.0 into 0.0, as np.unique compares them
+    key.imag = xy[:, 1] + 0.0
+    codes, distinct = pd.factorize(key, sort=False)
+    rank = np.empty(distinct.size, dtype=np.int64)
+    rank[np.lexsort((distinct.imag, distinct.real))] = np.arange(distinct.size)
+    return rank[codes]
 
 
 def network_from_networkx(G: nx.MultiDiGraph | nx.MultiGraph | nx.Graph) -> WalkNetwork:

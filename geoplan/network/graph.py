@@ -11,7 +11,7 @@ snapping points onto it :mod:`geoplan.network.snap`.
 
 A saved network (format 2) is an uncompressed ``.npz`` that :func:`load_network`
 memory-maps (:mod:`geoplan.network._netfile`): the edge geometries are stored as
-flat coordinates (:class:`_EdgeLines`) and become shapely LineStrings only when
+flat coordinates (:class:`EdgeLines`) and become shapely LineStrings only when
 something reads :attr:`WalkNetwork.geometry`; the snapping grid and the
 components are stored too, so snapping after a load builds nothing.
 """
@@ -19,7 +19,6 @@ components are stored too, so snapping after a load builds nothing.
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import zipfile
 from dataclasses import dataclass
@@ -33,10 +32,11 @@ import pandas as pd
 import pyproj
 import scipy.sparse as sp
 import shapely
-from numpy.typing import ArrayLike, DTypeLike
+from numpy.typing import DTypeLike
 from scipy.sparse.csgraph import connected_components
 
 from geoplan._errors import InputError
+from geoplan.network._lines import EdgeLines, GeometryField
 from geoplan.network._netfile import read_npz, write_npz
 from geoplan.network._segment_grid import (
     SegmentGrid,
@@ -100,127 +100,6 @@ def csr_from_edges(n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray) -> sp.cs
     return m
 
 
-@dataclass(frozen=True, eq=False)
-class _EdgeLines:
-    """Edge geometries as flat arrays: what a network file holds instead of shapely objects.
-
-    ``coords`` holds the 2-D vertices of every edge, edge after edge (as
-    :func:`shapely.get_coordinates` returns them, which is also the snapping
-    grid's ``coords``); edge ``e`` owns rows ``start[e]:start[e + 1]`` and is the
-    LineString through them. The edges ``wkb_edge`` (anything else: None, empty,
-    3-D or measured lines, non-finite coordinates, MultiLineStrings, other
-    types) are kept as WKB instead, ``wkb[wkb_offsets[k]:wkb_offsets[k + 1]]``
-    for ``wkb_edge[k]`` (no bytes: None).
-    """
-
-    coords: np.ndarray
-    start: np.ndarray
-    wkb_edge: np.ndarray
-    wkb: np.ndarray
-    wkb_offsets: np.ndarray
-
-    @property
-    def n_edges(self) -> int:
-        """Number of edges."""
-        return int(self.start.size) - 1
-
-    @classmethod
-    def of_geometry(cls, geometry: np.ndarray, grid: SegmentGrid) -> _EdgeLines:
-        """The flat form of ``geometry``; the vertices are the grid's when it has them."""
-        n = int(geometry.size)
-        if grid.complete:
-            coords, start = grid.coords, grid.edge_v
-            counts = np.diff(start)
-        else:
-            coords, owner = shapely.get_coordinates(geometry, return_index=True)
-            counts = np.bincount(owner, minlength=n)
-            start = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(counts, out=start[1:])
-        plain = (shapely.get_type_id(geometry) == 1) & (counts >= 2) & ~shapely.has_z(geometry)
-        has_m = getattr(shapely, "has_m", None)  # shapely >= 2.1
-        if has_m is not None:
-            plain &= ~has_m(geometry)
-        bad = ~np.isfinite(coords).all(axis=1)
-        if bad.any():
-            plain[np.repeat(np.arange(n), counts)[bad]] = False
-        wkb_edge = np.flatnonzero(~plain)
-        blobs = [b"" if b is None else b for b in shapely.to_wkb(geometry[wkb_edge]).tolist()]
-        offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
-        np.cumsum([len(b) for b in blobs], out=offsets[1:])
-        wkb = np.frombuffer(b"".join(blobs), dtype=np.uint8)
-        return cls(coords, start, wkb_edge, wkb, offsets)
-
-    def check(self) -> None:
-        """ValueError when the arrays do not describe edge lines (sizes, ends, order)."""
-        c, st, we, off = self.coords, self.start, self.wkb_edge, self.wkb_offsets
-        n = st.size - 1
-        fine = (
-            c.ndim == 2
-            and c.shape[1] == 2
-            and c.dtype == np.float64
-            and st.ndim == 1
-            and n >= 0
-            and st.dtype.kind in "iu"
-            and int(st[0]) == 0
-            and int(st[-1]) == c.shape[0]
-            and bool((np.diff(st) >= 0).all())
-            and we.ndim == 1
-            and we.dtype.kind in "iu"
-            and (we.size == 0 or (int(we[0]) >= 0 and int(we[-1]) < n))
-            and bool((np.diff(we) > 0).all())
-            and off.shape == (we.size + 1,)
-            and int(off[0]) == 0
-            and int(off[-1]) == self.wkb.size
-            and bool((np.diff(off) >= 0).all())
-        )
-        if not fine:
-            raise ValueError("the stored edge lines are inconsistent")
-
-    def build(self) -> np.ndarray:
-        """The object array of shapely geometries, one per edge."""
-        n = self.n_edges
-        out = np.empty(n, dtype=object)
-        counts = np.diff(self.start)
-        if self.wkb_edge.size == 0:
-            if n:
-                shapely.linestrings(self.coords, indices=np.repeat(np.arange(n), counts), out=out)
-            return out
-        plain = np.ones(n, dtype=bool)
-        plain[self.wkb_edge] = False
-        if plain.any():
-            rows = np.repeat(plain, counts)
-            idx = np.repeat(np.flatnonzero(plain), counts[plain])
-            shapely.linestrings(self.coords[rows], indices=idx, out=out)
-        blob, off = self.wkb.tobytes(), self.wkb_offsets.tolist()
-        parts = np.empty(self.wkb_edge.size, dtype=object)
-        parts[:] = [blob[a:b] or None for a, b in itertools.pairwise(off)]
-        out[self.wkb_edge] = shapely.from_wkb(parts)
-        return out
-
-
-class _GeometryField:
-    """:attr:`WalkNetwork.geometry`: the edge geometries, built on first use if lazy.
-
-    A network read from a file is constructed with :class:`_EdgeLines` for its
-    geometry; the shapely objects (seconds at a city's size) are made when first
-    read, then kept. Any other value is stored as an object array.
-    """
-
-    def __get__(self, net: WalkNetwork | None, owner: type | None = None) -> np.ndarray:
-        if net is None:  # on the class: no default (a required field for dataclasses)
-            raise AttributeError("geometry")
-        value = net.__dict__["_geometry"]
-        if isinstance(value, _EdgeLines):
-            value = value.build()
-            net.__dict__["_geometry"] = value
-        return cast(np.ndarray, value)
-
-    def __set__(self, net: WalkNetwork, value: ArrayLike | _EdgeLines) -> None:
-        if not isinstance(value, _EdgeLines):
-            value = np.asarray(value, dtype=object)
-        net.__dict__["_geometry"] = value
-
-
 @dataclass(frozen=True, eq=False, kw_only=True)
 class WalkNetwork:
     """A walking network held as arrays (metric CRS).
@@ -268,7 +147,7 @@ class WalkNetwork:
     if TYPE_CHECKING:  # to type checkers a plain required field, as it always was
         geometry: np.ndarray
     else:
-        geometry: _GeometryField = _GeometryField()
+        geometry: GeometryField = GeometryField()
     oneway: np.ndarray
     crs: pyproj.CRS
     way_id: np.ndarray
@@ -295,7 +174,7 @@ class WalkNetwork:
         if self.x.size != n or self.y.size != n:
             raise InputError("node arrays differ in length")
         geometry = self.__dict__["_geometry"]  # (not built here when lazy)
-        n_geometry = geometry.n_edges if isinstance(geometry, _EdgeLines) else geometry.size
+        n_geometry = geometry.n_edges if isinstance(geometry, EdgeLines) else geometry.size
         for name in ("v", "length_m", "geometry", "oneway", "way_id", "highway"):
             size = n_geometry if name == "geometry" else getattr(self, name).size
             if size != e:
@@ -431,7 +310,7 @@ class WalkNetwork:
         [[0.0, 0.0], [3.0, 4.0], [6.0, 4.0]]
         """
         lines = self.__dict__["_geometry"]
-        if isinstance(lines, _EdgeLines):
+        if isinstance(lines, EdgeLines):
             return lines.coords.copy()
         return shapely.get_coordinates(self.geometry)
 
@@ -532,8 +411,8 @@ class WalkNetwork:
         if grid is None:
             grid = segment_grid(self.geometry)
         lines = self.__dict__["_geometry"]
-        if not isinstance(lines, _EdgeLines):
-            lines = _EdgeLines.of_geometry(self.geometry, grid)
+        if not isinstance(lines, EdgeLines):
+            lines = EdgeLines.of_geometry(self.geometry, grid)
         label, size = self._components
         # highway as codes into its distinct values (-1: None), as str like format 1
         highway = np.array([None if h is None else str(h) for h in self.highway.tolist()],
@@ -654,7 +533,7 @@ def _network_v1(data: dict[str, np.ndarray]) -> WalkNetwork:
 
 def _network_v2(data: dict[str, np.ndarray]) -> WalkNetwork:
     """A network from the (mapped) arrays of a format-2 file; geometries left lazy."""
-    lines = _EdgeLines(data["line_coords"], data["line_start"], data["wkb_edge"],
+    lines = EdgeLines(data["line_coords"], data["line_start"], data["wkb_edge"],
                        data["wkb"], data["wkb_offsets"])  # fmt: skip
     lines.check()
     codes, values = data["highway_codes"], data["highway_values"]

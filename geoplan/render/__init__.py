@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the real types for mypy; at run time each loads on first us
         adaptive_cell_m,
         coverage_cells,
     )
+    from geoplan.render.city_layers import DEFAULT_MAX_FEATURES, is_city_scale
     from geoplan.render.community_layers import community_layer
     from geoplan.render.interactive import add_legend, base_map, gap_map
     from geoplan.render.network_layers import grids_layer, network_layer, simplified_network
@@ -51,7 +52,9 @@ if TYPE_CHECKING:  # the real types for mypy; at run time each loads on first us
 _LAZY = {
     "DEFAULT_AGGREGATE_ABOVE": "geoplan.render.cells",
     "DEFAULT_CELL_M": "geoplan.render.cells",
+    "DEFAULT_MAX_FEATURES": "geoplan.render.city_layers",
     "DEFAULT_SYMBOLS_MAX": "geoplan.render.point_layers",
+    "is_city_scale": "geoplan.render.city_layers",
     "adaptive_cell_m": "geoplan.render.cells",
     "add_legend": "geoplan.render.interactive",
     "base_map": "geoplan.render.interactive",
@@ -89,6 +92,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "DEFAULT_AGGREGATE_ABOVE",
     "DEFAULT_CELL_M",
+    "DEFAULT_MAX_FEATURES",
     "DEFAULT_SYMBOLS_MAX",
     "OfflineAssetError",
     "adaptive_cell_m",
@@ -103,6 +107,7 @@ __all__ = [
     "gap_map",
     "grids_layer",
     "inline_assets",
+    "is_city_scale",
     "network_layer",
     "save_html",
     "service_area_layer",

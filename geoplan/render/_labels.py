@@ -155,6 +155,30 @@ _TEXT: dict[str, tuple[str, str]] = {
     "walk_min": ("步行至最近（分钟）", "walk to nearest (min)"),
     "none_within": ("范围内没有", "none within the limit"),
     "uncovered_share": ("未覆盖户占比", "uncovered households"),
+    "uncovered_households": ("未覆盖户数", "households not covered"),
+    "city_scale": ("城市尺度显示", "City-scale view"),
+    "city_scale_why": ("{n} 个要素，超过 {limit}", "{n} features, over {limit}"),
+    "note_cells": (
+        "{n} 栋建筑按 {cell} 米网格汇总（{cells} 格）",
+        "{n} buildings aggregated into {cell} m cells ({cells})",
+    ),
+    "note_facilities": (
+        "设施 {n} 处按类别分图层，默认显示：{shown}",
+        "{n} facilities, one layer per category; shown: {shown}",
+    ),
+    "note_thinned": ("设施 {n} 处，抽稀显示 {kept} 处", "{n} facilities, {kept} of them drawn"),
+    "note_communities": (
+        "{n} 个社区边界按 {tol} 米简化",
+        "{n} community outlines simplified to {tol} m",
+    ),
+    "note_network_skipped": (
+        "步行路网 {n} 段无道路等级，城市尺度不绘制",
+        "walking network of {n} edges without road classes: not drawn at city scale",
+    ),
+    "note_network_major": (
+        "步行路网仅绘制主次干路（{k} / {n} 段）",
+        "walking network: arterial roads only ({k} of {n} edges)",
+    ),
     "reason": ("原因", "reason"),
     "code": ("网格编码", "grid code"),
     "facility": ("设施", "facility"),

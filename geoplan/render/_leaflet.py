@@ -35,6 +35,7 @@ from geoplan.render.offline import OfflineMap, use_minimal_assets
 __all__ = [
     "LegendItem",
     "MapState",
+    "RawElement",
     "add_layer",
     "as_points",
     "base_map",
@@ -47,6 +48,7 @@ __all__ = [
     "figure",
     "fmt",
     "icon_style",
+    "js_json",
     "map_state",
     "polygon_style",
     "require_column",
@@ -90,6 +92,7 @@ class MapState:
     legend: dict[str, list[LegendItem]] = field(default_factory=dict)
     fit: folium.FitBounds | None = None
     symbol_zoom: bool = False  # the symbol-shrinking script is on the map
+    notes: list[str] = field(default_factory=list)  # what a city-scale map drew otherwise
 
 
 def map_state(m: folium.Map) -> MapState:
@@ -100,7 +103,7 @@ def map_state(m: folium.Map) -> MapState:
     return st
 
 
-def figure(m: folium.Map) -> Figure:
+def figure(m: Element) -> Figure:
     root = m.get_root()
     if not isinstance(root, Figure):
         raise InputError("the map is not inside a folium Figure", column="m")
@@ -108,11 +111,40 @@ def figure(m: folium.Map) -> Figure:
 
 
 def esc(value: object) -> str:
-    """HTML-escape any value shown as text."""
-    return html.escape(str(value), quote=True)
+    """HTML-escape any value shown as text.
+
+    Braces become character references too: folium parses the text of its elements
+    as Jinja templates, and a name like ``{{ 7*7 }}`` must show as written, not run.
+
+    Examples
+    --------
+    >>> esc("<b>{{ x }}</b>")
+    '&lt;b&gt;&#123;&#123; x &#125;&#125;&lt;/b&gt;'
+    """
+    text = html.escape(str(value), quote=True)
+    if "{" in text or "}" in text:
+        text = text.replace("{", "&#123;").replace("}", "&#125;")
+    return text
 
 
-def _js_json(obj: object) -> str:
+class RawElement(Element):
+    """Text added to the page as it is, never parsed as a Jinja template.
+
+    ``branca.element.Element(text)`` compiles ``text`` as a template: slow for a
+    layer's data (seconds for a city) and unsafe for user text (``{{ ... }}`` in a
+    name would run). Every element geoplan adds with data or user text is one of these.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "RawElement"
+        self.text = text
+
+    def render(self, **kwargs: object) -> str:
+        return self.text
+
+
+def js_json(obj: object) -> str:
     """JSON for a ``<script>`` block: no literal ``<``, ``>`` or ``&`` anywhere."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return _script_safe(text)
@@ -339,8 +371,18 @@ var {{ this.get_name() }} = L.geoJSON({{ this.data_js }}, {
         super().__init__()
         self._name = "GeoplanGeoJson"
         self.data_js = data_js
-        self.styles_js = _js_json(dict(styles))
+        self.styles_js = js_json(dict(styles))
         self.count = count
+
+    def render(self, **kwargs: object) -> None:  # type: ignore[override]  # as MacroElement
+        # MacroElement.render would wrap the script in Element(...), which parses the
+        # layer's data (megabytes, user text) as a template again: the same text, raw
+        # (a template drops one trailing newline: so does this)
+        text = str(self._template.module.__dict__["script"](self, kwargs))
+        text = text[:-1] if text.endswith("\n") else text
+        figure(self).script.add_child(RawElement(text), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
 
 
 # Zoom levels (display constants) at and below which lettered symbols shrink: at

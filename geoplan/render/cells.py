@@ -10,6 +10,7 @@ none of it.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -24,8 +25,12 @@ __all__ = [
     "DEFAULT_CELL_M",
     "DEFAULT_EXTRA_AGGREGATE_ABOVE",
     "DEFAULT_MAX_CELLS",
+    "CellGrid",
+    "CellShares",
     "adaptive_cell_m",
     "building_classes",
+    "cell_grid",
+    "cell_shares",
     "coverage_cells",
     "covered_column",
 ]
@@ -199,3 +204,136 @@ def adaptive_cell_m(
     w, s, e, n = (float(v) for v in buildings.total_bounds)
     needed = math.sqrt(max(e - w, 0.0) * max(n - s, 0.0) / max(max_cells, 1))
     return float(max(cell_m, math.ceil(needed)))
+
+
+@dataclass(frozen=True)
+class CellGrid:
+    """Buildings binned once into square cells, for the shares of several categories.
+
+    ``ix``, ``iy``: the column and row of each non-empty cell (a cell spans
+    ``[ix * cell_m, (ix + 1) * cell_m)``), sorted by row then column; ``households``
+    and ``buildings`` per cell; ``cell_of``: each located building's cell (position in
+    ``ix``); ``located``: which buildings have a location (a point on their surface);
+    ``weights``: each located building's households, as :func:`coverage_cells` counts
+    them (missing households: 0; none known at all: 1 per building).
+    """
+
+    cell_m: float
+    crs: object
+    ix: np.ndarray
+    iy: np.ndarray
+    households: np.ndarray
+    buildings: np.ndarray
+    cell_of: np.ndarray
+    located: np.ndarray
+    weights: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ix)
+
+
+@dataclass(frozen=True)
+class CellShares:
+    """One category's coverage per cell of a :class:`CellGrid` (arrays in its order):
+    households with a known coverage, those not covered, their share (NaN when none
+    is known) and the class (a key of :data:`geoplan.render._labels.CELL_CLASSES`)."""
+
+    known_households: np.ndarray
+    uncovered_households: np.ndarray
+    uncovered_share: np.ndarray
+    cls: np.ndarray
+
+
+def cell_grid(buildings: gpd.GeoDataFrame, *, cell_m: float) -> CellGrid:
+    """The buildings binned into square cells of ``cell_m`` metres (see :class:`CellGrid`).
+
+    The cells and their households are those of :func:`coverage_cells`; the
+    binning is done once, however many categories are then counted on it.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> b = gpd.GeoDataFrame({"households": [10.0, 30.0, 5.0]},
+    ...     geometry=[shapely.Point(10, 10), shapely.Point(20, 20), shapely.Point(300, 10)],
+    ...     crs=32650)
+    >>> g = cell_grid(b, cell_m=250)
+    >>> g.ix.tolist(), g.households.tolist(), g.cell_of.tolist()
+    ([0, 1], [40.0, 5.0], [0, 0, 1])
+    """
+    if buildings.crs is None or not buildings.crs.is_projected:
+        raise InputError(
+            "buildings must be in a projected (metric) CRS to aggregate", column="geometry"
+        )
+    if not cell_m > 0:
+        raise InputError(f"cell_m must be positive, not {cell_m}", column="cell_m")
+    pts = np.asarray(buildings.geometry.values).copy()
+    areas = shapely.get_type_id(pts) != 0  # a point is its own point on the surface
+    if areas.any():
+        pts[areas] = shapely.point_on_surface(pts[areas])
+    x = shapely.get_x(pts)
+    y = shapely.get_y(pts)
+    ok = np.isfinite(x) & np.isfinite(y)
+    ix = np.floor(x[ok] / cell_m).astype(np.int64)
+    iy = np.floor(y[ok] / cell_m).astype(np.int64)
+    if "households" in buildings.columns:
+        hh = pd.to_numeric(buildings["households"], errors="coerce").to_numpy(dtype=float)[ok]
+        hh = np.where(np.isfinite(hh), hh, 0.0)
+        if hh.sum() <= 0:
+            hh = np.ones_like(hh)
+    else:
+        hh = np.ones(int(ok.sum()))
+    if len(ix):
+        x0, y0 = int(ix.min()), int(iy.min())
+        width = int(ix.max()) - x0 + 1
+        key = (iy - y0) * width + (ix - x0)
+    else:
+        x0 = y0 = width = 0
+        key = np.zeros(0, dtype=np.int64)
+    keys, cell_of = np.unique(key, return_inverse=True)
+    n = len(keys)
+    return CellGrid(
+        cell_m=float(cell_m),
+        crs=buildings.crs,
+        ix=(keys % max(width, 1) + x0).astype(np.int64),
+        iy=(keys // max(width, 1) + y0).astype(np.int64),
+        households=np.bincount(cell_of, weights=hh, minlength=n),
+        buildings=np.bincount(cell_of, minlength=n).astype(np.int64),
+        cell_of=cell_of.astype(np.int64),
+        located=ok,
+        weights=hh,
+    )
+
+
+def cell_shares(grid: CellGrid, buildings: pd.DataFrame, category: str) -> CellShares:
+    """The share of households not covered by ``category``, per cell of ``grid``
+    (made by :func:`cell_grid` from the same ``buildings``).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> b = gpd.GeoDataFrame({"households": [10.0, 30.0], "covered__wet_market": [True, False]},
+    ...     geometry=[shapely.Point(10, 10), shapely.Point(20, 20)], crs=32650)
+    >>> s = cell_shares(cell_grid(b, cell_m=250), b, "wet_market")
+    >>> s.uncovered_share.tolist(), s.cls.tolist()
+    ([0.75], ['c3'])
+    """
+    covered = covered_column(buildings, category)
+    values = covered.to_numpy(dtype=object)[grid.located]
+    known = ~pd.isna(values)
+    uncovered = known.copy()
+    uncovered[known] = ~values[known].astype(bool)
+    n = len(grid)
+    known_hh = np.bincount(grid.cell_of, weights=np.where(known, grid.weights, 0.0), minlength=n)
+    uncovered_hh = np.bincount(
+        grid.cell_of, weights=np.where(uncovered, grid.weights, 0.0), minlength=n
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(known_hh > 0, uncovered_hh / known_hh, np.nan)
+    bins = np.digitize(np.nan_to_num(share, nan=0.0), lb.CELL_BREAKS[1:-1], right=False)
+    cls = np.where(np.isnan(share), "empty", np.char.add("c", bins.astype(str)))
+    return CellShares(
+        known_households=known_hh,
+        uncovered_households=uncovered_hh,
+        uncovered_share=share,
+        cls=cls.astype(object),
+    )

@@ -19,13 +19,13 @@ from collections.abc import Callable, Mapping, Sequence
 import folium
 import geopandas as gpd
 import pandas as pd
-from branca.element import Element
 
 from geoplan._errors import InputError
 from geoplan.render import _labels as lb
 from geoplan.render._labels import Lang
 from geoplan.render._leaflet import (
     LegendItem,
+    RawElement,
     as_points,
     base_map,
     display_geometry,
@@ -33,6 +33,16 @@ from geoplan.render._leaflet import (
     extend_bounds,
     figure,
     map_state,
+    set_legend,
+)
+from geoplan.render.city_layers import (
+    DEFAULT_MAX_FEATURES,
+    city_building_layers,
+    city_community_layers,
+    city_facility_layers,
+    city_network_layer,
+    city_point_layer,
+    feature_count,
 )
 from geoplan.render.layers import (
     DEFAULT_AGGREGATE_ABOVE,
@@ -55,6 +65,7 @@ from geoplan.render.layers import (
 __all__ = [
     "DEFAULT_AGGREGATE_ABOVE",
     "DEFAULT_CELL_M",
+    "DEFAULT_MAX_FEATURES",
     "DEFAULT_SYMBOLS_MAX",
     "adaptive_cell_m",
     "add_legend",
@@ -129,7 +140,7 @@ def _swatch(item: LegendItem) -> str:
 def _css_once(m: folium.Map) -> None:
     root = figure(m)
     if "geoplan_css" not in root.header._children:
-        root.header.add_child(Element(_PANEL_CSS.format(extra="")), name="geoplan_css")
+        root.header.add_child(RawElement(_PANEL_CSS.format(extra="")), name="geoplan_css")
 
 
 def add_legend(m: folium.Map, *, lang: str = "zh") -> folium.Map:
@@ -153,14 +164,14 @@ def add_legend(m: folium.Map, *, lang: str = "zh") -> folium.Map:
         for item in items:
             parts.append(f'<div class="row">{_swatch(item)}<span>{esc(item.label)}</span></div>')
     parts.append("</div>")
-    figure(m).html.add_child(Element("".join(parts)), name="geoplan_legend")
+    figure(m).html.add_child(RawElement("".join(parts)), name="geoplan_legend")
     return m
 
 
 def _add_title(m: folium.Map, title: str) -> None:
     _css_once(m)
     figure(m).html.add_child(
-        Element(f'<div class="geoplan-panel geoplan-title">{esc(title)}</div>'),
+        RawElement(f'<div class="geoplan-panel geoplan-title">{esc(title)}</div>'),
         name="geoplan_title",
     )
 
@@ -171,11 +182,32 @@ def _add_summary(m: folium.Map, summary: Mapping[str, str], lang: Lang) -> None:
     _css_once(m)
     rows = "".join(f"<div><b>{esc(k)}</b> {esc(v)}</div>" for k, v in summary.items())
     figure(m).html.add_child(
-        Element(
+        RawElement(
             f'<div class="geoplan-panel geoplan-summary"><b>{esc(lb.text("summary", lang))}</b>'
             f"{rows}</div>"
         ),
         name="geoplan_summary",
+    )
+
+
+# A city-scale map has a layer per category twice (cells, facilities): its layer list
+# scrolls instead of running over the legend below it.
+_CITY_CSS = """<style>
+.leaflet-control-layers-list { max-height: 46vh; overflow-y: auto; }
+div.geoplan-panel.geoplan-legend { max-height: 40%; }
+</style>"""
+
+
+def _add_notes(m: folium.Map, lines: Sequence[str], head: str) -> None:
+    """The panel that says what a city-scale map aggregated, left out or thinned."""
+    _css_once(m)
+    rows = "".join(f"<div>{esc(line)}</div>" for line in lines)
+    figure(m).html.add_child(
+        RawElement(
+            '<div class="geoplan-panel geoplan-notes" style="bottom: 40px; left: 10px; '
+            f'max-width: 360px; font-size: 12px;"><b>{esc(head)}</b>{rows}</div>'
+        ),
+        name="geoplan_notes",
     )
 
 
@@ -217,6 +249,9 @@ def gap_map(
     check_texts: Mapping[str, pd.Series] | None = None,
     failing_categories: Sequence[str] = (),
     category_labels: Mapping[str, str] | None = None,
+    max_features: int = DEFAULT_MAX_FEATURES,
+    city_scale: bool | None = None,
+    notes: Sequence[str] = (),
 ) -> folium.Map:
     """A gap map: the given layers, a layer control, a legend, a title and a summary.
 
@@ -269,6 +304,19 @@ def gap_map(
         not widen a view that areas set (one facility far away must not shrink a
         district to a corner); a development's map shows the nearest facility of
         each category and wants them in view.
+    max_features
+        Above this many features (the rows of every frame given, together) the map
+        is drawn at city scale (:mod:`geoplan.render.city_layers`): buildings as
+        cells for every category, facilities as dots in one layer per category (the
+        mapped category's on), community outlines simplified, everything packed and
+        built when first shown, and a panel that says what was aggregated. A page
+        of a few MB, whatever the city; ``aggregate_above`` is then not used.
+    city_scale
+        Decides instead of ``max_features`` when not None (a caller drawing the
+        HTML page and the PNG of one map makes the same choice for both).
+    notes
+        More lines for that panel (e.g. what was left out of the network given);
+        shown on a small map too when given.
 
     Examples
     --------
@@ -280,6 +328,45 @@ def gap_map(
     language = lb.validate_lang(lang)
     m = base_map(tiles=tiles, tiles_key=tiles_key, lang=language)
     names = dict(category_labels or {})
+    frames = (communities, buildings, facilities, service_areas, unreachable, sites, grids)
+    count = feature_count(*frames)
+    if (count > max_features) if city_scale is None else city_scale:
+        _city_layers(
+            m,
+            language,
+            communities=communities,
+            buildings=buildings,
+            facilities=facilities,
+            service_areas=service_areas,
+            unreachable=unreachable,
+            sites=sites,
+            grids=grids,
+            category=category,
+            check=check,
+            check_label=check_label,
+            cell_m=cell_m,
+            network=network,
+            community_checks=community_checks,
+            check_labels=check_labels,
+            failing_categories=failing_categories,
+            names=names,
+        )
+        head = lb.text("city_scale", language)
+        if count > max_features:
+            why = lb.text("city_scale_why", language).format(
+                n=f"{count:,}", limit=f"{max_features:,}"
+            )
+            head += f"（{why}）" if language == "zh" else f" ({why})"
+        return _finish(
+            m,
+            language,
+            facilities,
+            fit_facilities,
+            title,
+            summary,
+            [*map_state(m).notes, *notes],
+            head,
+        )
     steps: list[Callable[[], object]] = []
     if grids is not None:
         steps.append(lambda: grids_layer(grids, m=m, lang=language))
@@ -350,6 +437,21 @@ def gap_map(
         steps.append(lambda: sites_layer(sites, m=m, lang=language))
     for step in steps:
         step()
+    return _finish(
+        m, language, facilities, fit_facilities, title, summary, notes, lb.text("summary", language)
+    )
+
+
+def _finish(
+    m: folium.Map,
+    language: Lang,
+    facilities: gpd.GeoDataFrame | None,
+    fit_facilities: bool,
+    title: str,
+    summary: Mapping[str, str] | None,
+    notes: Sequence[str],
+    notes_head: str,
+) -> folium.Map:
     if fit_facilities and facilities is not None and len(facilities):
         st = map_state(m)
         extend_bounds(m, st, as_points(display_geometry(facilities, "facilities", st)))
@@ -357,4 +459,90 @@ def gap_map(
     add_legend(m, lang=language)
     _add_title(m, title)
     _add_summary(m, summary or {}, language)
+    if notes:
+        _add_notes(m, notes, notes_head)
     return m
+
+
+def _city_layers(
+    m: folium.Map,
+    language: Lang,
+    *,
+    communities: gpd.GeoDataFrame | None,
+    buildings: gpd.GeoDataFrame | None,
+    facilities: gpd.GeoDataFrame | None,
+    service_areas: gpd.GeoDataFrame | None,
+    unreachable: gpd.GeoDataFrame | None,
+    sites: gpd.GeoDataFrame | None,
+    grids: gpd.GeoDataFrame | None,
+    category: str | None,
+    check: str,
+    check_label: str | None,
+    cell_m: float,
+    network: gpd.GeoDataFrame | gpd.GeoSeries | None,
+    community_checks: Sequence[Sequence[str]] | None,
+    check_labels: Mapping[str, str] | None,
+    failing_categories: Sequence[str],
+    names: Mapping[str, str],
+) -> None:
+    """The layers of :func:`gap_map` at city scale, in the same order."""
+    figure(m).header.add_child(RawElement(_CITY_CSS), name="geoplan_city_css")
+    if grids is not None:
+        grids_layer(grids, m=m, lang=language)
+    if communities is not None:
+        city_community_layers(
+            communities,
+            checks=[list(c) for c in community_checks] if community_checks else [[check]],
+            m=m,
+            lang=language,
+            check_label=check_label,
+            check_labels=check_labels,
+        )
+    if service_areas is not None:
+        service_area_layer(service_areas, m=m, lang=language)
+    if network is not None:
+        city_network_layer(network, m=m, lang=language, fit=False)
+    cat = None
+    if buildings is not None:
+        cat = category if category is not None else _single_category(buildings)
+        city_building_layers(
+            buildings,
+            category=cat,
+            m=m,
+            lang=language,
+            cell_m=cell_m,
+            failing_categories=list(failing_categories),
+            labels=names,
+        )
+    if unreachable is not None:
+        cls = lb.UNREACHABLE_CLASS
+        city_point_layer(
+            unreachable,
+            name=lb.text("unreachable", language),
+            style={
+                "color": cls.color,
+                "fillColor": cls.fill,
+                "weight": 1.5,
+                "fillOpacity": 0.9,
+                "radius": 4,
+            },
+            m=m,
+            lang=language,
+            fields=("reason", "snap_m", "component"),
+        )
+        set_legend(
+            m,
+            lb.text("unreachable", language),
+            [LegendItem("circle", cls.color, cls.fill, cls.label(language))],
+        )
+    if facilities is not None:
+        cats = set(facilities["category"].astype(str)) if "category" in facilities else set()
+        city_facility_layers(
+            facilities,
+            m=m,
+            lang=language,
+            shown=[cat] if cat is not None and cat in cats else None,
+            order=[c for c in (cat, *failing_categories) if c is not None],
+        )
+    if sites is not None:
+        sites_layer(sites, m=m, lang=language)

@@ -12,7 +12,9 @@ job:
 - :mod:`geoplan.render.building_layers`: buildings (or cells) coloured by coverage;
 - :mod:`geoplan.render.cells`: building classes and square cells (no folium);
 - :mod:`geoplan.render.point_layers`: facilities, service areas, sites, unreachable;
-- :mod:`geoplan.render.network_layers`: the walking network and the grid outlines.
+- :mod:`geoplan.render.network_layers`: the walking network and the grid outlines;
+- :mod:`geoplan.render.city_layers`: the same at city scale (above a feature budget:
+  cells for every category, facilities per category, packed and built on demand).
 
 Examples
 --------
@@ -32,6 +34,15 @@ from geoplan.render.cells import (
     adaptive_cell_m,
     building_classes,
     coverage_cells,
+)
+from geoplan.render.city_layers import (
+    DEFAULT_MAX_FEATURES,
+    city_building_layers,
+    city_community_layers,
+    city_facility_layers,
+    city_network_layer,
+    city_point_layer,
+    is_city_scale,
 )
 from geoplan.render.community_layers import community_layer
 from geoplan.render.network_layers import (
@@ -54,16 +65,23 @@ __all__ = [
     "DEFAULT_CELL_M",
     "DEFAULT_EXTRA_AGGREGATE_ABOVE",
     "DEFAULT_MAX_CELLS",
+    "DEFAULT_MAX_FEATURES",
     "DEFAULT_NETWORK_MAX_VERTICES",
     "DEFAULT_NETWORK_TOLERANCE_M",
     "DEFAULT_SYMBOLS_MAX",
     "adaptive_cell_m",
     "building_classes",
     "building_coverage_layer",
+    "city_building_layers",
+    "city_community_layers",
+    "city_facility_layers",
+    "city_network_layer",
+    "city_point_layer",
     "community_layer",
     "coverage_cells",
     "facility_layer",
     "grids_layer",
+    "is_city_scale",
     "network_layer",
     "service_area_layer",
     "simplified_network",

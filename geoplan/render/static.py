@@ -30,6 +30,7 @@ import pandas as pd
 import shapely
 from matplotlib import font_manager
 from matplotlib.artist import Artist
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
@@ -42,10 +43,14 @@ from geoplan.render._labels import Lang, StyleClass
 from geoplan.render.cells import (
     DEFAULT_AGGREGATE_ABOVE,
     DEFAULT_CELL_M,
+    CellGrid,
     adaptive_cell_m,
     building_classes,
+    cell_grid,
+    cell_shares,
     coverage_cells,
 )
+from geoplan.render.city_layers import DEFAULT_MAX_FEATURES, feature_count
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -141,6 +146,30 @@ def _draw_polygons(
     geo.plot(ax=ax, facecolor=cls.fill, edgecolor=cls.color, alpha=alpha, linewidth=lw)
 
 
+def _draw_cells(
+    ax: Axes, grid: CellGrid, sel: np.ndarray, cls: StyleClass, *, alpha: float
+) -> None:
+    """The selected cells of ``grid`` as one collection of squares, without outlines
+    (thousands of cells: a patch each would take seconds)."""
+    side = grid.cell_m
+    x0 = grid.ix[sel] * side
+    y0 = grid.iy[sel] * side
+    verts = np.stack(
+        [
+            np.column_stack([x0, y0]),
+            np.column_stack([x0 + side, y0]),
+            np.column_stack([x0 + side, y0 + side]),
+            np.column_stack([x0, y0 + side]),
+        ],
+        axis=1,
+    )
+    ax.add_collection(
+        PolyCollection(
+            list(verts), facecolors=cls.fill, edgecolors="none", alpha=alpha, linewidths=0
+        )
+    )
+
+
 def _points(geo: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     values = geo.values
     pts = np.where(shapely.get_type_id(values) == 0, values, shapely.point_on_surface(values))
@@ -177,6 +206,9 @@ def static_gap_map(
     dpi: int = 150,
     network: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     category_label: str | None = None,
+    max_features: int = DEFAULT_MAX_FEATURES,
+    city_scale: bool | None = None,
+    notes: Sequence[str] = (),
 ) -> Path:
     """Draw a gap map with matplotlib and write it (atomically) as PNG or SVG.
 
@@ -194,6 +226,15 @@ def static_gap_map(
     category_label
         The buildings' legend name when ``category`` is a target id over several
         categories (``covered__<target id>``), as for :func:`gap_map`.
+    max_features, city_scale
+        Above ``max_features`` features (rows of every frame, together) the map is
+        drawn at city scale, as :func:`geoplan.render.gap_map`: buildings as cells
+        (without outlines), facilities as dots sized to their number, the summary
+        above them, and a note under the map of what was aggregated. ``city_scale``
+        decides instead when not None (a map drawn with its HTML page: the same
+        choice for both).
+    notes
+        Lines printed under the map (city scale, or whenever given).
     figsize, dpi
         Figure size in inches, and resolution of a PNG.
 
@@ -234,6 +275,8 @@ def static_gap_map(
     if not frames:
         raise InputError("static_gap_map needs at least one layer")
     crs = frames[0].crs
+    city = feature_count(*frames) > max_features if city_scale is None else city_scale
+    captions = list(notes)
 
     fig = Figure(figsize=figsize, dpi=dpi)
     ax = fig.add_subplot(1, 1, 1)
@@ -329,7 +372,22 @@ def static_gap_map(
         col = f"covered__{cat}"
         if col not in b.columns:
             raise InputError(f"buildings has no column {col!r}", column=col)
-        if len(b) > aggregate_above:
+        if city:
+            side = adaptive_cell_m(b, cell_m=cell_m)
+            grid = cell_grid(b, cell_m=side)
+            classes = cell_shares(grid, b, cat).cls
+            for key, cls in lb.CELL_CLASSES.items():
+                sel = classes == key
+                if sel.any():
+                    _draw_cells(ax, grid, sel, cls, alpha=0.75)
+                    square(cls)
+            captions.insert(
+                0,
+                lb.text("note_cells", language).format(
+                    n=f"{len(b):,}", cell=f"{side:g}", cells=f"{len(grid):,}"
+                ),
+            )
+        elif len(b) > aggregate_above:
             cells = coverage_cells(b, category=cat, cell_m=adaptive_cell_m(b, cell_m=cell_m))
             for key, cls in lb.CELL_CLASSES.items():
                 sel = (cells["cls"] == key).to_numpy()
@@ -371,11 +429,15 @@ def static_gap_map(
         cats = f["category"].astype(object).fillna("")
         x, y = _points(f.geometry)
         with_text = len(f) <= _MAX_SYMBOL_TEXT
+        size, edge = 110.0, 1.0
+        if city and not with_text:  # thousands of symbols would hide every cell
+            size = float(np.clip(110.0 * _MAX_SYMBOL_TEXT / len(f), 6.0, 110.0))
+            edge = 0.3
         for cat in sorted(pd.unique(cats)):
             style = lb.category_style(cat)
             sel = (cats == cat).to_numpy()
             ax.scatter(
-                x[sel], y[sel], s=110, c=style.color, edgecolors="white", linewidths=1.0, zorder=5
+                x[sel], y[sel], s=size, c=style.color, edgecolors="white", linewidths=edge, zorder=5
             )
             if with_text:
                 for xi, yi in zip(x[sel], y[sel], strict=True):
@@ -416,7 +478,7 @@ def static_gap_map(
         legend.get_title().set_fontproperties(font)
     if summary:
         lines = "\n".join(_wrap(f"{k} {v}", _SUMMARY_WIDTH) for k, v in summary.items())
-        ax.text(
+        box = ax.text(
             0.01,
             0.99,
             lines,
@@ -426,6 +488,20 @@ def static_gap_map(
             fontproperties=font,
             fontsize=10,
             bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9, "edgecolor": "#999"},
+        )
+        if city:  # over the facilities' dots
+            box.set_zorder(10)
+    if captions:
+        ax.text(
+            0.0,
+            -0.01,
+            "\n".join(_wrap(line, _CAPTION_WIDTH) for line in captions),
+            transform=ax.transAxes,
+            va="top",
+            ha="left",
+            fontproperties=font,
+            fontsize=8,
+            color="#444444",
         )
     xmin, ymin, xmax, ymax = _total_bounds(frames, crs)
     if all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
@@ -444,6 +520,7 @@ def static_gap_map(
 #: Widths, in columns (a Chinese character is two), at which static-map text wraps.
 _SUMMARY_WIDTH = 64
 _LEGEND_WIDTH = 40
+_CAPTION_WIDTH = 110
 
 
 def _wrap(text: str, width: int) -> str:

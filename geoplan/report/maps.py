@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geoplan.report.texts import phrase, verdict_text
@@ -294,6 +295,58 @@ def network_lines(
     return gpd.GeoSeries(network.geometry, crs=network.crs)
 
 
+def city_network_lines(
+    network: WalkNetwork | gpd.GeoDataFrame | gpd.GeoSeries | None, *, lang: str
+) -> tuple[gpd.GeoSeries | None, str | None]:
+    """The street lines a city-scale gap map draws, and its note about them.
+
+    A network that fits the map's vertex budget is drawn whole (no note). A larger
+    one is drawn by its arterial roads (``highway`` in
+    :data:`~geoplan.render.city_layers.ARTERIAL_HIGHWAYS`); without road classes (a
+    line layer) it is not drawn. Only the arterials' geometry is made.
+    """
+    import shapely
+
+    from geoplan.render.city_layers import ARTERIAL_HIGHWAYS, network_note
+    from geoplan.render.network_layers import DEFAULT_NETWORK_MAX_VERTICES, simplified_network
+
+    if network is None:
+        return None, None
+    if isinstance(network, gpd.GeoDataFrame | gpd.GeoSeries):
+        total = len(network)
+        classes = (
+            network["highway"].to_numpy(dtype=object)
+            if isinstance(network, gpd.GeoDataFrame) and "highway" in network.columns
+            else None
+        )
+    else:
+        total = network.n_edges
+        classes = network.highway
+    if 2 * total <= DEFAULT_NETWORK_MAX_VERTICES:
+        return network_lines(network), None
+    major = (
+        np.isin(np.asarray(classes, dtype=object), list(ARTERIAL_HIGHWAYS))
+        if classes is not None
+        else np.zeros(total, dtype=bool)
+    )
+    note = network_note(total_edges=total, drawn_edges=int(major.sum()), lang=lang)
+    if not major.any():
+        return None, note
+    if isinstance(network, gpd.GeoDataFrame | gpd.GeoSeries):
+        geo = network.geometry if isinstance(network, gpd.GeoDataFrame) else network
+        lines = gpd.GeoSeries(geo.values[major], crs=geo.crs)
+    else:
+        coords = network.edge_coordinates()
+        if len(coords) == 2 * total:  # straight edges: no need to make every geometry
+            lines = gpd.GeoSeries(
+                shapely.linestrings(coords.reshape(total, 2, 2)[major]), crs=network.crs
+            )
+        else:
+            lines = gpd.GeoSeries(network.geometry[major], crs=network.crs)
+    # merged and simplified once here, for the HTML and the PNG (which find it in budget)
+    return simplified_network(lines), note
+
+
 class GapMapOptions(TypedDict, total=False):
     """What a gap map is drawn from (every key optional; see :func:`coverage_gap_map`).
 
@@ -406,7 +459,18 @@ def _gap_map_content(
         )
     summary = summary_lines(coverage, floor_area, lang=lang)
     check_label = _area_label(lang) if layers and len(layers[0]) > 1 else None
-    streets = network_lines(network)
+    from geoplan.render.city_layers import is_city_scale
+
+    # a city's map (more features than a page holds) is drawn at city scale, the HTML
+    # and the PNG alike; its network is then its arterial roads, or left out
+    city = is_city_scale(communities, buildings, html_facilities, unreachable, sites, grids)
+    notes: list[str] = []
+    if city:
+        streets, note = city_network_lines(network, lang=lang)
+        notes += [note] if note else []
+    else:
+        streets = network_lines(network)
+    scale: dict[str, Any] = {"city_scale": True, "notes": notes} if city else {}
     html = {
         "communities": communities,
         "buildings": buildings,
@@ -426,6 +490,7 @@ def _gap_map_content(
         "check_texts": texts,
         "failing_categories": extra_cats,
         "category_labels": group_labels,
+        **scale,
     }
     png = {
         "communities": communities,
@@ -441,6 +506,7 @@ def _gap_map_content(
         "check_label": check_label,
         "network": streets,
         "category_label": group_labels.get(png_category or ""),
+        **scale,
     }
     return _GapMap(html=html, png=png)
 

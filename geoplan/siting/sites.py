@@ -346,6 +346,7 @@ def suggest_sites(
     gate_tolerance_m: float = 0.0,
     time_limit_s: float | None = None,
     communities: gpd.GeoDataFrame | None = None,
+    check_layers: bool = True,
 ) -> SitingResult:
     """Recommend new sites for ``category`` on walking distances over ``network``.
 
@@ -396,6 +397,10 @@ def suggest_sites(
     communities
         Communities (``central_district`` flag) giving the target's scope; the
         buildings' ``community_id`` or their position assigns them.
+    check_layers
+        Check first that the layers line up with the network
+        (:func:`geoplan.alignment.check_alignment`); False when the caller has just
+        checked them (the command line does, to name the files in its message).
 
     Returns
     -------
@@ -449,9 +454,10 @@ def suggest_sites(
     from geoplan.alignment import check_alignment
 
     # layers that do not line up with the network are bad input, not a siting answer
-    check_alignment(
-        network, profile=p, buildings=buildings, facilities=facilities, communities=communities
-    )
+    if check_layers:
+        check_alignment(
+            network, profile=p, buildings=buildings, facilities=facilities, communities=communities
+        )
     demand = _demand(buildings, p, areas=[compounds, communities])
     scope = p.target(t_id).scope if t_id is not None else "all"
     counted = np.ones(len(demand), dtype=bool)
