@@ -61,6 +61,7 @@ __all__ = [
     "in_china",
     "local_metric_crs",
     "looks_swapped",
+    "renamed_source_crs",
     "renamed_to_crs",
     "to_metric",
     "utm_epsg",
@@ -101,6 +102,29 @@ _DEFAULT_MAX_ITER = 30
 
 # --------------------------------------------------------------------------------------
 # local metric CRS
+
+
+def renamed_source_crs(
+    source_crs: CRSLike | None, crs: CRSLike | None, *, where: str
+) -> CRSLike | None:
+    """``source_crs``, or the old ``crs=`` keyword of the reader ``where``, with a
+    DeprecationWarning: what the input coordinates *are* is ``source_crs=`` everywhere.
+
+    Examples
+    --------
+    >>> renamed_source_crs("gcj02", None, where="read_facilities")
+    'gcj02'
+    """
+    if crs is None:
+        return source_crs
+    if source_crs is not None:
+        raise InputError(f"{where}: give source_crs= only (crs= is its old name)", column="crs")
+    warnings.warn(
+        f"{where}(crs=...) is now {where}(source_crs=...): what the coordinates are",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return crs
 
 
 def renamed_to_crs(to_crs: CRSLike | None, crs: CRSLike | None, *, where: str) -> CRSLike | None:

@@ -119,7 +119,7 @@ def test_chinese_offsets_named_library(haidian: dict, tmp_path: Path, system: st
     assert err.value.system == system
     assert f"--crs {system}" in str(err.value) and path.name in str(err.value)
     # the same file read with the right --crs lines up
-    fixed = read_facilities(path, crs=system, metric_crs=net.crs)
+    fixed = read_facilities(path, source_crs=system, metric_crs=net.crs)
     assert check_alignment(net, profile="mofcom-15min", facilities=fixed).layer("facilities")
     # a stated CRS is not second-guessed; the snapping rule still holds
     fac.attrs["crs_stated"] = "wgs84"

@@ -227,7 +227,7 @@ def test_missing_crs_message_names_the_flag(tmp_path: Path) -> None:
         ],
     )
     text = _refused(res, "no_crs.shp", "--crs")
-    assert "crs=" not in text.replace("(crs= in Python)", "")
+    assert "crs=" not in text.replace("(source_crs= in Python)", "")
 
 
 # ------------------------------------------------------------------ warnings as lines

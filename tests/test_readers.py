@@ -106,7 +106,7 @@ def test_user_column_mapping(tmp_path: Path) -> None:
 def test_gcj02_input_is_shifted_to_wgs84(tmp_path: Path) -> None:
     path = _write_gpkg(_comm_frame(), tmp_path / "c.gpkg")
     plain = read_communities(path)
-    fixed = read_communities(path, crs="gcj02", metric_crs=plain.crs)
+    fixed = read_communities(path, source_crs="gcj02", metric_crs=plain.crs)
     shift = plain.centroid.distance(fixed.centroid)
     assert ((shift > 100) & (shift < 800)).all(), shift.tolist()
 
@@ -300,7 +300,7 @@ def test_wrong_geometry_type(tmp_path: Path) -> None:
     rows = _base_rows()
     rows[0]["geometry"] = Point(LON0, LAT0).wkt
     with pytest.raises(InputError, match="geometry is a Point") as e:
-        read_communities(_comm_csv(tmp_path, rows), crs=4326)
+        read_communities(_comm_csv(tmp_path, rows), source_crs=4326)
     _expect(e, file="社区.csv", row="C0", column="geometry")
 
 
@@ -448,3 +448,20 @@ def test_arrow_reads_give_the_classic_frame(tmp_path: Path, suffix: str) -> None
         pd.testing.assert_frame_equal(_read_ogr(path, layer=None), classic, check_exact=True)
         arrow = gpd.read_file(path, engine="pyogrio", use_arrow=True)
         assert _plain_columns(arrow) == (name == "plain")  # the Arrow read is kept
+
+
+def test_readers_take_source_crs_and_warn_on_the_old_crs_keyword(tmp_path: Path) -> None:
+    import warnings
+
+    from geoplan import read_facilities
+
+    p = tmp_path / "设施.csv"
+    p.write_text("id,name,category,lon,lat\nF1,菜市场,wet_market,117.20,39.12\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the new keyword warns about nothing
+        new = read_facilities(p, source_crs="gcj02")
+    with pytest.warns(DeprecationWarning, match="source_crs"):
+        old = read_facilities(p, crs="gcj02")
+    assert new.geometry.equals(old.geometry)
+    with pytest.raises(InputError, match="source_crs= only"):
+        read_facilities(p, source_crs="gcj02", crs="gcj02")

@@ -72,7 +72,7 @@ def _facilities_xlsx(tmp_path: Path) -> Path:
 def test_excel_ledger_title_row_units_text_numbers_and_total_row(tmp_path: Path) -> None:
     path = _communities_xlsx(tmp_path)
     with pytest.warns(DataQualityWarning, match=r"total row left out \(Excel row 6"):
-        comm = read_communities(path, crs=4326)  # WKT says nothing of its CRS
+        comm = read_communities(path, source_crs=4326)  # WKT says nothing of its CRS
     assert comm.index.tolist() == ["C1", "1002"]  # a numeric id cell reads as 1002
     assert comm["households"].tolist() == [2000.0, 1500.0]  # "2,000" and full-width "１５００"
     assert comm["workers"].tolist() == [16.0, 9.0]
@@ -84,7 +84,7 @@ def test_excel_error_names_file_sheet_excel_row_and_column(tmp_path: Path) -> No
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         with pytest.raises(InputError, match="'约两千' is not a number") as e:
-            read_communities(path, crs=4326)
+            read_communities(path, source_crs=4326)
     assert e.value.file == f"{path}, sheet 社区台账"
     assert e.value.row == "C1 (Excel row 4)"  # title row 1, blank row 2, header row 3
     assert e.value.column == "户数（户）"
@@ -94,8 +94,8 @@ def test_excel_sheet_option_and_bad_sheet(tmp_path: Path) -> None:
     path = _communities_xlsx(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        assert len(read_communities(path, sheet="社区台账", crs=4326)) == 2
-        assert len(read_communities(path, sheet=1, crs=4326)) == 2
+        assert len(read_communities(path, sheet="社区台账", source_crs=4326)) == 2
+        assert len(read_communities(path, sheet=1, source_crs=4326)) == 2
     with pytest.raises(
         InputError, match="no sheet named '社区'; the sheets are: 填表说明, 社区台账"
     ):
@@ -255,7 +255,7 @@ def test_amap_export_is_recognised_mapped_and_converted(tmp_path: Path) -> None:
     # given --crs, nothing is assumed
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        same = read_facilities(p, crs=4326).to_crs(4326)
+        same = read_facilities(p, source_crs=4326).to_crs(4326)
     assert not any("GCJ-02" in str(w.message) for w in seen)
     assert abs(same.geometry["B0FFG1"].x - LON0) < 1e-9
 

@@ -271,7 +271,9 @@ def read_plan(
             file=file_b,
             column="households",
         )
-    buildings = prepare_layer(raw_b, "buildings", file=file_b, crs=crs, metric_crs=metric_crs)
+    buildings = prepare_layer(
+        raw_b, "buildings", file=file_b, source_crs=crs, metric_crs=metric_crs
+    )
     _numeric(buildings, _PLAN_NUMERIC, file=file_b)
     _check_buildings(buildings, file=file_b)
     metric = buildings.crs
@@ -291,7 +293,7 @@ def read_plan(
     with warnings.catch_warnings():
         # a site with fewer residents than households is caught for buildings already
         warnings.simplefilter("ignore", DataQualityWarning)
-        site = prepare_layer(raw_s, "communities", file=file_s, crs=crs, metric_crs=metric)
+        site = prepare_layer(raw_s, "communities", file=file_s, source_crs=crs, metric_crs=metric)
     if "renovation" in site.columns:
         site["renovation"] = _bool_col(site, "renovation", file=file_s)
     else:
@@ -338,7 +340,7 @@ def _optional_layer(
         # plain retail space has no category: validate it as a building-like layer
         cats = raw.pop("category") if "category" in raw.columns else None
         raw = _rename_id(raw, "facility_id", "id")
-        out = prepare_layer(raw, "buildings", file=file, crs=crs, metric_crs=metric)
+        out = prepare_layer(raw, "buildings", file=file, source_crs=crs, metric_crs=metric)
         out = out.drop(columns=["households_estimated"], errors="ignore")
         out.index.name = "facility_id"
         out["category"] = _commercial_categories(cats, out.index, file=file)
@@ -354,7 +356,7 @@ def _optional_layer(
             raw["category"] = [
                 ROOM_KINDS.get(k, "community_service_centre") for k in raw["room_kind"]
             ]
-        out = prepare_layer(raw, "facilities", file=file, crs=crs, metric_crs=metric)
+        out = prepare_layer(raw, "facilities", file=file, source_crs=crs, metric_crs=metric)
     if kind == "service_rooms":
         bad = ~out["room_kind"].isin(list(ROOM_KINDS))
         if bad.any():
@@ -556,7 +558,7 @@ def read_context(
         if streets.crs is None:
             if crs is None:
                 raise InputError(
-                    "the streets layer has no CRS; give it with crs=",
+                    "the streets layer has no CRS; give it with source_crs=",
                     file=s_label,
                     column="geometry",
                 )
@@ -565,7 +567,7 @@ def read_context(
             streets = streets.set_crs(crs, allow_override=True)
         net = network_from_lines(streets, to_crs=metric_crs)
         if "facilities" in layers:
-            fac = read_facilities(p, layer="facilities", crs=crs, metric_crs=metric_crs)
+            fac = read_facilities(p, layer="facilities", source_crs=crs, metric_crs=metric_crs)
         else:
             fac = empty_frame(metric_crs, "facility_id")
     else:

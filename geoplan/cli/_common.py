@@ -289,9 +289,10 @@ R = TypeVar("R")
 _log = logging.getLogger("geoplan.cli")
 
 # keyword arguments named in library messages, and the CLI flags a user types instead
-# (a message that names both, "--crs gcj02 (crs= in Python)", is left alone)
-_FLAG_WITH_VALUE = re.compile(r"(?<![\w-])(crs|columns)=('?)([\w:.-]+)\2(?! in Python)")
-_FLAG_BARE = re.compile(r"(?<![\w-])(crs|columns)=(?! in Python)")
+# (``source_crs=`` is ``--crs``; a message that names both, "--crs gcj02 (source_crs= in
+# Python)", is left alone)
+_FLAG_WITH_VALUE = re.compile(r"(?<![\w-])(?:source_)?(crs|columns)=('?)([\w:.-]+)\2(?! in Python)")
+_FLAG_BARE = re.compile(r"(?<![\w-])(?:source_)?(crs|columns)=(?! in Python)")
 # warnings meant for developers of code that uses geoplan, not for planners
 _DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
 
@@ -303,6 +304,8 @@ def cli_text(text: str) -> str:
     --------
     >>> cli_text("say what the coordinates are with crs= (e.g. crs=4326, crs='gcj02')")
     'say what the coordinates are with --crs (e.g. --crs 4326, --crs gcj02)'
+    >>> cli_text("give it with source_crs=4326")
+    'give it with --crs 4326'
     >>> cli_text("map yours with columns=); metric_crs= stays; (columns= in Python)")
     'map yours with --columns); metric_crs= stays; (columns= in Python)'
     """

@@ -86,10 +86,10 @@ def floor_area_cmd(
     profile = load_profile(profile_name)
     require_targets(profile, ("floor_area", "development"), command="audit floor-area")
     with progress.step(f"reading {communities}"):
-        comm: Any = read_table(communities, "communities", crs=crs, **reading.communities)
+        comm: Any = read_table(communities, "communities", source_crs=crs, **reading.communities)
     with progress.step(f"reading {facilities}"):
         fac = read_facilities(
-            facilities, crs=crs, metric_crs=getattr(comm, "crs", None), **reading.facilities
+            facilities, source_crs=crs, metric_crs=getattr(comm, "crs", None), **reading.facilities
         )
     reading.check_used()
     with progress.step("auditing floor area"):
@@ -137,12 +137,15 @@ def organisations_cmd(
     profile = load_profile(profile_name)
     require_targets(profile, ("organisations",), command="audit organisations")
     with progress.step(f"reading {communities}"):
-        comm: Any = read_table(communities, "communities", crs=crs, **reading.communities)
+        comm: Any = read_table(communities, "communities", source_crs=crs, **reading.communities)
     fac = None
     if facilities is not None:
         with progress.step(f"reading {facilities}"):
             fac = read_facilities(
-                facilities, crs=crs, metric_crs=getattr(comm, "crs", None), **reading.facilities
+                facilities,
+                source_crs=crs,
+                metric_crs=getattr(comm, "crs", None),
+                **reading.facilities,
             )
     reading.check_used()
     with progress.step("auditing organisations"):

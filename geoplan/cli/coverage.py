@@ -152,7 +152,7 @@ def coverage(
             with phase("read.buildings"):
                 if buildings is not None:
                     bld = read_buildings(
-                        buildings, crs=crs, metric_crs=net.crs, **reading.buildings
+                        buildings, source_crs=crs, metric_crs=net.crs, **reading.buildings
                     )
                 else:
                     assert extract is not None
@@ -165,7 +165,7 @@ def coverage(
             with phase("read.facilities"):
                 if facilities is not None:
                     fac = read_facilities(
-                        facilities, crs=crs, metric_crs=net.crs, **reading.facilities
+                        facilities, source_crs=crs, metric_crs=net.crs, **reading.facilities
                     )
                 else:
                     assert extract is not None
@@ -180,7 +180,7 @@ def coverage(
             if communities:
                 with phase("read.communities"):
                     comm = read_communities(
-                        communities, crs=crs, metric_crs=net.crs, **reading.communities
+                        communities, source_crs=crs, metric_crs=net.crs, **reading.communities
                     )
             reading.check_used()
             with phase("prepare"):  # the layers line up with the network; households

@@ -95,8 +95,8 @@ def grids(
     profile = load_profile(profile_name)
     require_targets(profile, ("grids",), command="grids")
     with progress.step(f"reading {communities} and {buildings}"):
-        comm = read_communities(communities, crs=crs, **reading.communities)
-        bld = read_buildings(buildings, crs=crs, metric_crs=comm.crs, **reading.buildings)
+        comm = read_communities(communities, source_crs=crs, **reading.communities)
+        bld = read_buildings(buildings, source_crs=crs, metric_crs=comm.crs, **reading.buildings)
         reading.check_used()
         bld = estimate_households(
             bld,
@@ -112,7 +112,7 @@ def grids(
                 streets,
                 preferred=("streets", "roads", "network", "edges"),
                 geom_types=("LineString", "MultiLineString"),
-                crs=crs,
+                source_crs=crs,
                 metric_crs=comm.crs,
             )
     with progress.step("delineating grids"):

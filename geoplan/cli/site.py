@@ -148,8 +148,8 @@ def site(
             network_path, source_crs=crs if network_kind(network_path) == "lines" else None
         )
     with progress.step(f"reading {buildings} and {facilities}"):
-        bld = read_buildings(buildings, crs=crs, metric_crs=net.crs, **reading.buildings)
-        fac = read_facilities(facilities, crs=crs, metric_crs=net.crs, **reading.facilities)
+        bld = read_buildings(buildings, source_crs=crs, metric_crs=net.crs, **reading.buildings)
+        fac = read_facilities(facilities, source_crs=crs, metric_crs=net.crs, **reading.facilities)
     with progress.step("preparing candidates"):
         if candidates_path is not None:
             cands: Any = _read_candidates(candidates_path, net.crs)
@@ -170,7 +170,9 @@ def site(
     comm = None
     if communities is not None:
         with progress.step(f"reading {communities}"):
-            comm = read_communities(communities, crs=crs, metric_crs=net.crs, **reading.communities)
+            comm = read_communities(
+                communities, source_crs=crs, metric_crs=net.crs, **reading.communities
+            )
     reading.check_used()
     bld = lined_up_buildings(
         net,

@@ -98,7 +98,7 @@ def points_from_lonlat(
             )
         xy[col] = values.to_numpy(dtype=float)
     df = df.drop(columns=["lon", "lat"])
-    # lon/lat in a CSV are WGS84 unless the caller says otherwise (e.g. crs="gcj02")
+    # lon/lat in a CSV are WGS84 unless the caller says otherwise (e.g. source_crs="gcj02")
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xy["lon"], xy["lat"]), crs=4326)
 
 
@@ -196,7 +196,7 @@ def layer_to_metric(
             gdf = gdf.set_crs(pyproj.CRS.from_user_input(crs), allow_override=True)
     if gdf.crs is None:
         raise InputError(
-            "the data has no CRS; say what the coordinates are with --crs (crs= in "
+            "the data has no CRS; say what the coordinates are with --crs (source_crs= in "
             "Python), e.g. 4326 for WGS84 lon/lat, gcj02 for AMap, bd09 for Baidu",
             file=file,
         )
@@ -228,7 +228,7 @@ def _check_lonlat(
         rid = name(gdf.index[outside][0])
         raise InputError(
             "coordinates are outside the longitude/latitude range: the data is probably "
-            "projected; give its CRS with --crs (crs= in Python)",
+            "projected; give its CRS with --crs (source_crs= in Python)",
             file=file,
             row=rid,
             column="geometry",

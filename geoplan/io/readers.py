@@ -36,6 +36,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan._errors import DataQualityWarning, InputError
+from geoplan.crs import renamed_source_crs
 from geoplan.io import columns as C
 from geoplan.io._excel import EXCEL_SUFFIXES, read_excel
 from geoplan.io._geometry import WKT_COLUMNS, check_geometry, layer_to_metric, points_from_lonlat
@@ -84,9 +85,10 @@ def read_communities(
     layer: str | None = None,
     sheet: str | int | None = None,
     columns: Mapping[str, str] | None = None,
-    crs: CRSLike | None = None,
+    source_crs: CRSLike | None = None,
     metric_crs: CRSLike | None = None,
     row_ids: bool = False,
+    crs: CRSLike | None = None,
 ) -> gpd.GeoDataFrame:
     """Read and validate community polygons.
 
@@ -105,10 +107,10 @@ def read_communities(
         sheet that holds data. The header row may sit below a title row.
     columns
         Extra header mapping ``{"their header": "canonical name"}``.
-    crs
+    source_crs
         What the coordinates really are, when the file says nothing or says
         something wrong: ``"gcj02"`` or ``"bd09"`` for AMap / Baidu data, or any
-        pyproj CRS.
+        pyproj CRS. (``crs=`` is its old name, deprecated.)
     metric_crs
         Projected CRS for the output; default: the local UTM zone.
     row_ids
@@ -129,13 +131,14 @@ def read_communities(
     >>> comm.index.name, comm.crs.is_projected
     ('community_id', True)
     """
+    crs = renamed_source_crs(source_crs, crs, where="read_communities")
     return read_layer(
         path,
         "communities",
         layer=layer,
         sheet=sheet,
         columns=columns,
-        crs=crs,
+        source_crs=crs,
         metric_crs=metric_crs,
         row_ids=row_ids,
     )
@@ -147,10 +150,11 @@ def read_facilities(
     layer: str | None = None,
     sheet: str | int | None = None,
     columns: Mapping[str, str] | None = None,
-    crs: CRSLike | None = None,
+    source_crs: CRSLike | None = None,
     metric_crs: CRSLike | None = None,
     strict: bool = False,
     row_ids: bool = False,
+    crs: CRSLike | None = None,
 ) -> gpd.GeoDataFrame:
     """Read and validate facilities (points or polygons); see :func:`read_communities`.
 
@@ -173,13 +177,14 @@ def read_facilities(
     >>> fac["category"].tolist(), len(seen)  # the bus stop is left out; GCJ-02 said
     (['wet_market'], 2)
     """
+    crs = renamed_source_crs(source_crs, crs, where="read_facilities")
     return read_layer(
         path,
         "facilities",
         layer=layer,
         sheet=sheet,
         columns=columns,
-        crs=crs,
+        source_crs=crs,
         metric_crs=metric_crs,
         strict=strict,
         row_ids=row_ids,
@@ -192,9 +197,10 @@ def read_buildings(
     layer: str | None = None,
     sheet: str | int | None = None,
     columns: Mapping[str, str] | None = None,
-    crs: CRSLike | None = None,
+    source_crs: CRSLike | None = None,
     metric_crs: CRSLike | None = None,
     row_ids: bool = False,
+    crs: CRSLike | None = None,
 ) -> gpd.GeoDataFrame:
     """Read and validate buildings (polygons or points); see :func:`read_communities`.
 
@@ -203,13 +209,14 @@ def read_buildings(
     without ids gets row numbers (``1``, ``2``, ...) as ids; so does a file whose
     ids repeat when ``row_ids=True`` (real footprints often carry one id for all).
     """
+    crs = renamed_source_crs(source_crs, crs, where="read_buildings")
     return read_layer(
         path,
         "buildings",
         layer=layer,
         sheet=sheet,
         columns=columns,
-        crs=crs,
+        source_crs=crs,
         metric_crs=metric_crs,
         row_ids=row_ids,
     )
@@ -222,12 +229,14 @@ def read_layer(
     layer: str | None = None,
     sheet: str | int | None = None,
     columns: Mapping[str, str] | None = None,
-    crs: CRSLike | None = None,
+    source_crs: CRSLike | None = None,
     metric_crs: CRSLike | None = None,
     strict: bool = False,
     row_ids: bool = False,
+    crs: CRSLike | None = None,
 ) -> gpd.GeoDataFrame:
     """Read one input layer of ``kind`` (``communities``, ``facilities``, ``buildings``)."""
+    crs = renamed_source_crs(source_crs, crs, where="read_layer")
     if kind not in C.LAYERS:
         raise ValueError(f"unknown layer kind {kind!r}; expected one of {sorted(C.LAYERS)}")
     return _read_prepared(
@@ -250,10 +259,11 @@ def read_table(
     *,
     sheet: str | int | None = None,
     columns: Mapping[str, str] | None = None,
-    crs: CRSLike | None = None,
+    source_crs: CRSLike | None = None,
     metric_crs: CRSLike | None = None,
     strict: bool = False,
     row_ids: bool = False,
+    crs: CRSLike | None = None,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Read a layer whose geometry is optional (an attribute table: CSV or Excel).
 
@@ -272,6 +282,7 @@ def read_table(
     >>> type(table).__name__, float(table.loc["C1", "households"])
     ('DataFrame', 2000.0)
     """
+    crs = renamed_source_crs(source_crs, crs, where="read_table")
     return _read_prepared(
         path,
         kind,
@@ -309,7 +320,7 @@ def _read_prepared(
         kind,
         file=str(raw.attrs.get("source_label", path)),
         columns=columns,
-        crs=crs,
+        source_crs=crs,
         metric_crs=metric_crs,
         geometry_required=geometry_required,
         strict=strict,
@@ -323,11 +334,12 @@ def prepare_layer(
     *,
     file: str = "<frame>",
     columns: Mapping[str, str] | None = None,
-    crs: CRSLike | None = None,
+    source_crs: CRSLike | None = None,
     metric_crs: CRSLike | None = None,
     geometry_required: bool = True,
     strict: bool = False,
     row_ids: bool = False,
+    crs: CRSLike | None = None,
 ) -> Any:
     """Validate an in-memory frame exactly as the file readers do.
 
@@ -346,6 +358,7 @@ def prepare_layer(
     >>> row["name"], row["kind"], float(row["households"])
     ('和平社区', 'urban', 2000.0)
     """
+    crs = renamed_source_crs(source_crs, crs, where="prepare_layer")
     id_col, required, geom_types = C.LAYERS[kind]
     rows = RowLabels.of(frame)
     implied_ok = getattr(frame, "crs", None) is None or bool(frame.attrs.get("crs_says_nothing"))
@@ -427,15 +440,16 @@ def read_aux_layer(
     preferred: tuple[str, ...],
     geom_types: tuple[str, ...],
     layer: str | None = None,
-    crs: CRSLike | None = None,
+    source_crs: CRSLike | None = None,
     metric_crs: CRSLike | None = None,
+    crs: CRSLike | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a supporting layer (streets, compounds, gates, candidates) as given.
 
     Columns are kept as they are. In a GeoPackage with several layers the first
     of ``preferred`` that exists is taken (``streets`` for a street layer); the
-    geometry must be of ``geom_types``; ``crs`` and ``metric_crs`` work as in
-    :func:`read_communities` (``crs="gcj02"`` converts AMap data).
+    geometry must be of ``geom_types``; ``source_crs`` and ``metric_crs`` work as in
+    :func:`read_communities` (``source_crs="gcj02"`` converts AMap data).
 
     Examples
     --------
@@ -446,6 +460,7 @@ def read_aux_layer(
     >>> streets.geom_type.unique().tolist()
     ['LineString']
     """
+    crs = renamed_source_crs(source_crs, crs, where="read_aux_layer")
     path = Path(path)
     label = str(path)
     if not path.exists():

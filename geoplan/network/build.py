@@ -160,7 +160,7 @@ def read_network(
         p,
         preferred=_STREET_LAYERS,
         geom_types=("LineString", "MultiLineString"),
-        crs=source_crs,
+        source_crs=source_crs,
     )
     return network_from_lines(lines, to_crs=metric_crs)
 

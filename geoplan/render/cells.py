@@ -91,6 +91,39 @@ def building_classes(buildings: pd.DataFrame, category: str) -> np.ndarray:
     return keys
 
 
+def _binned(
+    buildings: gpd.GeoDataFrame, cell_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(located, cell column, cell row, households) of each building, for the cells.
+
+    A building sits at its point on the surface (a point is its own); buildings
+    without households count one each when none has any.
+    """
+    if buildings.crs is None or not buildings.crs.is_projected:
+        raise InputError(
+            "buildings must be in a projected (metric) CRS to aggregate", column="geometry"
+        )
+    if not cell_m > 0:
+        raise InputError(f"cell_m must be positive, not {cell_m}", column="cell_m")
+    pts = np.asarray(buildings.geometry.values).copy()
+    areas = shapely.get_type_id(pts) != 0  # a point is its own point on the surface
+    if areas.any():
+        pts[areas] = shapely.point_on_surface(pts[areas])
+    x = shapely.get_x(pts)
+    y = shapely.get_y(pts)
+    ok = np.isfinite(x) & np.isfinite(y)
+    ix = np.floor(x[ok] / cell_m).astype(np.int64)
+    iy = np.floor(y[ok] / cell_m).astype(np.int64)
+    if "households" in buildings.columns:
+        hh = pd.to_numeric(buildings["households"], errors="coerce").to_numpy(dtype=float)[ok]
+        hh = np.where(np.isfinite(hh), hh, 0.0)
+        if hh.sum() <= 0:
+            hh = np.ones_like(hh)
+    else:
+        hh = np.ones(int(ok.sum()))
+    return ok, ix, iy, hh
+
+
 def coverage_cells(
     buildings: gpd.GeoDataFrame,
     *,
@@ -126,25 +159,7 @@ def coverage_cells(
     [0.75]
     """
     covered = covered_column(buildings, category)
-    if buildings.crs is None or not buildings.crs.is_projected:
-        raise InputError(
-            "buildings must be in a projected (metric) CRS to aggregate", column="geometry"
-        )
-    if not cell_m > 0:
-        raise InputError(f"cell_m must be positive, not {cell_m}", column="cell_m")
-    pts = shapely.point_on_surface(buildings.geometry.values)
-    x = shapely.get_x(pts)
-    y = shapely.get_y(pts)
-    ok = np.isfinite(x) & np.isfinite(y)
-    ix = np.floor(x[ok] / cell_m).astype(np.int64)
-    iy = np.floor(y[ok] / cell_m).astype(np.int64)
-    if "households" in buildings.columns:
-        hh = pd.to_numeric(buildings["households"], errors="coerce").to_numpy(dtype=float)[ok]
-        hh = np.where(np.isfinite(hh), hh, 0.0)
-        if hh.sum() <= 0:
-            hh = np.ones_like(hh)
-    else:
-        hh = np.ones(int(ok.sum()))
+    ok, ix, iy, hh = _binned(buildings, cell_m)
     cov = covered.to_numpy(dtype=object)[ok]
     known = np.array([not pd.isna(v) for v in cov], dtype=bool)
     uncovered = known & np.array([not pd.isna(v) and not bool(v) for v in cov], dtype=bool)
@@ -260,28 +275,7 @@ def cell_grid(buildings: gpd.GeoDataFrame, *, cell_m: float) -> CellGrid:
     >>> g.ix.tolist(), g.households.tolist(), g.cell_of.tolist()
     ([0, 1], [40.0, 5.0], [0, 0, 1])
     """
-    if buildings.crs is None or not buildings.crs.is_projected:
-        raise InputError(
-            "buildings must be in a projected (metric) CRS to aggregate", column="geometry"
-        )
-    if not cell_m > 0:
-        raise InputError(f"cell_m must be positive, not {cell_m}", column="cell_m")
-    pts = np.asarray(buildings.geometry.values).copy()
-    areas = shapely.get_type_id(pts) != 0  # a point is its own point on the surface
-    if areas.any():
-        pts[areas] = shapely.point_on_surface(pts[areas])
-    x = shapely.get_x(pts)
-    y = shapely.get_y(pts)
-    ok = np.isfinite(x) & np.isfinite(y)
-    ix = np.floor(x[ok] / cell_m).astype(np.int64)
-    iy = np.floor(y[ok] / cell_m).astype(np.int64)
-    if "households" in buildings.columns:
-        hh = pd.to_numeric(buildings["households"], errors="coerce").to_numpy(dtype=float)[ok]
-        hh = np.where(np.isfinite(hh), hh, 0.0)
-        if hh.sum() <= 0:
-            hh = np.ones_like(hh)
-    else:
-        hh = np.ones(int(ok.sum()))
+    ok, ix, iy, hh = _binned(buildings, cell_m)
     if len(ix):
         x0, y0 = int(ix.min()), int(iy.min())
         width = int(ix.max()) - x0 + 1
