@@ -104,6 +104,22 @@ _DEFAULT_MAX_ITER = 30
 # local metric CRS
 
 
+def _renamed(
+    new: CRSLike | None, old: CRSLike | None, *, where: str, name: str, what: str
+) -> CRSLike | None:
+    """``new``, or ``old`` (the keyword's old name ``crs=``) with a DeprecationWarning."""
+    if old is None:
+        return new
+    if new is not None:
+        raise InputError(f"{where}: give {name}= only (crs= is its old name)", column="crs")
+    warnings.warn(
+        f"{where}(crs=...) is now {where}({name}=...): {what}",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+    return old
+
+
 def renamed_source_crs(
     source_crs: CRSLike | None, crs: CRSLike | None, *, where: str
 ) -> CRSLike | None:
@@ -115,16 +131,9 @@ def renamed_source_crs(
     >>> renamed_source_crs("gcj02", None, where="read_facilities")
     'gcj02'
     """
-    if crs is None:
-        return source_crs
-    if source_crs is not None:
-        raise InputError(f"{where}: give source_crs= only (crs= is its old name)", column="crs")
-    warnings.warn(
-        f"{where}(crs=...) is now {where}(source_crs=...): what the coordinates are",
-        DeprecationWarning,
-        stacklevel=3,
+    return _renamed(
+        source_crs, crs, where=where, name="source_crs", what="what the coordinates are"
     )
-    return crs
 
 
 def renamed_to_crs(to_crs: CRSLike | None, crs: CRSLike | None, *, where: str) -> CRSLike | None:
@@ -139,16 +148,7 @@ def renamed_to_crs(to_crs: CRSLike | None, crs: CRSLike | None, *, where: str) -
     >>> renamed_to_crs(32650, None, where="network_from_lines")
     32650
     """
-    if crs is None:
-        return to_crs
-    if to_crs is not None:
-        raise InputError(f"{where}: give to_crs= only (crs= is its old name)", column="crs")
-    warnings.warn(
-        f"{where}(crs=...) is now {where}(to_crs=...): the metric CRS to project to",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    return crs
+    return _renamed(to_crs, crs, where=where, name="to_crs", what="the metric CRS to project to")
 
 
 def utm_epsg(lon: float, lat: float) -> int:
