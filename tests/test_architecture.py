@@ -14,6 +14,7 @@ vacuously.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -434,3 +435,35 @@ def test_checker_finds_a_private_name_import(tmp_path: Path) -> None:
         },
     )
     assert private_imports(root, "pkg") == ["pkg.io.readers: from pkg.io._excel import _read"]
+
+
+#: Issue 11: at most this many parameters may be typed with ``Any`` (bare or inside,
+#: e.g. ``dict[str, Any]``); prefer the real type, ``object`` plus narrowing, or an alias
+#: of geoplan._types.
+MAX_ANY_PARAMETERS = 25
+
+
+def any_parameters(root: Path, package: str) -> list[str]:
+    """``module:line function(parameter: annotation)`` of every parameter typed with Any."""
+    found = []
+    for name, path in module_names(root, package).items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            a = node.args
+            params = [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]
+            for p in params:
+                if p is None or p.annotation is None:
+                    continue
+                text = ast.unparse(p.annotation)
+                if re.search(r"\bAny\b", text):
+                    found.append(f"{name}:{node.lineno} {node.name}({p.arg}: {text})")
+    return found
+
+
+def test_few_parameters_typed_any() -> None:
+    found = any_parameters(GEOPLAN, "geoplan")
+    bare = [f for f in found if f.endswith(": Any)")]
+    assert bare == [], "parameters typed bare Any:\n" + "\n".join(bare)
+    assert len(found) <= MAX_ANY_PARAMETERS, "\n".join(found)
