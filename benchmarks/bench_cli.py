@@ -26,7 +26,8 @@ console script of this Python):
 
 For each step: wall seconds (start-up and imports included), the ratio to ``bare``,
 peak RSS (``os.wait4``'s ``ru_maxrss`` of the child: the kernel's peak of its largest
-process; and the sum over its process tree sampled from ``/proc`` every 0.1 s), the
+process; and the sum of the proportional set sizes over its process tree, sampled from
+``/proc`` every 0.1 s, so memory forked workers share counts once), the
 phases the command reports (``GEOPLAN_PHASES``, :mod:`geoplan._timing`) and the size of
 its outputs. A failing step is recorded with its stderr tail and the run goes on.
 
@@ -231,7 +232,9 @@ STEPS: tuple[str, ...] = ("bare", "bare_search_radius", *(s.name for s in steps_
 
 
 def _tree_rss(root: int) -> int:
-    """Resident bytes of ``root`` and its descendants (Linux ``/proc``; 0 elsewhere)."""
+    """Memory of ``root`` and its descendants: the sum of their proportional set sizes
+    (Linux ``/proc``; 0 elsewhere), so the graph a forked worker shares with its parent
+    counts once."""
     parent: dict[int, int] = {}
     rss: dict[int, int] = {}
     try:
@@ -255,7 +258,20 @@ def _tree_rss(root: int) -> int:
             continue
         tree.add(p)
         todo += [c for c, pp in parent.items() if pp == p]
-    return sum(rss[p] for p in tree) * os.sysconf("SC_PAGE_SIZE")
+    return sum(_pss(p, rss[p] * os.sysconf("SC_PAGE_SIZE")) for p in tree)
+
+
+def _pss(pid: int, rss_bytes: int) -> int:
+    """Proportional set size of ``pid`` (pages shared with forked workers are split
+    between them, not counted once per process); its RSS where the kernel won't say."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return rss_bytes
 
 
 @dataclass
@@ -834,8 +850,8 @@ def run(
         "parquet": parquet,
         "machine": _machine(),
         "memory_measure": "peak_rss_mb: ru_maxrss from os.wait4 on the child (kernel peak of "
-        "its largest process); tree_peak_mb: summed RSS of the child's process tree, sampled "
-        "from /proc every 0.1 s",
+        "its largest process); tree_peak_mb: summed PSS (shared pages split between the "
+        "processes sharing them) of the child's process tree, sampled from /proc every 0.1 s",
         "steps": recs,
     }
     report["targets"] = _targets(report)
