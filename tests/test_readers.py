@@ -422,7 +422,8 @@ def test_arrow_reads_give_the_classic_frame(tmp_path: Path, suffix: str) -> None
     differently by the two reads) fall back to the classic read."""
     import datetime as dt
 
-    from geoplan.io.readers import _plain_columns, _read_ogr
+    from geoplan.io._files import plain_columns as _plain_columns
+    from geoplan.io._files import read_ogr as _read_ogr
 
     frame = gpd.GeoDataFrame(
         {

@@ -34,7 +34,8 @@ import pyproj
 import shapely
 
 from geoplan._errors import InputError
-from geoplan.crs import renamed_to_crs, utm_epsg
+from geoplan.crs import utm_epsg
+from geoplan.io.renamed import renamed_to_crs
 
 if TYPE_CHECKING:
     import osmium.osm

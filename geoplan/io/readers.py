@@ -23,8 +23,6 @@ private siblings it imports (never the reverse): :mod:`geoplan.io._excel`
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import os
 import warnings
@@ -36,9 +34,9 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan._errors import DataQualityWarning, InputError
-from geoplan.crs import renamed_source_crs
 from geoplan.io import columns as C
 from geoplan.io._excel import EXCEL_SUFFIXES, read_excel
+from geoplan.io._files import read_csv_file, read_ogr, read_parquet_file
 from geoplan.io._geometry import WKT_COLUMNS, check_geometry, layer_to_metric, points_from_lonlat
 from geoplan.io._poi import (
     IMPLIED_CRS,
@@ -58,6 +56,7 @@ from geoplan.io._validate import (
     coerce_text,
     unique_ids,
 )
+from geoplan.io.renamed import renamed_source_crs
 
 if TYPE_CHECKING:
     from geoplan._types import CRSLike
@@ -76,7 +75,6 @@ log = logging.getLogger(__name__)
 
 _VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".zip"}
 _PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
-_CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 def read_communities(
@@ -509,7 +507,7 @@ def _read_raw(
     suffix = path.suffix.lower()
     label = str(path)
     if suffix in {".csv", ".txt", ".tsv"}:
-        return _read_csv(path)
+        return read_csv_file(path)
     if suffix in EXCEL_SUFFIXES:
         return read_excel(path, sheet=sheet, columns=columns or {})
     if suffix in _PARQUET_SUFFIXES:
@@ -517,7 +515,7 @@ def _read_raw(
             raise InputError(
                 f"a Parquet file holds one table; leave out the layer ({layer!r})", file=label
             )
-        return _read_parquet(path)
+        return read_parquet_file(path)
     if suffix not in _VECTOR_SUFFIXES:
         raise InputError(
             f"unsupported file type {suffix!r}; use GeoPackage, GeoJSON, Shapefile, "
@@ -533,7 +531,7 @@ def _read_raw(
         elif len(names) > 1:
             raise InputError(f"the GeoPackage has layers {names}; name one with layer=", file=label)
     try:
-        gdf = _read_ogr(path, layer=layer)
+        gdf = read_ogr(path, layer=layer)
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise InputError(f"cannot read the file: {exc}", file=label) from exc
     if suffix in {".geojson", ".json"}:
@@ -541,108 +539,6 @@ def _read_raw(
         gdf.attrs["crs_says_nothing"] = True
     check_unique_headers([str(c) for c in gdf.columns], file=label)
     return gdf
-
-
-def _read_ogr(path: Path, *, layer: str | None) -> gpd.GeoDataFrame | pd.DataFrame:
-    """A layer as ``geopandas.read_file`` gives it, through pyogrio's Arrow stream.
-
-    The Arrow read (GDAL >= 3.6 with pyarrow) is several times faster on a city's
-    street layer. It is kept only when every column came out as numbers, booleans
-    or text, the types both reads give alike; a layer with dates, lists, or
-    booleans with empty cells (which the two reads type differently) is read again
-    the classic way, so the frame is always the classic read's.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        if _arrow_reads():
-            try:
-                frame = gpd.read_file(path, layer=layer, engine="pyogrio", use_arrow=True)
-            except Exception:  # e.g. text not in UTF-8: the classic read recodes it
-                frame = None
-            if frame is not None and _plain_columns(frame):
-                return frame
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
-
-
-def _arrow_reads() -> bool:
-    try:
-        import pyarrow  # noqa: F401
-        import pyogrio
-    except ImportError:
-        return False
-    return tuple(pyogrio.__gdal_version__) >= (3, 6, 0)
-
-
-def _plain_columns(frame: pd.DataFrame) -> bool:
-    """True when every column but the geometry is numeric, boolean or text."""
-    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
-    return all(
-        col == geometry
-        or frame[col].dtype.kind in "biuf"
-        or isinstance(frame[col].dtype, pd.StringDtype)
-        for col in frame.columns
-    )
-
-
-def _read_parquet(path: Path) -> gpd.GeoDataFrame | pd.DataFrame:
-    """A GeoParquet file as a GeoDataFrame; a plain Parquet table as a DataFrame.
-
-    A plain table's geometry comes from lon/lat columns or a WKT or WKB geometry
-    column, as in a CSV (:func:`~geoplan.io._geometry.points_from_lonlat`). An index
-    stored in the file (geopandas writes the frame's index) becomes columns again,
-    so the id column is found as in any file.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    label = str(path)
-    try:
-        schema = pq.read_schema(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"not a Parquet file ({exc})", file=label) from exc
-    meta = schema.metadata or {}
-    try:
-        if b"geo" in meta:
-            geo = json.loads(meta[b"geo"])
-            primary = str(geo.get("primary_column", "geometry"))
-            if primary not in schema.names:
-                raise InputError(
-                    f"the GeoParquet metadata names the geometry column {primary!r}, which "
-                    f"the file does not have (its columns: {', '.join(schema.names)})",
-                    file=label,
-                )
-            frame: gpd.GeoDataFrame | pd.DataFrame = gpd.read_parquet(path)
-            if "crs" not in (geo.get("columns", {}).get(primary) or {}):
-                # no CRS in the file means lon/lat (OGC:CRS84), which says nothing about
-                # an AMap or Baidu export converted to Parquet: as for GeoJSON
-                frame.attrs["crs_says_nothing"] = True
-        else:
-            frame = pd.read_parquet(path, engine="pyarrow")
-    except InputError:
-        raise
-    except Exception as exc:  # pyarrow, geopandas and shapely raise several types
-        raise InputError(f"cannot read the Parquet file: {exc}", file=label) from exc
-    if not isinstance(frame.index, pd.RangeIndex) or frame.index.name is not None:
-        frame = frame.reset_index()
-    check_unique_headers([str(c) for c in frame.columns], file=label)
-    return frame
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    last: Exception | None = None
-    for enc in _CSV_ENCODINGS:
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
-        except UnicodeDecodeError as exc:
-            last = exc
-            continue
-        except pd.errors.EmptyDataError as exc:
-            raise InputError("the CSV file is empty", file=str(path)) from exc
-        with path.open(encoding=enc, newline="") as fh:  # pandas renames a repeated header
-            header = next(csv.reader(fh), [])
-        check_unique_headers([h.strip() for h in header], file=str(path))
-        return frame
-    raise InputError(f"cannot decode the CSV as UTF-8 or GB18030: {last}", file=str(path))
 
 
 # --------------------------------------------------------------------------- columns

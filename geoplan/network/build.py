@@ -24,8 +24,8 @@ import pyproj
 import shapely
 
 from geoplan._errors import InputError
-from geoplan.crs import renamed_to_crs
 from geoplan.io.osm import WalkRuns, local_utm_crs, read_walk_runs
+from geoplan.io.renamed import renamed_to_crs
 from geoplan.network.graph import WalkNetwork, load_network
 
 if TYPE_CHECKING:
