@@ -419,7 +419,7 @@ def _gap_map_content(
         buildings = gpd.GeoDataFrame(
             coverage.table[[*keep, "geometry"]].assign(**groups), crs=coverage.table.crs
         )
-        png_buildings = coverage.table.assign(**groups)
+        png_buildings = coverage.table.assign(**groups) if groups else coverage.table
         lost = (
             buildings[~buildings["reachable"].to_numpy(bool)] if "reachable" in buildings else None
         )
