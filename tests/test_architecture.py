@@ -50,8 +50,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("audit",),
     # 6: siting calls audit.coverage and reach. grids needs only households and
     #    profiles, but the issue puts it with siting; kept there, so it may grow into
-    #    reach or the audits without breaching a floor.
-    ("siting", "grids"),
+    #    reach or the audits without breaching a floor. areas runs the coverage audit's
+    #    walking passes area by area (reach, network windows) and merges them into one
+    #    audit_coverage call.
+    ("siting", "grids", "areas"),
     # 7: maps of any frame that follows the column contracts; needs only io.write, crs
     #    and categories (never the audits or reach), kept at the issue's floor.
     ("render",),
@@ -61,9 +63,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("report",),
     # 9: the command line: the only place that configures logging and exit codes.
     ("cli",),
-    # 10: the root package re-exports the public API lazily (importlib, not ``import``);
+    # 10: the root package re-exports the public API lazily (importlib, not ``import``),
+    #     and ``python -m geoplan`` (__main__) runs the command line;
     #     no module may import ``geoplan`` itself.
-    ("geoplan",),
+    ("geoplan", "__main__"),
 )
 
 # Private root modules that belong to a component. Empty since issue 11 moved _snap and

@@ -114,12 +114,15 @@ def test_bench_cli_smoke_tiny(tmp_path: Path) -> None:
         assert report["parquet"]["reason"]
         expected = {s for s in expected if not s.endswith("_parquet")}
     assert set(steps) == expected
-    assert [r["step"] for r in report["steps"]].count("bare") == 2  # before and after
-    assert report["bare_s"] > 0
+    order = [r["step"] for r in report["steps"]]
+    assert order.count("bare") == 2 and order.count("bare_search_radius") == 2  # before, after
+    assert report["bare_s"] > 0 and report["passes_s"] > 0
+    assert report["passes_s"] == pytest.approx(sum(report["passes_runs_s"]) / 2)
     for name, r in steps.items():
         assert "phases" in r and r["peak_rss_mb"] > 0 and r["wall_s"] > 0, name
-        if name != "bare":
+        if name not in ("bare", "bare_search_radius"):
             assert r["ratio_to_bare"] == pytest.approx(r["wall_s"] / report["bare_s"]), name
+            assert r["ratio_to_passes"] == pytest.approx(r["wall_s"] / report["passes_s"]), name
     assert set(steps["network_build"]["phases"]) == {"read.network", "write"}
     for name in ("coverage_saved", "coverage_saved_map", "coverage_lines"):
         assert set(steps[name]["phases"]) >= _COVERAGE_PHASES, name
@@ -129,8 +132,11 @@ def test_bench_cli_smoke_tiny(tmp_path: Path) -> None:
     assert {"read.communities", "aggregate.communities"} <= set(
         steps["coverage_communities"]["phases"]
     )
-    assert len(report["targets"]) == 8  # with the search-radius yardstick for the query
+    # each ratio against the passes the command needs, and against the stricter 1,125 m
+    assert len(report["targets"]) == 11
     assert all(t["met"] in (True, False) for t in report["targets"])
+    units = [t["unit"] for t in report["targets"]]
+    assert units.count("x passes") == 4 and units.count("x bare") == 4
     # the city is written once and reused
     marker = Path(report["city_folder"]) / "city.json"
     written = marker.stat().st_mtime_ns

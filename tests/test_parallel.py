@@ -56,6 +56,39 @@ def test_a_failing_task_raises_its_own_error_in_the_caller() -> None:
         run_tasks(work, 4, jobs=2)
 
 
+@needs_fork
+def test_large_arrays_come_back_through_files_and_none_are_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from geoplan.reach import _parallel
+
+    folders: list[str] = []
+    make = _parallel._spill_folder
+
+    def spy() -> str:
+        folders.append(make())
+        return folders[-1]
+
+    monkeypatch.setattr(_parallel, "_spill_folder", spy)
+    parent = os.getpid()
+
+    def work(i: int) -> tuple[np.ndarray, np.ndarray, str, np.ndarray]:
+        if i == 3 and os.getpid() != parent:
+            # a worker that dies after spilling a file: the folder still goes
+            np.arange(100_000).tofile(os.path.join(folders[0], "orphan.bin"))
+            os.kill(os.getpid(), signal.SIGKILL)
+        big = np.arange(50_000, dtype=np.float64) * i  # 400 kB: through a file
+        return big, np.arange(3) + i, f"t{i}", big.reshape(250, 200).T  # not contiguous
+
+    got = run_tasks(work, 6, jobs=2)
+    for i, (big, small, text, view) in enumerate(got):
+        np.testing.assert_array_equal(big, np.arange(50_000, dtype=np.float64) * i)
+        np.testing.assert_array_equal(small, np.arange(3) + i)
+        np.testing.assert_array_equal(view, big.reshape(250, 200).T)
+        assert text == f"t{i}" and big.flags.writeable
+    assert len(folders) == 1 and not os.path.exists(folders[0])
+
+
 def test_resolve_jobs() -> None:
     assert resolve_jobs(1) == 1
     assert resolve_jobs(None) >= 1

@@ -730,3 +730,118 @@ def test_braces_in_names_are_text_not_templates() -> None:
     assert "&#123;&#123; 6*7 &#125;&#125;" in html  # the title
     assert "<b>49" not in html and "\\u003cb\\u003e49" not in html
     assert str(Path.cwd()) not in html
+
+
+# ----------------------------------------------------------------- city-scale speed
+
+
+def _line_set(lines: np.ndarray) -> list[tuple[tuple[float, float], ...]]:
+    """Lines as comparable vertex tuples, whatever their direction (and a ring's start)."""
+    out = []
+    for g in lines:
+        c = [tuple(p) for p in shapely.get_coordinates(g)]
+        forms = [tuple(c), tuple(c[::-1])]
+        if len(c) > 2 and c[0] == c[-1]:
+            body = c[:-1]
+            rot = [body[k:] + body[:k] for k in range(len(body))]
+            forms = [tuple(r + r[:1]) for r in rot] + [tuple(r[::-1] + r[-1:]) for r in rot]
+        out.append(min(forms))
+    return sorted(out)
+
+
+def test_numpy_merge_joins_the_lines_line_merge_joins() -> None:
+    from geoplan.render._chains import merge_lines
+
+    rng = np.random.default_rng(7)
+    for _ in range(150):
+        k = int(rng.integers(2, 7))
+        edges = [
+            ((i, j), (i + di, j + dj))
+            for i in range(k)
+            for j in range(k)
+            for di, dj in ((1, 0), (0, 1))
+            if i + di < k and j + dj < k and rng.random() < 0.6
+        ]
+        if rng.random() < 0.4:  # a ring of four, a one-line ring, a two-part line
+            edges += [((10, 10), (11, 10)), ((11, 10), (11, 11)), ((11, 11), (10, 11))]
+            edges += [((10, 11), (10, 10)), ((20, 20), (21, 20), (21, 21), (20, 20))]
+        lines = [shapely.LineString(e[::-1] if rng.random() < 0.5 else e) for e in edges]
+        if rng.random() < 0.3:
+            lines.append(shapely.MultiLineString([[(30, 0), (31, 0)], [(31, 0), (32, 1)]]))
+        if not lines:
+            continue
+        values = np.array(lines, dtype=object)
+        rng.shuffle(values)
+        ref = shapely.get_parts(
+            shapely.line_merge(shapely.multilinestrings(shapely.get_parts(values)))
+        )
+        assert _line_set(merge_lines(values)) == _line_set(ref)
+
+
+def test_network_arterials_from_arrays_match_the_shapely_way() -> None:
+    from geoplan.network import network_from_lines
+    from geoplan.render.network_layers import DEFAULT_NETWORK_MAX_VERTICES, simplified_network
+    from geoplan.report.maps import city_network_lines
+
+    city = make_city(buildings=10, facilities=10, side_m=25_000.0)
+    lines = city["network"]
+    assert 2 * len(lines) > DEFAULT_NETWORK_MAX_VERTICES  # drawn by its arterials
+    net = network_from_lines(lines)
+    assert len(net.edge_coordinates()) == 2 * net.n_edges  # straight: the array way
+    drawn, note = city_network_lines(net, lang="en")
+    major = np.asarray(net.highway == "secondary", dtype=bool)
+    ref = simplified_network(gpd.GeoSeries(net.geometry[major], crs=net.crs))  # line_merge
+    assert drawn is not None and note is not None and "arterial" in note
+    assert _line_set(drawn.values) == _line_set(ref.values)
+    from_frame, _ = city_network_lines(lines, lang="en")
+    assert from_frame is not None and _line_set(from_frame.values) == _line_set(ref.values)
+
+
+def test_forked_work_gives_its_result_warnings_and_errors(tmp_path: Path) -> None:
+    import warnings
+
+    from geoplan.render.forked import Forked
+
+    def warn_then(value: int) -> int:
+        warnings.warn("from the child", DataQualityWarning, stacklevel=1)
+        return value
+
+    with (
+        pytest.warns(DataQualityWarning, match="from the child"),
+        Forked(lambda: warn_then(3)) as job,
+    ):
+        assert job.result() == 3  # raised again here
+    with Forked(lambda: warn_then(4), fork=False) as job, pytest.warns(DataQualityWarning):
+        assert job.result() == 4  # not forked: run when asked
+    marker = tmp_path / "ran"
+
+    def fail() -> None:
+        marker.write_text("x", encoding="utf-8")
+        raise InputError("bad layer", column="c")
+
+    with pytest.raises(InputError, match="bad layer"), Forked(fail) as job:
+        job.result()  # rerun here, so the error carries its type
+    assert marker.exists()
+
+
+def test_city_gap_map_files_with_network(city: dict, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from geoplan.report.maps import write_gap_maps
+
+    b = city["buildings"]
+    cov = SimpleNamespace(
+        table=b,
+        findings=pd.DataFrame(),
+        summary={"targets": {"walk_convenience_store": {"categories": ["convenience_store"]}}},
+        profile="mofcom-15min",
+        parameters={},
+    )
+    html, png = write_gap_maps(
+        tmp_path, coverage=cov, facilities=city["facilities"], network=city["network"]
+    )
+    _png_ok(png)
+    text = html.read_text(encoding="utf-8")
+    (lines,) = _packed(text, "lines")
+    assert sum(lines["n"]) == len(lines["p"]) // 2 <= 60_000
+    assert "主次干路" in text

@@ -195,7 +195,16 @@ def target_findings(
 def findings_frame(blocks: list[dict[str, list[Any]]]) -> pd.DataFrame:
     """The findings frame of runs of rows: what ``pd.DataFrame`` makes of the rows as
     dicts (fields in order of first appearance, NaN where a run lacks one), built by
-    column."""
+    column.
+
+    The runs are emptied as they are read, so a city's rows are not held twice.
+
+    Examples
+    --------
+    >>> runs = [{"scope": ["district"], "value": [0.5]}, {"scope": ["community"] * 2}]
+    >>> findings_frame(runs).to_dict("list"), runs
+    ({'scope': ['district', 'community', 'community'], 'value': [0.5, nan, nan]}, [{}, {}])
+    """
     if not blocks:
         return pd.DataFrame([])
     fields = list(dict.fromkeys(k for b in blocks for k in b))
@@ -204,7 +213,8 @@ def findings_frame(blocks: list[dict[str, list[Any]]]) -> pd.DataFrame:
     for k in fields:
         values: list[Any] = []
         for b, size in zip(blocks, sizes, strict=True):
-            values += b[k] if k in b else [np.nan] * size
+            run = b.pop(k, None)
+            values += run if run is not None else [np.nan] * size
         columns[k] = values
     return pd.DataFrame(columns)
 
@@ -235,28 +245,42 @@ def per_community(
     for src, dst in cols.items():
         with np.errstate(invalid="ignore", divide="ignore"):
             out[dst] = (sums[src] / sums["hh"]).reindex(idx).to_numpy()
+    none: list[str] = []
     for t in targets:  # which categories each community lacks for this check
-        out[f"{t.id}__lacking"] = [", ".join(lacking[t.id].get(c, [])) for c in idx]
+        of = lacking[t.id]
+        named = {id(none): ""}
+        for v in of.values():  # lists shared by communities lacking the same: joined once
+            if id(v) not in named:
+                named[id(v)] = ", ".join(v)
+        out[f"{t.id}__lacking"] = [named[id(of.get(c, none))] for c in idx]
     return gpd.GeoDataFrame(out, geometry="geometry", crs=communities.crs)
 
 
 def lacking_categories(bad: dict[str, np.ndarray], groups: CommunityGroups) -> dict[str, list[str]]:
-    """Per community: the categories some of its buildings do not reach within the limit."""
+    """Per community: the categories some of its buildings do not reach within the limit.
+
+    Communities that lack the same categories share one list (communities lack few
+    combinations): read it, do not change it.
+
+    Examples
+    --------
+    >>> g = community_groups(np.array(["c1", "c1", "c2", None], dtype=object), np.ones(4, bool))
+    >>> bad = {"bank": np.array([True, False, False, True]), "park": np.zeros(4, bool)}
+    >>> lacking_categories(bad, g)
+    {'c1': ['bank'], 'c2': []}
+    """
     n = len(groups.keys)
     if n == 0:
         return {}
     cats = list(bad)
+    if not cats:
+        return {label: [] for label in groups.labels}
     hit = np.zeros((n, len(cats)), dtype=bool)
     for j, c in enumerate(cats):
         hit[groups.codes[bad[c][groups.rows]], j] = True
-    listed: dict[tuple[bool, ...], list[str]] = {}  # communities lack few combinations
-    out: dict[str, list[str]] = {}
-    for label, row in zip(groups.labels, hit.tolist(), strict=True):
-        key = tuple(row)
-        if key not in listed:
-            listed[key] = [c for c, h in zip(cats, row, strict=True) if h]
-        out[label] = list(listed[key])
-    return out
+    combos, which = np.unique(hit, axis=0, return_inverse=True)
+    listed = [[c for c, h in zip(cats, row, strict=True) if h] for row in combos.tolist()]
+    return dict(zip(groups.labels, [listed[i] for i in which.ravel().tolist()], strict=True))
 
 
 def with_missing(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -44,7 +45,14 @@ from geoplan.reach import nearest_facilities
 if TYPE_CHECKING:
     from geoplan.profiles import Profile, Target
 
-__all__ = ["audit_coverage", "coverage_targets", "in_scope", "unflagged_centre"]
+__all__ = [
+    "CoverageSearch",
+    "audit_coverage",
+    "coverage_search",
+    "coverage_targets",
+    "in_scope",
+    "unflagged_centre",
+]
 
 _MEASURES = ("walk_time", "walk_distance", "coverage_share")
 
@@ -52,6 +60,51 @@ _MEASURES = ("walk_time", "walk_distance", "coverage_share")
 def coverage_targets(profile: Profile) -> list[Target]:
     """The profile's coverage targets that this audit measures."""
     return [t for t in profile.targets_for("coverage") if t.measure in _MEASURES]
+
+
+@dataclass(frozen=True)
+class CoverageSearch:
+    """What the coverage audit asks of the walking passes (from the profile)."""
+
+    limit_m: float  #: the search radius: ``search_factor`` x the longest walk of a target
+    max_snap_m: float  #: points farther from a street are unreachable
+    walk_speed_m_per_min: float  #: the walking speed of ``walk_min__`` columns
+    categories: tuple[str, ...]  #: the categories the targets name
+
+
+def coverage_search(
+    profile: Profile | str, *, elderly: bool = False, search_factor: float = 2.0
+) -> CoverageSearch:
+    """The search radius, snapping distance and speed :func:`audit_coverage` walks with.
+
+    A caller that computes the walking passes itself, area by area
+    (``audit_coverage(..., reach=)``), walks with these so the results are the same.
+
+    Examples
+    --------
+    >>> s = coverage_search("mofcom-15min")
+    >>> s.limit_m, s.max_snap_m, s.walk_speed_m_per_min
+    (2250.0, 300.0, 75.0)
+    """
+    from geoplan.categories import categories_in_group
+    from geoplan.profiles import load_profile
+
+    prof = load_profile(profile) if isinstance(profile, str) else profile
+    speed = prof.walk_speed(elderly=elderly)
+    targets = coverage_targets(prof)
+    walks = [float(t.walk_limit_m(prof, elderly=elderly)) for t in targets]
+    cats: set[str] = set()
+    for t in targets:
+        if getattr(t, "category", None):
+            cats.add(str(t.category))
+        elif getattr(t, "group", None):
+            cats.update(categories_in_group(str(t.group)))
+    return CoverageSearch(
+        limit_m=max(walks, default=15.0 * speed) * search_factor,
+        max_snap_m=float(prof.number("max_snap_m")),
+        walk_speed_m_per_min=float(speed),
+        categories=tuple(sorted(cats)),
+    )
 
 
 def audit_coverage(
@@ -67,6 +120,7 @@ def audit_coverage(
     search_factor: float = 2.0,
     jobs: int | None = 1,
     check_layers: bool = True,
+    reach: pd.DataFrame | None = None,
 ) -> AuditResult:
     """Audit walking access of households to services against a profile.
 
@@ -106,6 +160,12 @@ def audit_coverage(
         Check first that the layers line up with the network
         (:func:`geoplan.alignment.check_alignment`); False when the caller has just
         checked them (the command line does, to name the files in its message).
+    reach
+        The walking passes already made, as :func:`geoplan.reach.nearest_facilities`
+        returns them for ``buildings`` and ``facilities`` with the radius, snapping
+        distance and speed of :func:`coverage_search` (e.g. merged from areas computed
+        apart): aligned to ``buildings.index``, with ``walk_m__``, ``walk_min__`` and
+        ``facility_id__`` columns for each category of the facilities. None walks here.
 
     Returns
     -------
@@ -168,8 +228,7 @@ def audit_coverage(
 
     present = sorted(set(facilities["category"].dropna().astype(str)))
     needed = sorted({c for t in targets for c in cats_of(t)} | set(present))
-    largest = max([metres_of(t) for t in targets], default=15.0 * speed)
-    limit_m = largest * search_factor
+    limit_m = coverage_search(prof, elderly=elderly, search_factor=search_factor).limit_m
 
     from geoplan.households import estimate_households, households_summary, needs_estimate
 
@@ -178,17 +237,20 @@ def audit_coverage(
             buildings = estimate_households(buildings, params=prof, areas=[compounds, communities])
     hh, weighted_by = _households(buildings)
     residents = _residents(buildings, hh, prof)
-    reach = nearest_facilities(
-        network,
-        buildings,
-        facilities,
-        limit_m=limit_m,
-        max_snap_m=max_snap,
-        walk_speed_m_per_min=speed,
-        compounds=compounds,
-        gates=gates,
-        jobs=jobs,
-    )
+    if reach is None:
+        reach = nearest_facilities(
+            network,
+            buildings,
+            facilities,
+            limit_m=limit_m,
+            max_snap_m=max_snap,
+            walk_speed_m_per_min=speed,
+            compounds=compounds,
+            gates=gates,
+            jobs=jobs,
+        )
+    else:
+        reach = _given_reach(reach, buildings, present)
     with phase("aggregate.buildings"):  # the per-building columns
         cols: dict[str, Any] = {c: reach[c] for c in reach.columns}
         for c in needed:  # categories with no facility at all: nobody reaches them
@@ -359,6 +421,31 @@ def audit_coverage(
             extra=extra,
         )
     return result
+
+
+_REACH_COLUMNS = ("snap_m", "reachable", "gated", "component", "component_nodes")
+
+
+def _given_reach(
+    reach: pd.DataFrame, buildings: gpd.GeoDataFrame, present: list[str]
+) -> pd.DataFrame:
+    """``reach=`` checked: one row per building, in the buildings' order, every column."""
+    if len(reach) != len(buildings) or not reach.index.equals(buildings.index):
+        raise InputError(
+            f"reach= has {len(reach):,} rows that are not the {len(buildings):,} buildings "
+            "in their order (align it to buildings.index)",
+            column="reach",
+        )
+    wanted = list(_REACH_COLUMNS) + [
+        f"{k}__{c}" for c in present for k in ("walk_m", "walk_min", "facility_id")
+    ]
+    missing = [c for c in wanted if c not in reach.columns]
+    if missing:
+        raise InputError(
+            f"reach= lacks {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}",
+            column="reach",
+        )
+    return reach
 
 
 def _r(v: float) -> float | None:

@@ -7,7 +7,7 @@ for reports, a JSON-ready summary, and the profile and parameters used.
 
 from __future__ import annotations
 
-import json
+import itertools
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoplan.audit._export import csv_pieces, json_pieces, jsonable, records
 from geoplan.audit.facts import fact_text, isnan, missing_text, with_text
 
 if TYPE_CHECKING:
@@ -214,7 +215,9 @@ def _values(series: pd.Series | None, idx: pd.Index) -> np.ndarray:
 def check_summary(findings: pd.DataFrame) -> dict[str, Any]:
     """Per-check counts from findings: applicable, passed, failed, not measured, shortfall."""
     out: dict[str, Any] = {}
-    for check_id, grp in findings.groupby("check_id", sort=True):
+    read = ("check_id", "passed", "unit", "threshold", "source", "clause", "shortfall_m2")
+    some = findings[[c for c in read if c in findings.columns]]  # not every column per group
+    for check_id, grp in some.groupby("check_id", sort=True):
         passed = grp["passed"]
         n_pass = int((passed == True).sum())  # noqa: E712  (object column with None)
         n_fail = int((passed == False).sum())  # noqa: E712
@@ -224,7 +227,7 @@ def check_summary(findings: pd.DataFrame) -> dict[str, Any]:
             "failed": n_fail,
             "not_measured": len(grp) - n_pass - n_fail,
             "unit": str(grp["unit"].iloc[0]),
-            "threshold": _jsonable(grp["threshold"].iloc[0]),
+            "threshold": jsonable(grp["threshold"].iloc[0]),
             "source": str(grp["source"].iloc[0]),
             "clause": str(grp["clause"].iloc[0]),
         }
@@ -303,19 +306,25 @@ class AuditResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: name, profile, passed, summary, parameters, findings."""
-        findings = _records(self.findings)
+        return {**self._head(), "findings": records(self.findings)}
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """JSON text, UTF-8 with Chinese kept readable, keys sorted (stable reruns)."""
+        return "".join(self.json_pieces(indent=indent))
+
+    def json_pieces(self, *, indent: int | None = 2) -> Iterator[str]:
+        """The text of :meth:`to_json` in pieces, the findings a slice of rows at a time
+        (a city's are 100,000s): what :func:`save_result` writes as they come."""
+        return json_pieces(self._head(), "findings", self.findings, indent=indent)
+
+    def _head(self) -> dict[str, Any]:
         return {
             "audit": self.name,
             "profile": self.profile,
             "passed": self.passed,
-            "summary": _jsonable(self.summary),
-            "parameters": _jsonable(self.parameters),
-            "findings": findings,
+            "summary": jsonable(self.summary),
+            "parameters": jsonable(self.parameters),
         }
-
-    def to_json(self, *, indent: int | None = 2) -> str:
-        """JSON text, UTF-8 with Chinese kept readable, keys sorted (stable reruns)."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, sort_keys=True)
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         head = f"<b>{self.name}</b> audit, profile <code>{self.profile}</code>: "
@@ -325,48 +334,6 @@ class AuditResult:
         cols = ["entity_id", "entity_name", "check_id", "value", "threshold", "passed", "shortfall"]
         body = self.failures[[c for c in cols if c in self.findings.columns]].head(20)
         return head + body.to_html(index=False, float_format=lambda v: f"{v:,.2f}")
-
-
-def _jsonable(value: object) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            return None
-        return round(value, 6)
-    if value is pd.NA or value is None:
-        return None
-    if isinstance(value, bool | int | str):
-        return value
-    return str(value)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """``[{column: _jsonable(value)}]`` per row, as from ``frame.to_dict("records")``,
-    made a column at a time (a city's findings are 100,000s of rows).
-
-    Examples
-    --------
-    >>> _records(pd.DataFrame({"a": [0.1 + 0.2, float("nan")], "b": ["x", None]}))
-    [{'a': 0.3, 'b': 'x'}, {'a': None, 'b': None}]
-    """
-    columns: list[list[Any]] = []
-    for col in frame.columns:
-        values = frame[col]
-        if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":  # no dispatch
-            columns.append(
-                [round(v, 6) if math.isfinite(v) else None for v in values.to_numpy().tolist()]
-            )
-        else:
-            columns.append([_jsonable(v) for v in values.tolist()])
-    keys = list(frame.columns)
-    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def as_geodataframe(table: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
@@ -442,12 +409,12 @@ def save_result(
     table = result.table
     columns = table_columns(result) if lean else None
     paths = [
-        write_text(folder / f"{name}.json", result.to_json() + "\n", protect=protect),
-        write_csv(
-            folder / f"{name}_findings.csv",
-            result.findings.set_index("entity_id"),
+        write_text(
+            folder / f"{name}.json",
+            itertools.chain(result.json_pieces(), ["\n"]),
             protect=protect,
         ),
+        _write_findings(folder / f"{name}_findings.csv", result.findings, protect=protect),
     ]
     if "csv" in chosen:
         paths.append(write_csv(folder / f"{name}.csv", table, columns=columns, protect=protect))
@@ -482,6 +449,20 @@ def save_result(
                 dest = folder / f"{name}_long.csv"
                 paths.append(write_csv(dest, long_table(table, categories), protect=protect))
     return paths
+
+
+def _write_findings(
+    dest: Path, findings: pd.DataFrame, *, protect: Iterable[str | os.PathLike[str]]
+) -> Path:
+    """The findings CSV as :func:`geoplan.io.write.write_csv` writes it, made a slice of
+    rows at a time from the columns where it can be (:func:`csv_pieces`)."""
+    from geoplan.io.write import write_csv, write_text
+
+    frame = findings.set_index("entity_id")
+    pieces = csv_pieces(frame)
+    if pieces is None:
+        return write_csv(dest, frame, protect=protect)
+    return write_text(dest, pieces, encoding="utf-8-sig", newline="", protect=protect)
 
 
 def table_columns(result: AuditResult) -> list[str] | None:

@@ -12,6 +12,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import click
@@ -52,6 +53,66 @@ crs_option = click.option(
     "WGS84, skip the GCJ-02 check'), or an EPSG code. An OSM --network is WGS84 by "
     "definition and is never converted.",
 )
+
+
+class InputFile(click.ParamType):
+    """An existing file, or a PostGIS table URI (``postgresql://user@host:port/db?table=T``).
+
+    A file is checked as ``click.Path(exists=True, dir_okay=False)`` checks it and
+    comes back as a Path; a URI comes back as the string given (the readers take
+    both, see :mod:`geoplan.io.postgis`).
+
+    Examples
+    --------
+    >>> InputFile().convert("postgresql://me@db/city?table=b", None, None)
+    'postgresql://me@db/city?table=b'
+    """
+
+    name = "file"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "FILE|URI"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Path | str:
+        from geoplan.io.postgis import is_postgis_uri
+
+        if is_postgis_uri(value):
+            return str(value).strip()
+        checked = click.Path(exists=True, dir_okay=False, path_type=Path)
+        return cast("Path", checked.convert(cast("str | os.PathLike[str]", value), param, ctx))
+
+
+def input_label(value: object) -> str:
+    """How messages name an input: a file's path, or a PostGIS URI, password masked.
+
+    Examples
+    --------
+    >>> input_label("postgresql://me:pw@db/city?table=b"), input_label(Path("a.gpkg"))
+    ('postgresql://me:***@db/city?table=b', 'a.gpkg')
+    """
+    from geoplan.io.postgis import is_postgis_uri, mask_uri
+
+    return mask_uri(str(value)) if is_postgis_uri(value) else str(value)
+
+
+def postgis_target(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The callback of an option naming a PostGIS table to write (``--to-postgis``)."""
+    if value is None:
+        return None
+    from geoplan._errors import InputError
+    from geoplan.io.postgis import is_postgis_uri, parse_postgis_uri
+
+    if not is_postgis_uri(value):
+        raise click.BadParameter(f"{value!r} is not a postgresql://...?table=NAME URI")
+    try:
+        table = parse_postgis_uri(value).table
+    except InputError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if table is None:
+        raise click.BadParameter(f"{input_label(value)}: name the table with ?table=NAME")
+    return value.strip()
 
 
 def households_options(func: F) -> F:

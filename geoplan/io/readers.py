@@ -56,6 +56,7 @@ from geoplan.io._validate import (
     coerce_text,
     unique_ids,
 )
+from geoplan.io.postgis import is_postgis_uri, read_postgis_layer
 from geoplan.io.renamed import renamed_source_crs
 
 if TYPE_CHECKING:
@@ -309,14 +310,14 @@ def _read_prepared(
     geometry_required: bool,
 ) -> Any:
     """Read ``path`` and validate it as :func:`prepare_layer` does (both readers' body)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", file=str(path))
-    raw = _read_raw(path, kind=kind, layer=layer, sheet=sheet, columns=columns)
+    source = str(path) if is_postgis_uri(path) else Path(path)
+    if isinstance(source, Path) and not source.exists():
+        raise InputError("file not found", file=str(source))
+    raw = _read_raw(source, kind=kind, layer=layer, sheet=sheet, columns=columns)
     return prepare_layer(
         raw,
         kind,
-        file=str(raw.attrs.get("source_label", path)),
+        file=str(raw.attrs.get("source_label", source)),
         columns=columns,
         source_crs=crs,
         metric_crs=metric_crs,
@@ -459,6 +460,11 @@ def read_aux_layer(
     ['LineString']
     """
     crs = renamed_source_crs(source_crs, crs, where="read_aux_layer")
+    if is_postgis_uri(path):  # a table: the first of ``preferred`` without table=
+        raw: gpd.GeoDataFrame | pd.DataFrame = read_postgis_layer(
+            str(path), layer=layer, preferred=preferred
+        )
+        return _aux_layer(raw, raw.attrs["source_label"], preferred, geom_types, crs, metric_crs)
     path = Path(path)
     label = str(path)
     if not path.exists():
@@ -474,6 +480,18 @@ def read_aux_layer(
                 file=label,
             )
     raw = _read_raw(path, kind=preferred[0], layer=layer)
+    return _aux_layer(raw, label, preferred, geom_types, crs, metric_crs)
+
+
+def _aux_layer(
+    raw: gpd.GeoDataFrame | pd.DataFrame,
+    label: str,
+    preferred: tuple[str, ...],
+    geom_types: tuple[str, ...],
+    crs: CRSLike | None,
+    metric_crs: CRSLike | None,
+) -> gpd.GeoDataFrame:
+    """:func:`read_aux_layer`'s checks of the raw frame of a file or table."""
     if not isinstance(raw, gpd.GeoDataFrame):
         raw = points_from_lonlat(
             pd.DataFrame(raw), file=label, original={}, crs=crs, rows=RowLabels.of(raw)
@@ -497,13 +515,16 @@ def _position(label: object) -> str:
 
 
 def _read_raw(
-    path: Path,
+    path: Path | str,
     *,
     kind: str,
     layer: str | None,
     sheet: str | int | None = None,
     columns: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
+    if is_postgis_uri(path):  # a PostGIS table; without table=, the one named ``kind``
+        return read_postgis_layer(str(path), layer=layer, preferred=(kind,))
+    path = Path(path)
     suffix = path.suffix.lower()
     label = str(path)
     if suffix in {".csv", ".txt", ".tsv"}:

@@ -104,10 +104,26 @@ def _write_with(
 
 
 def write_text(
-    dest: str | os.PathLike[str], text: str, *, protect: Iterable[str | os.PathLike[str]] = ()
+    dest: str | os.PathLike[str],
+    text: str | Iterable[str],
+    *,
+    protect: Iterable[str | os.PathLike[str]] = (),
+    encoding: str = "utf-8",
+    newline: str | None = None,
 ) -> Path:
-    """Write UTF-8 text atomically and return the path."""
-    return _write_with(dest, lambda p: p.write_text(text, encoding="utf-8"), protect)
+    """Write text (UTF-8 unless ``encoding`` says otherwise) atomically and return the path.
+
+    ``text`` may be an iterable of pieces, written as they come (a city's JSON is never
+    held as one string). ``newline`` is :func:`open`'s: None writes the platform's line
+    ending, as :meth:`pathlib.Path.write_text` does; ``""`` writes ``"\\n"`` as it is.
+    """
+
+    def _write(p: Path) -> None:
+        with p.open("w", encoding=encoding, newline=newline) as fh:
+            for piece in [text] if isinstance(text, str) else text:
+                fh.write(piece)
+
+    return _write_with(dest, _write, protect)
 
 
 def write_bytes(

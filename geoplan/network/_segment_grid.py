@@ -237,22 +237,48 @@ def segment_grid(geometry: np.ndarray) -> SegmentGrid:
     if not (usual | (kinds == 5)).all():
         return _incomplete_grid()
     coords, owner = shapely.get_coordinates(geometry, return_index=True)
-    same = owner[1:] == owner[:-1]
-    v = np.flatnonzero(same)  # segment k joins vertices v[k] and v[k] + 1
+    segments = _edge_segments(owner, int(geometry.size), coords.shape[0])
+    del owner
+    return _grid_of(coords, segments, np.flatnonzero(~usual))
+
+
+def segment_grid_of_lines(coords: np.ndarray, start: np.ndarray) -> SegmentGrid:
+    """:func:`segment_grid` of the LineStrings through ``coords[start[e]:start[e + 1]]``.
+
+    The same grid, without making the LineStrings (each of two vertices or more, as
+    the plain edges of :class:`~geoplan.network._lines.EdgeLines`); ``coords`` is kept.
+    """
+    n = int(start.size) - 1
+    if n <= 0:
+        return _incomplete_grid()
+    owner = np.repeat(np.arange(n), np.diff(start))
+    segments = _edge_segments(owner, n, coords.shape[0])
+    del owner
+    return _grid_of(coords, segments, np.zeros(0, dtype=np.intp))
+
+
+def _edge_segments(owner: np.ndarray, n_edges: int, n_coords: int) -> tuple[np.ndarray, ...]:
+    """``(v, seg_edge, edge_v)`` of the vertices of edges ``owner`` (see :class:`SegmentGrid`)."""
+    v = np.flatnonzero(owner[1:] == owner[:-1])  # segment k joins vertices v[k], v[k] + 1
+    # index arrays kept in int32 where they fit: on a city network every byte kept
+    # here is memory to fault in, which costs time on a small machine
+    idx_t = np.int32 if n_coords < np.iinfo(np.int32).max else np.int64
+    edge_v = np.zeros(n_edges + 1, dtype=idx_t)  # first vertex of every edge
+    np.cumsum(np.bincount(owner, minlength=n_edges), out=edge_v[1:])
+    return v, owner[v].astype(idx_t), edge_v
+
+
+def _grid_of(coords: np.ndarray, segments: tuple[np.ndarray, ...], odd: np.ndarray) -> SegmentGrid:
+    """The grid of the edges' vertices ``coords`` and ``segments`` (:func:`_edge_segments`)."""
+    v, seg_edge, edge_v = segments
     if v.size == 0:
         return _incomplete_grid()
     n_s = v.size
+    idx_t = seg_edge.dtype.type
     # (numpy gathers fastest with intp indices and, for rows, with np.take)
     a = np.take(coords, v, axis=0)
     d = np.take(coords, v + 1, axis=0)
     d -= a
-    # index arrays kept in int32 where they fit: on a city network every byte kept
-    # here is memory to fault in, which costs time on a small machine
-    idx_t = np.int32 if coords.shape[0] < np.iinfo(np.int32).max else np.int64
-    seg_edge = owner[v].astype(idx_t)
-    edge_v = np.zeros(geometry.size + 1, dtype=idx_t)  # first vertex of every edge
-    np.cumsum(np.bincount(owner, minlength=geometry.size), out=edge_v[1:])
-    del owner
     ax, ay, dx, dy = a[:, 0], a[:, 1], d[:, 0], d[:, 1]
     mx, my = ax + 0.5 * dx, ay + 0.5 * dy  # segment midpoints
     # the grid covers the midpoints (pieces beyond them go to the border cells)
@@ -349,7 +375,7 @@ def segment_grid(geometry: np.ndarray) -> SegmentGrid:
         edge_v=edge_v,
         seg_v=v.astype(idx_t),
         seg_edge=seg_edge,
-        odd_edges=np.flatnonzero(~usual),
+        odd_edges=odd,
     )
 
 

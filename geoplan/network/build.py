@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, SupportsInt, cast
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pyproj
@@ -26,9 +25,13 @@ import shapely
 from geoplan._errors import InputError
 from geoplan.io.osm import WalkRuns, local_utm_crs, read_walk_runs
 from geoplan.io.renamed import renamed_to_crs
+from geoplan.network._line_layer import project, read_line_parts
+from geoplan.network._line_network import network_of_line_ends
 from geoplan.network.graph import WalkNetwork, load_network
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from geoplan._types import CRSLike
 
 __all__ = [
@@ -138,6 +141,16 @@ def read_network(
     >>> read_network(p).n_edges, network_kind(p)
     (1, 'npz')
     """
+    from geoplan.io.postgis import is_postgis_uri
+
+    if is_postgis_uri(path):  # a PostGIS line table (geoplan.io.postgis): read classically
+        from geoplan.io.readers import read_aux_layer
+
+        lines = read_aux_layer(
+            str(path), preferred=_STREET_LAYERS, geom_types=("LineString", "MultiLineString"),
+            source_crs=source_crs,
+        )  # fmt: skip
+        return network_from_lines(lines, to_crs=metric_crs)
     p = Path(path)
     if not p.exists():
         raise InputError("file not found", file=str(p))
@@ -154,6 +167,17 @@ def read_network(
         return net
     if kind == "osm":
         return network_from_osm(p, to_crs=metric_crs)
+    # a plain layer straight into arrays (no shapely objects); anything else classically
+    parts = read_line_parts(p, preferred=_STREET_LAYERS, source_crs=source_crs)
+    if parts is not None:
+        target = _target_crs(parts.crs, metric_crs, np.zeros(4), "line layer")
+        if target is not None:
+            project(parts.coords, parts.crs, target)
+        highway = None if parts.highway is None else parts.highway[parts.part_row]
+        return _network_from_flat(
+            parts.coords, parts.offsets, parts.part_row, highway,
+            pyproj.CRS(target or parts.crs), node_at_vertices=False,
+        )  # fmt: skip
     from geoplan.io.readers import read_aux_layer
 
     lines = read_aux_layer(
@@ -348,19 +372,61 @@ def network_from_lines(
         parts = shapely.force_2d(parts)
     coords, cidx = shapely.get_coordinates(parts, return_index=True)
     counts = np.bincount(cidx, minlength=parts.size)
-    node_ids = _coordinate_ids(coords)
+    del cidx
     highway = np.full(parts.size, None, dtype=object)
     if isinstance(gdf, gpd.GeoDataFrame) and "highway" in gdf.columns:
         highway = np.asarray(gdf["highway"].to_numpy(dtype=object)[part_row], dtype=object)
+    offsets = np.zeros(parts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return _network_from_flat(
+        coords, offsets, part_row.astype(np.int64), highway, out_crs,
+        node_at_vertices=node_at_vertices,
+    )  # fmt: skip
+
+
+def _network_from_flat(
+    coords: np.ndarray,
+    offsets: np.ndarray,
+    part_row: np.ndarray,
+    highway: np.ndarray | None,
+    crs: pyproj.CRS,
+    *,
+    node_at_vertices: bool,
+) -> WalkNetwork:
+    """The network of the parts ``coords[offsets[k]:offsets[k + 1]]`` of a line layer.
+
+    ``part_row`` (int64) and ``highway`` (object, or None) are per part. Lines
+    noded at their ends only with finite coordinates (the usual) take
+    :func:`~geoplan.network._line_network.network_of_line_ends`; the rest
+    :func:`_network_from_part_runs`.
+    """
+    if not node_at_vertices and bool(np.isfinite(coords).all()):
+        return network_of_line_ends(coords, offsets, part_row, highway, crs)
+    return _network_from_part_runs(
+        coords, offsets, part_row, highway, crs, node_at_vertices=node_at_vertices
+    )
+
+
+def _network_from_part_runs(
+    coords: np.ndarray,
+    offsets: np.ndarray,
+    part_row: np.ndarray,
+    highway: np.ndarray | None,
+    crs: pyproj.CRS,
+    *,
+    node_at_vertices: bool,
+) -> WalkNetwork:
+    """:func:`_network_from_flat` by the general cutting of runs (:func:`_network_from_runs`)."""
+    n_parts = offsets.size - 1
     runs = WalkRuns(
-        node_id=node_ids.ravel().astype(np.int64),
+        node_id=_coordinate_ids(coords).ravel().astype(np.int64),
         x=coords[:, 0].copy(),
         y=coords[:, 1].copy(),
-        offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-        way_id=part_row.astype(np.int64),
-        highway=highway,
-        oneway=np.zeros(parts.size, dtype=bool),
-        crs=out_crs,
+        offsets=offsets,
+        way_id=part_row,
+        highway=np.full(n_parts, None, dtype=object) if highway is None else highway,
+        oneway=np.zeros(n_parts, dtype=bool),
+        crs=crs,
     )
     if not node_at_vertices:
         # only end points are junctions: make interior ids unique to their run
@@ -410,6 +476,7 @@ def network_from_networkx(G: nx.MultiDiGraph | nx.MultiGraph | nx.Graph) -> Walk
 
     Examples
     --------
+    >>> import networkx as nx
     >>> G = nx.MultiDiGraph(crs="EPSG:32650")
     >>> G.add_node(1, x=0.0, y=0.0); G.add_node(2, x=30.0, y=40.0)
     >>> _ = G.add_edge(1, 2, length=50.0); _ = G.add_edge(2, 1, length=50.0)

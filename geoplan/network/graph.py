@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pyproj
@@ -43,7 +42,11 @@ from geoplan.network._segment_grid import (
     grid_arrays,
     grid_from_arrays,
     segment_grid,
+    segment_grid_of_lines,
 )
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["WalkNetwork", "csr_from_edges", "describe_network", "load_network"]
 
@@ -322,6 +325,13 @@ class WalkNetwork:
     @functools.cached_property
     def _segments(self) -> SegmentGrid:
         # straight segments of every edge, binned into a uniform grid (see nearest_edges)
+        return self._segment_grid()
+
+    def _segment_grid(self) -> SegmentGrid:
+        """A new :class:`SegmentGrid` of the edges; of flat edge lines, without shapely."""
+        lines = self.__dict__["_geometry"]
+        if isinstance(lines, EdgeLines) and lines.wkb_edge.size == 0:
+            return segment_grid_of_lines(lines.coords, lines.start)
         return segment_grid(self.geometry)
 
     def nodes_gdf(self) -> gpd.GeoDataFrame:
@@ -363,6 +373,8 @@ class WalkNetwork:
         >>> G.number_of_edges(), G.graph["crs"].to_epsg()
         (2, 32650)
         """
+        import networkx as nx
+
         G = nx.MultiDiGraph(crs=self.crs)
         ids = self.node_id.tolist()
         G.add_nodes_from(
@@ -409,7 +421,7 @@ class WalkNetwork:
         # the grid is not kept on the network when saving built it (memory as before)
         grid = self.__dict__.get("_segments")
         if grid is None:
-            grid = segment_grid(self.geometry)
+            grid = self._segment_grid()
         lines = self.__dict__["_geometry"]
         if not isinstance(lines, EdgeLines):
             lines = EdgeLines.of_geometry(self.geometry, grid)

@@ -229,7 +229,7 @@ def _deltas(q: np.ndarray) -> list[int]:
     if len(q) == 0:
         return []
     d = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-    return [int(v) for v in d.ravel()]
+    return list(d.ravel().tolist())
 
 
 def packed_points(values: np.ndarray) -> list[int]:
@@ -253,12 +253,14 @@ def packed_lines(values: np.ndarray) -> dict[str, list[int]]:
     >>> packed_lines(np.array([shapely.LineString([(1, 2), (1.5, 2)])]))
     {'p': [1000000, 2000000, 500000, 0], 'n': [2]}
     """
-    parts = shapely.get_parts(values)
+    values = np.asarray(values, dtype=object)
+    single = bool((shapely.get_type_id(values) == 1).all())  # parts would copy each line
+    parts = values if single else shapely.get_parts(values)
     parts = parts[~shapely.is_empty(parts)]
     coords = shapely.get_coordinates(parts)
     return {
         "p": _deltas(quantized(coords)),
-        "n": [int(v) for v in shapely.get_num_coordinates(parts)],
+        "n": list(shapely.get_num_coordinates(parts).tolist()),
     }
 
 

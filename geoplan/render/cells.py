@@ -312,10 +312,14 @@ def cell_shares(grid: CellGrid, buildings: pd.DataFrame, category: str) -> CellS
     ([0.75], ['c3'])
     """
     covered = covered_column(buildings, category)
-    values = covered.to_numpy(dtype=object)[grid.located]
-    known = ~pd.isna(values)
-    uncovered = known.copy()
-    uncovered[known] = ~values[known].astype(bool)
+    if covered.dtype == bool or isinstance(covered.dtype, pd.BooleanDtype):
+        known = covered.notna().to_numpy(dtype=bool)[grid.located]  # (no objects made)
+        uncovered = known & ~covered.fillna(True).to_numpy(dtype=bool)[grid.located]
+    else:
+        values = covered.to_numpy(dtype=object)[grid.located]
+        known = ~pd.isna(values)
+        uncovered = known.copy()
+        uncovered[known] = ~values[known].astype(bool)
     n = len(grid)
     known_hh = np.bincount(grid.cell_of, weights=np.where(known, grid.weights, 0.0), minlength=n)
     uncovered_hh = np.bincount(

@@ -61,6 +61,7 @@ __all__ = [
     "DEFAULT_MAX_FEATURES",
     "DEFAULT_MAX_POINTS",
     "DEFAULT_OUTLINE_TOLERANCE_M",
+    "arterial_edges",
     "city_building_layers",
     "city_community_layers",
     "city_facility_layers",
@@ -123,22 +124,36 @@ def is_city_scale(*frames: pd.DataFrame | None, max_features: int = DEFAULT_MAX_
 
 
 def _num(values: np.ndarray, decimals: int = 1) -> list[float | int | None]:
-    """Numbers for a packed layer: rounded, integers without ``.0``, NaN as null."""
-    out: list[float | int | None] = []
-    for v in np.round(np.asarray(values, dtype=float), decimals):
-        if not np.isfinite(v):
-            out.append(None)
-        elif v == int(v):
-            out.append(int(v))
-        else:
-            out.append(float(v))
-    return out
+    """Numbers for a packed layer: rounded, integers without ``.0``, NaN as null.
+
+    Examples
+    --------
+    >>> _num(np.array([1.0, 2.54, np.nan, -np.inf]))
+    [1, 2.5, None, None]
+    """
+    v = np.round(np.asarray(values, dtype=float), decimals)
+    out = v.astype(object)
+    finite = np.isfinite(v)
+    whole = finite & (v == np.trunc(v))
+    exact = whole & (np.abs(v) < 2.0**53)  # as int64 exactly (each becomes a Python int)
+    out[exact] = v[exact].astype(np.int64)
+    if (whole & ~exact).any():
+        out[whole & ~exact] = [int(x) for x in v[whole & ~exact]]
+    out[~finite] = None
+    return list(out.tolist())
 
 
 def _lonlat(x: np.ndarray, y: np.ndarray, crs: object, st: MapState) -> np.ndarray:
-    pts = gpd.GeoDataFrame(geometry=shapely.points(x, y), crs=crs)
-    geo = display_geometry(pts, "cells", st)
-    return shapely.get_coordinates(geo.values)
+    """Lon/lat of metric coordinates, as :func:`display_geometry` gives them (the same
+    transformation, GCJ-02 when the map needs it) without a point object each."""
+    from pyproj import CRS, Transformer
+
+    lon, lat = Transformer.from_crs(CRS(crs), 4326, always_xy=True).transform(x, y)
+    if st.gcj02:
+        from geoplan.crs import wgs84_to_gcj02
+
+        lon, lat = wgs84_to_gcj02(np.asarray(lon), np.asarray(lat))
+    return np.column_stack([lon, lat]).astype(float)
 
 
 def _group(m: folium.Map, name: str, *, show: bool) -> folium.FeatureGroup:
@@ -206,9 +221,9 @@ def city_building_layers(
         {
             "w": w,
             "ll": pk.packed_points(shapely.points(lonlat)),
-            "c": [int(v) for v in np.diff(at, prepend=0)],
+            "c": np.diff(at, prepend=0).astype(np.int64).tolist(),
             "h": _num(grid.households),
-            "b": [int(v) for v in grid.buildings],
+            "b": np.asarray(grid.buildings, dtype=np.int64).tolist(),
         },
     )
     tip_labels = {
@@ -242,7 +257,7 @@ def city_building_layers(
         data = {
             "k": pk.class_letters(list(shares.cls), _CELL_LETTERS),
             "u": _num(shares.uncovered_households),
-            "s": [int(v) for v in pct],
+            "s": pct.astype(np.int64).tolist(),
             "l": tip_labels,
             "only": only,
         }
@@ -444,7 +459,7 @@ def city_network_layer(
     language = lb.validate_lang(lang)
     m = ensure_map(m, language)
     st = map_state(m)
-    simple = simplified_network(lines, max_vertices=max_vertices)
+    simple = simplified_network(lines, max_vertices=max_vertices, chains=True)
     if len(simple) == 0:
         return m
     geo = display_geometry(gpd.GeoDataFrame(geometry=simple), "network", st)
@@ -464,6 +479,23 @@ def city_network_layer(
         _fit(m, shapely.get_coordinates(geo.values))
     set_legend(m, name, [LegendItem("solid", cls.color, cls.fill, cls.label(language))])
     return m
+
+
+def arterial_edges(classes: np.ndarray | None, n: int) -> np.ndarray:
+    """Which of ``n`` edges are arterial roads: ``highway`` (``classes``, None: no
+    road classes) in :data:`ARTERIAL_HIGHWAYS`.
+
+    Examples
+    --------
+    >>> arterial_edges(np.array(["primary", None, "footway"], dtype=object), 3).tolist()
+    [True, False, False]
+    """
+    # the few distinct values hashed, then looked up: np.isin would sort 1.7M objects
+    codes, values = pd.factorize(np.asarray([] if classes is None else classes, dtype=object))
+    if len(values) == 0:  # no classes, or none known
+        return np.zeros(n, dtype=bool)
+    major = np.isin(np.asarray(values, dtype=object), list(ARTERIAL_HIGHWAYS))
+    return np.asarray(major[codes] & (codes >= 0), dtype=bool)
 
 
 def network_note(*, total_edges: int, drawn_edges: int, lang: str = "zh") -> str:

@@ -30,11 +30,12 @@ import pandas as pd
 import shapely
 from matplotlib import font_manager
 from matplotlib.artist import Artist
-from matplotlib.collections import PolyCollection
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.path import Path as MplPath
 
 from geoplan._errors import DataQualityWarning, InputError
 from geoplan.io.write import write_bytes
@@ -149,25 +150,42 @@ def _draw_polygons(
 def _draw_cells(
     ax: Axes, grid: CellGrid, sel: np.ndarray, cls: StyleClass, *, alpha: float
 ) -> None:
-    """The selected cells of ``grid`` as one collection of squares, without outlines
-    (thousands of cells: a patch each would take seconds)."""
+    """The selected cells of ``grid`` as one path of squares, without outlines
+    (thousands of cells: a patch each would take seconds, a path each a good part
+    of one)."""
     side = grid.cell_m
     x0 = grid.ix[sel] * side
     y0 = grid.iy[sel] * side
-    verts = np.stack(
-        [
-            np.column_stack([x0, y0]),
-            np.column_stack([x0 + side, y0]),
-            np.column_stack([x0 + side, y0 + side]),
-            np.column_stack([x0, y0 + side]),
-        ],
-        axis=1,
+    corners = [(x0, y0), (x0 + side, y0), (x0 + side, y0 + side), (x0, y0 + side), (x0, y0)]
+    xy = np.stack([np.column_stack(c) for c in corners], axis=1).reshape(-1, 2)
+    codes = np.tile(
+        np.array([MplPath.MOVETO, *[MplPath.LINETO] * 3, MplPath.CLOSEPOLY], MplPath.code_type),
+        len(x0),
     )
-    ax.add_collection(
-        PolyCollection(
-            list(verts), facecolors=cls.fill, edgecolors="none", alpha=alpha, linewidths=0
-        )
+    one = PathCollection([MplPath(xy, codes)], facecolors=cls.fill, edgecolors="none", linewidths=0)
+    one.set_alpha(alpha)
+    ax.add_collection(one, autolim=False)  # the limits are set from the frames
+
+
+def _draw_lines(
+    ax: Axes, lines: gpd.GeoSeries, *, color: str, linewidth: float, alpha: float
+) -> None:
+    """LineStrings as one path (a move to the start of each, then lines) in one
+    collection, where a collection of lines makes a path object per line."""
+    xy, owner = shapely.get_coordinates(lines.values, return_index=True)
+    if len(xy) == 0:
+        return
+    codes = np.full(len(xy), MplPath.LINETO, dtype=MplPath.code_type)
+    codes[np.r_[True, owner[1:] != owner[:-1]]] = MplPath.MOVETO
+    one = PathCollection(
+        [MplPath(xy, codes)],
+        facecolors="none",
+        edgecolors=color,
+        linewidths=linewidth,
+        zorder=2,  # above the cells, as GeoSeries.plot draws lines (a LineCollection)
     )
+    one.set_alpha(alpha)
+    ax.add_collection(one, autolim=False)  # the limits are set from the frames
 
 
 def _points(geo: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
@@ -336,8 +354,11 @@ def static_gap_map(
     if network is not None:
         from geoplan.render.network_layers import simplified_network
 
-        lines = simplified_network(network).to_crs(crs)
-        lines.plot(ax=ax, color=lb.NETWORK_CLASS.color, linewidth=0.5, alpha=0.7)
+        lines = simplified_network(network, chains=city).to_crs(crs)
+        if city:  # one path of every line: a city's tens of thousands, drawn as one artist
+            _draw_lines(ax, lines, color=lb.NETWORK_CLASS.color, linewidth=0.5, alpha=0.7)
+        else:
+            lines.plot(ax=ax, color=lb.NETWORK_CLASS.color, linewidth=0.5, alpha=0.7)
         handles.append(
             Line2D([], [], color=lb.NETWORK_CLASS.color, label=lb.NETWORK_CLASS.label(language))
         )
@@ -513,7 +534,10 @@ def static_gap_map(
         if cjk is None:
             # Already warned once above; user text (title, names) may still hold CJK.
             warnings.filterwarnings("ignore", message="Glyph .* missing", category=UserWarning)
-        fig.savefig(buf, format=fmt, bbox_inches="tight")
+        if city and fmt == "png":  # zlib's default level: twice the time for a fifth less
+            fig.savefig(buf, format=fmt, bbox_inches="tight", pil_kwargs={"compress_level": 1})
+        else:
+            fig.savefig(buf, format=fmt, bbox_inches="tight")
     return write_bytes(path, buf.getvalue())
 
 

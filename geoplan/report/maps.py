@@ -303,48 +303,39 @@ def city_network_lines(
     A network that fits the map's vertex budget is drawn whole (no note). A larger
     one is drawn by its arterial roads (``highway`` in
     :data:`~geoplan.render.city_layers.ARTERIAL_HIGHWAYS`); without road classes (a
-    line layer) it is not drawn. Only the arterials' geometry is made.
+    line layer) it is not drawn. Merged with numpy; a network of straight edges makes
+    no geometry per edge (their vertices are its arrays).
     """
-    import shapely
-
-    from geoplan.render.city_layers import ARTERIAL_HIGHWAYS, network_note
-    from geoplan.render.network_layers import DEFAULT_NETWORK_MAX_VERTICES, simplified_network
+    from geoplan.render.city_layers import arterial_edges, network_note
+    from geoplan.render.network_layers import (
+        DEFAULT_NETWORK_MAX_VERTICES,
+        simplified_edges,
+        simplified_network,
+    )
 
     if network is None:
         return None, None
-    if isinstance(network, gpd.GeoDataFrame | gpd.GeoSeries):
-        total = len(network)
-        classes = (
-            network["highway"].to_numpy(dtype=object)
-            if isinstance(network, gpd.GeoDataFrame) and "highway" in network.columns
-            else None
-        )
-    else:
-        total = network.n_edges
-        classes = network.highway
+    geo = network.geometry if isinstance(network, gpd.GeoDataFrame) else network
+    total = len(geo) if isinstance(geo, gpd.GeoSeries) else geo.n_edges
+    classes = None if isinstance(geo, gpd.GeoSeries) else geo.highway
+    if isinstance(network, gpd.GeoDataFrame) and "highway" in network.columns:
+        classes = network["highway"].to_numpy(dtype=object)
     if 2 * total <= DEFAULT_NETWORK_MAX_VERTICES:
         return network_lines(network), None
-    major = (
-        np.isin(np.asarray(classes, dtype=object), list(ARTERIAL_HIGHWAYS))
-        if classes is not None
-        else np.zeros(total, dtype=bool)
-    )
+    major = arterial_edges(classes, total)
     note = network_note(total_edges=total, drawn_edges=int(major.sum()), lang=lang)
     if not major.any():
         return None, note
-    if isinstance(network, gpd.GeoDataFrame | gpd.GeoSeries):
-        geo = network.geometry if isinstance(network, gpd.GeoDataFrame) else network
-        lines = gpd.GeoSeries(geo.values[major], crs=geo.crs)
-    else:
-        coords = network.edge_coordinates()
-        if len(coords) == 2 * total:  # straight edges: no need to make every geometry
-            lines = gpd.GeoSeries(
-                shapely.linestrings(coords.reshape(total, 2, 2)[major]), crs=network.crs
-            )
-        else:
-            lines = gpd.GeoSeries(network.geometry[major], crs=network.crs)
-    # merged and simplified once here, for the HTML and the PNG (which find it in budget)
-    return simplified_network(lines), note
+    # merged (with numpy) and simplified once here, for the HTML and the PNG
+    if isinstance(geo, gpd.GeoSeries):
+        return simplified_network(gpd.GeoSeries(geo.values[major], crs=geo.crs), chains=True), note
+    coords = geo.edge_coordinates()
+    if len(coords) != 2 * total:  # curved edges: their LineStrings are needed
+        lines = gpd.GeoSeries(geo.geometry[major], crs=geo.crs)
+        return simplified_network(lines, chains=True), note
+    ends = coords.reshape(total, 2, 2)[major].reshape(-1, 2)  # straight: no object per edge
+    starts = np.arange(0, len(ends) + 1, 2)
+    return simplified_edges(ends, starts, geo.u[major], geo.v[major], crs=geo.crs), note
 
 
 class GapMapOptions(TypedDict, total=False):
@@ -573,15 +564,22 @@ def write_gap_maps(
 def write_gap_map_files(
     html: Path, *, png: bool = True, **options: Unpack[GapMapOptions]
 ) -> list[Path]:
-    """Write the gap map to ``html`` (and a PNG beside it, from the same layers);
-    the other keywords as :func:`coverage_gap_map`."""
-    from geoplan.render import gap_map, save_html, static_gap_map
+    """Write the gap map to ``html`` (and a PNG beside it, from the same layers, drawn
+    in a forked process meanwhile: :class:`~geoplan.render.forked.Forked`); the other
+    keywords as :func:`coverage_gap_map`."""
+    from geoplan.render import gap_map, save_html
+    from geoplan.render.forked import Forked
+
+    def draw_png() -> Path:  # matplotlib is imported where the PNG is drawn
+        from geoplan.render import static_gap_map
+
+        return static_gap_map(html.with_suffix(".png"), **content.png)
 
     content = _gap_map_content(**options)
-    paths = [save_html(gap_map(**content.html), html)]
-    if png:
-        paths.append(static_gap_map(html.with_suffix(".png"), **content.png))
-    return paths
+    if not png:
+        return [save_html(gap_map(**content.html), html)]
+    with Forked(draw_png) as drawn:
+        return [save_html(gap_map(**content.html), html), drawn.result()]
 
 
 _FOLIUM_ID = re.compile(r"(?<=_)([0-9a-f]{32})(?![0-9a-f])")
