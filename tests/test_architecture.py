@@ -470,3 +470,17 @@ def test_few_parameters_typed_any() -> None:
     bare = [f for f in found if f.endswith(": Any)")]
     assert bare == [], "parameters typed bare Any:\n" + "\n".join(bare)
     assert len(found) <= MAX_ANY_PARAMETERS, "\n".join(found)
+
+
+#: No module longer than this (issue 11): one job per module, read in one sitting.
+MAX_MODULE_LINES = 700
+
+
+def test_no_module_over_700_lines() -> None:
+    sizes = {
+        str(p.relative_to(GEOPLAN.parent)): len(p.read_text(encoding="utf-8").splitlines())
+        for p in sorted(GEOPLAN.rglob("*.py"))
+    }
+    long = {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split them): {long}"
+    assert len(sizes) > 100  # the walk found the package

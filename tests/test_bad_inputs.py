@@ -384,6 +384,12 @@ def cov_corrupt_npz(ws: Workspace) -> Case:
     return Case(_cov(ws, network=path), ["network.npz"], out=ws.out)
 
 
+def cov_buildings_not_a_geopackage(ws: Workspace) -> Case:
+    # GDAL cannot open it: bad input (exit 2) naming the file, not an internal error
+    path = ws.write_text("楼栋.gpkg", "this is not a GeoPackage")
+    return Case(_cov(ws, buildings=path), ["楼栋.gpkg"], out=ws.out)
+
+
 def cov_lines_without_buildings(ws: Workspace) -> Case:
     return Case(
         [*COV, "--network", str(ws.gpkg), "--facilities", str(ws.gpkg), "--out", str(ws.out)],
@@ -660,6 +666,7 @@ CASES: list[Callable[[Workspace], Case]] = [
     cov_no_category_column,
     cov_streets_are_polygons,
     cov_corrupt_npz,
+    cov_buildings_not_a_geopackage,
     cov_lines_without_buildings,
     cov_profile_without_targets,
     cov_text_in_floors,

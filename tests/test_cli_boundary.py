@@ -17,7 +17,8 @@ from shapely.geometry import box
 
 from geoplan._errors import DataQualityWarning
 from geoplan.cli import main
-from geoplan.cli._common import EXIT_INTERNAL, cli_text, handle_errors, lang_option
+from geoplan.cli._common import EXIT_INTERNAL, cli_text, handle_errors
+from geoplan.cli._options import lang_option
 
 
 def _digest(paths: list[Path]) -> dict[str, str]:

@@ -20,9 +20,20 @@ def main(ctx: click.Context, verbose: int) -> None:
 def _register() -> None:
     # One module per topic; each lists its click commands in COMMANDS (the
     # development module attaches itself to the ``audit`` group instead).
-    from geoplan.cli import audit, coverage, demo, development, grids, map, network, profiles, site
+    from geoplan.cli import (
+        audit,
+        batch,
+        coverage,
+        demo,
+        development,
+        grids,
+        map,
+        network,
+        profiles,
+        site,
+    )
 
-    for mod in (profiles, audit, development, demo, network, coverage, map, site, grids):
+    for mod in (profiles, audit, development, demo, network, coverage, batch, map, site, grids):
         for cmd in getattr(mod, "COMMANDS", ()):
             main.add_command(cmd)
 

@@ -12,20 +12,17 @@ from geoplan.cli._common import (
     EXIT_FAIL,
     EXIT_PASS,
     Progress,
-    crs_option,
     echo_json,
     handle_errors,
-    json_option,
-    lang_option,
     print_result,
-    read_options,
     require_targets,
 )
 from geoplan.cli._groups import audit
+from geoplan.cli._options import crs_option, json_option, lang_option, read_options
 
 if TYPE_CHECKING:
     from geoplan.audit.results import AuditResult
-    from geoplan.cli._common import ReadOptions
+    from geoplan.cli._options import ReadOptions
 
 
 _PROFILE = click.option(

@@ -14,29 +14,31 @@ from geoplan.cli._common import (
     EXIT_FAIL,
     EXIT_INTERNAL,
     EXIT_PASS,
-    InputFile,
     Progress,
-    crs_option,
     echo_json,
     echo_warning,
     handle_errors,
+    lined_up_buildings,
+    print_result,
+    require_targets,
+)
+from geoplan.cli._options import (
+    InputFile,
+    crs_option,
     households_options,
     input_label,
     jobs_option,
     json_option,
     lang_option,
-    lined_up_buildings,
     postgis_target,
-    print_result,
     read_options,
-    require_targets,
     table_options,
 )
 
 if TYPE_CHECKING:
     from geoplan.areas import AreasCoverage
     from geoplan.audit.results import AuditResult
-    from geoplan.cli._common import ReadOptions, TableOptions
+    from geoplan.cli._options import ReadOptions, TableOptions
 
 
 @click.command("coverage")

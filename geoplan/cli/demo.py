@@ -8,16 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from geoplan.cli._common import (
-    Progress,
-    echo_json,
-    echo_warning,
-    handle_errors,
-    households_options,
-    json_option,
-    lang_option,
-    print_result,
-)
+from geoplan.cli._common import Progress, echo_json, echo_warning, handle_errors, print_result
+from geoplan.cli._options import households_options, json_option, lang_option
 
 if TYPE_CHECKING:
     import geopandas as gpd

@@ -25,13 +25,12 @@ from geoplan.cli._common import (
     EXIT_FAIL,
     EXIT_PASS,
     Progress,
-    crs_option,
     echo_json,
     handle_errors,
-    json_option,
     require_targets,
 )
 from geoplan.cli._groups import audit
+from geoplan.cli._options import crs_option, json_option
 
 if TYPE_CHECKING:
     from geoplan.audit.results import AuditResult

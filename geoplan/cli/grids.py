@@ -12,19 +12,21 @@ from geoplan.cli._common import (
     EXIT_FAIL,
     EXIT_PASS,
     Progress,
-    crs_option,
     echo_json,
     handle_errors,
+    require_targets,
+)
+from geoplan.cli._options import (
+    crs_option,
     households_options,
     json_option,
     lang_option,
     read_options,
-    require_targets,
 )
 from geoplan.cli._outputs import print_grids, write_grids
 
 if TYPE_CHECKING:
-    from geoplan.cli._common import ReadOptions
+    from geoplan.cli._options import ReadOptions
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 

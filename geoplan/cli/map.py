@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from geoplan.cli._common import EXIT_PASS, Progress, handle_errors, lang_option
+from geoplan.cli._common import EXIT_PASS, Progress, handle_errors
+from geoplan.cli._options import lang_option
 
 
 def _load_result(folder: Path, name: str) -> Any | None:

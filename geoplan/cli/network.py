@@ -7,13 +7,8 @@ from pathlib import Path
 
 import click
 
-from geoplan.cli._common import (
-    EXIT_PASS,
-    Progress,
-    echo_json,
-    handle_errors,
-    json_option,
-)
+from geoplan.cli._common import EXIT_PASS, Progress, echo_json, handle_errors
+from geoplan.cli._options import json_option
 
 
 @click.group("network")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from geoplan.cli._common import echo_json, handle_errors, json_option, lang_option
+from geoplan.cli._common import echo_json, handle_errors
+from geoplan.cli._options import json_option, lang_option
 
 
 @click.group("profiles")

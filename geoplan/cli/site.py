@@ -12,13 +12,15 @@ from geoplan.cli._common import (
     EXIT_FAIL,
     EXIT_PASS,
     Progress,
-    crs_option,
     echo_json,
     handle_errors,
+    lined_up_buildings,
+)
+from geoplan.cli._options import (
+    crs_option,
     households_options,
     json_option,
     lang_option,
-    lined_up_buildings,
     read_options,
 )
 from geoplan.cli._outputs import method_text, write_sites
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from geoplan._types import CRSLike
-    from geoplan.cli._common import ReadOptions
+    from geoplan.cli._options import ReadOptions
     from geoplan.siting import SitingResult
 
 
