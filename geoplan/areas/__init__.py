@@ -21,7 +21,12 @@ the answers and audits once. One module per job:
 - :mod:`~geoplan.areas.table`: the per-area table and the files
   (:func:`area_table`, :func:`save_areas`);
 - :mod:`~geoplan.areas.run`: the run as the command line asks for it, from its
-  files (:func:`run_coverage_areas`).
+  files (:func:`run_coverage_areas`);
+- :mod:`~geoplan.areas.grids`, :mod:`~geoplan.areas.site`: management grids and
+  suggested sites area by area (a grid never crosses an area; a site serves its own);
+- :mod:`~geoplan.areas.manifest`, :mod:`~geoplan.areas.batch`,
+  :mod:`~geoplan.areas.batch_summary`: many cities (``geoplan batch MANIFEST.toml``),
+  one task per city, resumable, with a summary across cities.
 
 See ``docs/areas.md``.
 """

@@ -227,10 +227,3 @@ def assign_points(points: np.ndarray, areas: gpd.GeoDataFrame | gpd.GeoSeries) -
         has = first < np.iinfo(np.int64).max
         out[ok[has]] = first[has]
     return out
-    pi, ai = shapely.STRtree(polys).query(pts[ok], predicate="intersects")
-    if pi.size:
-        first = np.full(ok.size, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(first, pi, ai.astype(np.int64))
-        has = first < np.iinfo(np.int64).max
-        out[ok[has]] = first[has]
-    return out

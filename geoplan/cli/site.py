@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from geoplan._errors import InputError
 from geoplan.cli._common import (
     EXIT_FAIL,
     EXIT_PASS,
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from geoplan._types import CRSLike
+    from geoplan.areas.site import AreasSites
     from geoplan.cli._options import ReadOptions
     from geoplan.siting import SitingResult
 
@@ -109,6 +111,21 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     default=None,
     help="Folder for sites.gpkg, sites.csv and sites.json.",
 )
+@click.option(
+    "--areas",
+    "areas_path",
+    type=_FILE,
+    default=None,
+    help="District or 街道 polygons: each area's demand and candidates are solved "
+    "apart (a site serves its own area); sites_areas.csv adds one row per area.",
+)
+@click.option("--area-id", default=None, help="Id column of --areas (default: row numbers).")
+@click.option(
+    "--tiles",
+    default=None,
+    metavar="N|CxR",
+    help="Not for site (a site would serve only its tile); use --areas.",
+)
 @households_options
 @json_option
 @lang_option
@@ -129,6 +146,9 @@ def site(
     crs: str | None,
     reading: ReadOptions,
     out_dir: Path | None,
+    areas_path: Path | None,
+    area_id: str | None,
+    tiles: str | None,
     estimate_hh: bool,
     default_levels: float | None,
     as_json: bool,
@@ -142,6 +162,13 @@ def site(
     from geoplan.profiles import load_profile
     from geoplan.siting import default_candidates, suggest_sites
 
+    if tiles is not None:
+        raise InputError(
+            "site does not run on --tiles: each site would serve only its tile, cut at an "
+            "arbitrary line; give district or 街道 polygons with --areas"
+        )
+    if area_id is not None and areas_path is None:
+        raise InputError("--area-id goes with --areas")
     progress = Progress(quiet=as_json)
     profile = load_profile(profile_name)
     with progress.step(f"reading {network_path}"):
@@ -189,6 +216,56 @@ def site(
         estimate=estimate_hh,
         default_levels=default_levels,
     )
+    inputs = [
+        p
+        for p in (
+            network_path,
+            buildings,
+            facilities,
+            candidates_path,
+            compounds,
+            gates,
+            communities,
+            areas_path,
+        )
+        if p is not None
+    ]
+    if areas_path is not None:
+        from geoplan.areas import read_areas
+        from geoplan.areas.site import sites_by_areas
+
+        areas = read_areas(areas_path, id_column=area_id, source_crs=crs, metric_crs=net.crs)
+        with progress.step(f"siting {category} ({method}) in {len(areas)} areas"):
+            run = sites_by_areas(
+                net,
+                bld,
+                fac,
+                cands,
+                areas,
+                solve=suggest_sites,
+                category=category,
+                profile=profile,
+                k=k,
+                method=chosen_method,
+                time_limit_s=time_limit,
+                compounds=comp,
+                gates=gate,
+                communities=comm,
+                check_layers=False,  # lined_up_buildings checked them, naming the files
+            )
+        if out_dir is not None:
+            with progress.step(f"writing {out_dir}"):
+                _write_area_sites(out_dir, run, protect=inputs)
+        if as_json:
+            echo_json(run.to_dict())
+        else:
+            _print(run.result, lang=lang)
+            for row in run.areas.to_dict(orient="records"):
+                cb, ca = row["coverage_before"], row["coverage_after"]
+                shares = f", {cb:.1%} -> {ca:.1%}" if cb == cb and cb is not None else ""
+                what = f"新增 {row['sites']} 处" if lang == "zh" else f"{row['sites']} sites"
+                click.echo(f"  [{row['area_id']}] {what}{shares}")
+        sys.exit(EXIT_PASS if run.result.reached is not False else EXIT_FAIL)
     with progress.step(f"siting {category} ({method})"):
         result = suggest_sites(
             net,
@@ -205,19 +282,6 @@ def site(
             communities=comm,
             check_layers=False,  # lined_up_buildings checked them, naming the files
         )
-    inputs = [
-        p
-        for p in (
-            network_path,
-            buildings,
-            facilities,
-            candidates_path,
-            compounds,
-            gates,
-            communities,
-        )
-        if p is not None
-    ]
     if out_dir is not None:
         with progress.step(f"writing {out_dir}"):
             write_sites(out_dir / "sites", result, protect=inputs)
@@ -227,6 +291,24 @@ def site(
         _print(result, lang=lang)
     ok = result.reached is not False
     sys.exit(EXIT_PASS if ok else EXIT_FAIL)
+
+
+def _write_area_sites(out_dir: Path, run: AreasSites, *, protect: list[Path]) -> None:
+    """A single run's sites files, with ``area_id``, plus the ``areas`` table."""
+    from geoplan.cli._outputs import json_text
+    from geoplan.io.write import write_csv, write_gpkg, write_text
+
+    stem, sites = out_dir / "sites", run.result.sites
+    table = run.areas.set_index("area_id")
+    write_gpkg(stem.with_suffix(".gpkg"), {"sites": sites, "areas": table}, protect=protect)
+    write_csv(stem.with_suffix(".csv"), sites, protect=protect)
+    write_csv(out_dir / "sites_areas.csv", table, protect=protect)
+    payload = run.to_dict()
+    for entry in payload.get("sites", []):  # where to build, readable without a GIS
+        for key in ("lon", "lat"):
+            if key in sites.columns:
+                entry[key] = float(sites.loc[entry["site_id"], key])
+    write_text(stem.with_suffix(".json"), json_text(payload), protect=protect)
 
 
 def _read_any(
