@@ -28,7 +28,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from geoplan._errors import DataQualityWarning
+from geoplan._errors import DataQualityWarning, InputError
 from geoplan.areas import (
     AreaTask,
     LayerSource,
@@ -46,7 +46,7 @@ from geoplan.audit.coverage import audit_coverage, coverage_search
 from geoplan.households import estimate_households
 from geoplan.io.readers import read_buildings, read_communities, read_facilities
 from geoplan.network import load_network, network_from_lines, network_from_osm
-from geoplan.network.window import network_window
+from geoplan.network.window import network_window, network_window_of_file
 from geoplan.profiles import load_profile
 from geoplan.reach import nearest_facilities
 from geoplan.sample import make_sample_district
@@ -236,6 +236,31 @@ def test_window_keeps_the_distances_and_components(sample: dict) -> None:  # typ
     assert np.array_equal(again.node_id, win.node_id)
     assert np.array_equal(again.length_m, win.length_m)
     assert shapely.equals_exact(again.geometry, win.geometry, 0).all()
+
+
+def test_window_of_the_file_is_the_loaded_networks(sample: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    """Cut from the mapped file by its snapping grid (only the window's pages read):
+    the same window as from the loaded network, and bad files are bad input."""
+    net, b = sample["net"], sample["buildings"]
+    x0, y0, x1, y1 = b.total_bounds
+    for box, halo in (((x0, y0, (x0 + x1) / 2, (y0 + y1) / 2), 300.0),
+                      ((x1, y1, x1, y1), 0.0), ((x1 + 9e4, y1, x1 + 9e4, y1), 10.0)):  # fmt: skip
+        a = network_window(net, box, halo_m=halo)
+        w = network_window_of_file(sample["npz"], box, halo_m=halo)
+        for name in ("node_id", "x", "y", "u", "v", "length_m", "oneway", "way_id", "highway"):
+            assert np.array_equal(getattr(a, name), getattr(w, name)), name
+        assert shapely.equals_exact(a.geometry, w.geometry, 0).all()
+        assert all(
+            np.array_equal(p, q) for p, q in zip(a.components(), w.components(), strict=True)
+        )
+        # every edge whose geometry comes within the grown box is in
+        grown = shapely.box(box[0] - halo, box[1] - halo, box[2] + halo, box[3] + halo)
+        assert int(shapely.intersects(net.geometry, grown).sum()) <= w.n_edges
+    assert 0 < network_window_of_file(sample["npz"], (x0, y0, x1, y1)).n_edges <= net.n_edges
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    for bad in (tmp_path / "bad.npz", tmp_path / "missing.npz"):
+        with pytest.raises(InputError, match="not a geoplan network file"):
+            network_window_of_file(bad, (x0, y0, x1, y1))
 
 
 # --------------------------------------------------------------------------- sources

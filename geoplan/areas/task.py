@@ -3,7 +3,8 @@
 A task is given locations and numbers only (:class:`AreaTask`: the area's polygon,
 the saved network file, the layers' :class:`~geoplan.areas.sources.LayerSource`,
 the coverage audit's search parameters). It reads its own windows, memory-maps the
-network and cuts its window (:func:`geoplan.network.window.network_window`), and
+network and cuts its window, reading only the window's pages of the file
+(:func:`geoplan.network.window.network_window_of_file`), and
 walks from the area's buildings with :func:`geoplan.reach.nearest_facilities`,
 exactly as the single run walks from them:
 
@@ -25,7 +26,6 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -36,9 +36,6 @@ import shapely
 from geoplan._errors import InputError
 from geoplan.areas.layout import building_points
 from geoplan.areas.sources import LayerSource, read_window
-
-if TYPE_CHECKING:
-    from geoplan.network import WalkNetwork
 
 __all__ = ["REACH_BASE", "AreaAnswer", "AreaTask", "area_reach", "reach_columns"]
 
@@ -146,16 +143,14 @@ def _union(a: tuple[float, ...], b: np.ndarray) -> tuple[float, float, float, fl
 
 
 def _walk(task: AreaTask) -> AreaAnswer:
-    from geoplan.network import load_network
-    from geoplan.network.window import network_window
+    from geoplan.network.window import network_file_crs, network_window_of_file
     from geoplan.reach import nearest_facilities
 
     crs = pyproj.CRS.from_wkt(task.crs_wkt)
     area = shapely.from_wkb(task.area_wkb)
     if area is None or area.is_empty:
         raise InputError(f"area {task.area_id}: empty geometry")
-    net = load_network(task.network)
-    if not net.crs.equals(crs):
+    if not network_file_crs(task.network).equals(crs):
         raise InputError(f"the network is not in the run's CRS ({crs.name})", file=task.network)
     a_box = tuple(float(v) for v in area.bounds)
     margin = float(task.margin_m)
@@ -181,7 +176,8 @@ def _walk(task: AreaTask) -> AreaAnswer:
             comp = None
     if task.gates is not None and comp is not None:
         gates = read(task.gates, reach_box)
-    win = network_window(net, reach_box, halo_m=task.max_snap_m + margin)
+    # only the window's pages of the mapped file are read (not the whole network's)
+    win = network_window_of_file(task.network, reach_box, halo_m=task.max_snap_m + margin)
     cats = tuple(task.categories)
     if len(bld) == 0:
         reach = _empty_reach(bld.index, cats)
@@ -197,7 +193,7 @@ def _walk(task: AreaTask) -> AreaAnswer:
             gates=gates,
             jobs=1,
         )
-        reach = _far_from_the_window(reach, net, bld, task)
+        reach = _far_from_the_window(reach, bld, task)
         reach = _with_every_category(reach, cats)
     fxy = _xy(building_points(fac)) if len(fac) else np.zeros((0, 2))
     return AreaAnswer(
@@ -223,7 +219,7 @@ def _xy(pts: np.ndarray) -> np.ndarray:
 
 
 def _far_from_the_window(
-    reach: pd.DataFrame, net: WalkNetwork, bld: gpd.GeoDataFrame, task: AreaTask
+    reach: pd.DataFrame, bld: gpd.GeoDataFrame, task: AreaTask
 ) -> pd.DataFrame:
     """Buildings farther from the window's streets than it reaches: snapped on the whole.
 
@@ -232,13 +228,15 @@ def _far_from_the_window(
     one outside it. It is unreachable either way; its ``snap_m`` and component
     come from the whole network.
     """
-    from geoplan.network import snap_points
+    from geoplan.network import load_network, snap_points
 
     reach_m = task.limit_m + task.max_snap_m + task.margin_m
     far = ~reach["reachable"].to_numpy(dtype=bool) & (reach["snap_m"].to_numpy() > reach_m)
     if not far.any():
         return reach
+    net = load_network(task.network)  # the whole, for these few buildings only
     s = snap_points(net, bld[far], max_snap_m=task.max_snap_m)
+    del net
     reach = reach.copy()
     pos = np.flatnonzero(far)
     for col, values in (
