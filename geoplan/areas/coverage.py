@@ -30,7 +30,7 @@ from geoplan._errors import DataQualityWarning, InputError
 from geoplan.areas.engine import run_areas
 from geoplan.areas.layout import assign_points, building_points
 from geoplan.areas.sources import LayerSource, stage_layer
-from geoplan.areas.task import AreaAnswer, AreaTask
+from geoplan.areas.task import AreaAnswer, AreaTask, point_xy
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -275,9 +275,9 @@ class _Layers:
         cat = facilities["category"]
         return cls(
             building_ids=buildings.index,
-            building_xy=_xy(pts),
+            building_xy=point_xy(pts),
             facility_ids=pd.Index([str(i) for i in facilities.index.tolist()], dtype=object),
-            facility_xy=_xy(building_points(facilities)),
+            facility_xy=point_xy(building_points(facilities)),
             facility_category=np.asarray(
                 [None if pd.isna(c) else str(c) for c in cat.tolist()], dtype=object
             ),
@@ -327,14 +327,6 @@ def _checked(answer: AreaAnswer, mine: _Layers, members: np.ndarray) -> AreaAnsw
     return AreaAnswer(
         area_id=answer.area_id, status="bad_input", error=problem, seconds=answer.seconds
     )
-
-
-def _xy(pts: np.ndarray) -> np.ndarray:
-    out = np.full((pts.size, 2), np.nan)
-    ok = ~shapely.is_missing(pts)
-    if ok.any():
-        out[ok] = shapely.get_coordinates(pts[ok])
-    return out
 
 
 def _merged(

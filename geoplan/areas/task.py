@@ -37,7 +37,14 @@ from geoplan._errors import InputError
 from geoplan.areas.layout import building_points
 from geoplan.areas.sources import LayerSource, read_window
 
-__all__ = ["REACH_BASE", "AreaAnswer", "AreaTask", "area_reach", "reach_columns"]
+__all__ = [
+    "REACH_BASE",
+    "AreaAnswer",
+    "AreaTask",
+    "area_reach",
+    "point_xy",
+    "reach_columns",
+]
 
 #: The per-building columns of a reach frame before the per-category ones.
 REACH_BASE = ("snap_m", "reachable", "gated", "component", "component_nodes")
@@ -195,11 +202,11 @@ def _walk(task: AreaTask) -> AreaAnswer:
         )
         reach = _far_from_the_window(reach, bld, task)
         reach = _with_every_category(reach, cats)
-    fxy = _xy(building_points(fac)) if len(fac) else np.zeros((0, 2))
+    fxy = point_xy(building_points(fac)) if len(fac) else np.zeros((0, 2))
     return AreaAnswer(
         area_id=task.area_id,
         reach=reach,
-        building_xy=_xy(pts),
+        building_xy=point_xy(pts),
         facility_ids=np.asarray([str(i) for i in fac.index.tolist()], dtype=object),
         facility_xy=fxy,
         facility_category=fac["category"].to_numpy(dtype=object)
@@ -210,7 +217,8 @@ def _walk(task: AreaTask) -> AreaAnswer:
     )
 
 
-def _xy(pts: np.ndarray) -> np.ndarray:
+def point_xy(pts: np.ndarray) -> np.ndarray:
+    """x, y of each point, NaN where it is missing."""
     out = np.full((pts.size, 2), np.nan)
     ok = ~shapely.is_missing(pts)
     if ok.any():
