@@ -36,6 +36,7 @@ import shapely
 from geoplan._errors import InputError
 from geoplan.areas.layout import building_points
 from geoplan.areas.sources import LayerSource, read_window
+from geoplan.audit.coverage import REACH_COLUMNS
 
 __all__ = [
     "REACH_BASE",
@@ -46,8 +47,8 @@ __all__ = [
     "reach_columns",
 ]
 
-#: The per-building columns of a reach frame before the per-category ones.
-REACH_BASE = ("snap_m", "reachable", "gated", "component", "component_nodes")
+#: The per-building columns of a reach frame before the per-category ones (the audit's).
+REACH_BASE = REACH_COLUMNS
 
 
 @dataclass(frozen=True)

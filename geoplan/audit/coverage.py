@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from geoplan.profiles import Profile, Target
 
 __all__ = [
+    "REACH_COLUMNS",
     "CoverageSearch",
     "audit_coverage",
     "coverage_search",
@@ -72,6 +73,17 @@ class CoverageSearch:
     categories: tuple[str, ...]  #: the categories the targets name
 
 
+def _categories_of(t: Target) -> list[str]:
+    """The categories a coverage target names: its category, or its group's."""
+    from geoplan.categories import categories_in_group
+
+    if getattr(t, "category", None):
+        return [str(t.category)]
+    if getattr(t, "group", None):
+        return list(categories_in_group(str(t.group)))
+    raise InputError(f"coverage target {t.id} names neither category nor group", column="category")
+
+
 def coverage_search(
     profile: Profile | str, *, elderly: bool = False, search_factor: float = 2.0
 ) -> CoverageSearch:
@@ -86,19 +98,13 @@ def coverage_search(
     >>> s.limit_m, s.max_snap_m, s.walk_speed_m_per_min
     (2250.0, 300.0, 75.0)
     """
-    from geoplan.categories import categories_in_group
     from geoplan.profiles import load_profile
 
     prof = load_profile(profile) if isinstance(profile, str) else profile
     speed = prof.walk_speed(elderly=elderly)
     targets = coverage_targets(prof)
     walks = [float(t.walk_limit_m(prof, elderly=elderly)) for t in targets]
-    cats: set[str] = set()
-    for t in targets:
-        if getattr(t, "category", None):
-            cats.add(str(t.category))
-        elif getattr(t, "group", None):
-            cats.update(categories_in_group(str(t.group)))
+    cats = {c for t in targets for c in _categories_of(t)}
     return CoverageSearch(
         limit_m=max(walks, default=15.0 * speed) * search_factor,
         max_snap_m=float(prof.number("max_snap_m")),
@@ -189,7 +195,6 @@ def audit_coverage(
     >>> 0 < r.summary["coverage"]["wet_market"]["households_share"] <= 1
     True
     """
-    from geoplan.categories import categories_in_group
     from geoplan.profiles import load_profile
 
     prof = load_profile(profile) if isinstance(profile, str) else profile
@@ -214,20 +219,11 @@ def audit_coverage(
     max_snap = prof.number("max_snap_m")
     targets = coverage_targets(prof)
 
-    def cats_of(t: Target) -> list[str]:
-        if getattr(t, "category", None):
-            return [str(t.category)]
-        if getattr(t, "group", None):
-            return list(categories_in_group(str(t.group)))
-        raise InputError(
-            f"coverage target {t.id} names neither category nor group", column="category"
-        )
-
     def metres_of(t: Target) -> float:  # the one rule: Target.walk_limit_m
         return float(t.walk_limit_m(prof, elderly=elderly))
 
     present = sorted(set(facilities["category"].dropna().astype(str)))
-    needed = sorted({c for t in targets for c in cats_of(t)} | set(present))
+    needed = sorted({c for t in targets for c in _categories_of(t)} | set(present))
     limit_m = coverage_search(prof, elderly=elderly, search_factor=search_factor).limit_m
 
     from geoplan.households import estimate_households, households_summary, needs_estimate
@@ -268,7 +264,7 @@ def audit_coverage(
                 threshold_of.setdefault(str(t.category), metres_of(t))
         for t in targets:
             if getattr(t, "group", None):
-                for c in cats_of(t):
+                for c in _categories_of(t):
                     threshold_of.setdefault(c, metres_of(t))
         for c in needed:
             if c in threshold_of:
@@ -298,7 +294,7 @@ def audit_coverage(
         names: dict[tuple[type, Any], str] = {}  # community names, looked up once
     with phase("aggregate.findings"):  # per target: shares, findings per community and overall
         for t in targets:
-            cats = cats_of(t)
+            cats = _categories_of(t)
             worst = np.max(
                 np.column_stack([np.asarray(cols[f"walk_m__{c}"], float) for c in cats]), axis=1
             )
@@ -423,7 +419,8 @@ def audit_coverage(
     return result
 
 
-_REACH_COLUMNS = ("snap_m", "reachable", "gated", "component", "component_nodes")
+#: The per-building columns of a reach frame before the per-category ones.
+REACH_COLUMNS = ("snap_m", "reachable", "gated", "component", "component_nodes")
 
 
 def _given_reach(
@@ -436,7 +433,7 @@ def _given_reach(
             "in their order (align it to buildings.index)",
             column="reach",
         )
-    wanted = list(_REACH_COLUMNS) + [
+    wanted = list(REACH_COLUMNS) + [
         f"{k}__{c}" for c in present for k in ("walk_m", "walk_min", "facility_id")
     ]
     missing = [c for c in wanted if c not in reach.columns]
