@@ -11,6 +11,7 @@ real parts of the network (at the default radius they hold nearly all of it).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -640,6 +641,14 @@ def test_cli_areas_layer_gives_the_single_runs_files(sample: dict, tmp_path: Pat
     table = pd.read_csv(tmp_path / "by" / "coverage_areas.csv", encoding="utf-8-sig")
     assert table["area_id"].tolist() == [f"街道{k}" for k in range(6)]
     assert (table["status"] == "ok").all() and table["buildings"].sum() == len(plain)
+    # each area says how much of its household count is estimated (the whole count,
+    # weighted as the audit weights it, equals the single run's share)
+    doc = json.loads((tmp_path / "one" / "coverage.json").read_text(encoding="utf-8"))
+    est = (table["households_estimated_share"] * table["households"]).sum()
+    assert est / table["households"].sum() == pytest.approx(
+        doc["summary"]["households_estimated_share"], abs=1e-5
+    )
+    assert table["households_estimated_share"].between(0, 1).all()
     layer = gpd.read_file(tmp_path / "by" / "coverage.gpkg", layer="areas")
     assert len(layer) == 6
     # --tiles without --out is refused before anything runs

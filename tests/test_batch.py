@@ -121,13 +121,15 @@ def test_the_summary_has_chinese_headers(first_run: tuple[Path, Result]) -> None
     rows = _summary(out)
     assert [r["城市"] for r in rows] == [c[0] for c in CITIES]  # the manifest's order
     head = list(rows[0])
-    assert head[:6] == ["城市", "状态", "本次", "建筑数", "户数", "不可达户数"]
+    assert head[:7] == ["城市", "状态", "本次", "建筑数", "户数", "估算户数占比", "不可达户数"]
     assert {"walk_convenience_store 达标率", "未达标社区数", "错误", "用时（秒）"} <= set(head)
     for (name, _, comm), r in zip(CITIES, rows, strict=True):
         doc = json.loads((out / name / "coverage.json").read_text(encoding="utf-8"))
         s = doc["summary"]
         assert (r["状态"], r["本次"], r["退出码"]) == ("未通过", "已运行", "1")
         assert int(r["建筑数"]) == s["buildings"] and float(r["户数"]) == s["households"]
+        # the count rests on estimates (the test cities have no counts): the share says so
+        assert float(r["估算户数占比"]) == pytest.approx(s["households_estimated_share"])
         share = s["targets"]["walk_convenience_store"]["households_share"]
         assert float(r["walk_convenience_store 达标率"]) == pytest.approx(share)
         assert (r["未达标社区数"] != "") == comm and r["错误"] == ""

@@ -44,6 +44,7 @@ _HEAD = {
     "this_run": "本次",
     "buildings": "建筑数",
     "households": "户数",
+    "households_estimated_share": "估算户数占比",
     "unreachable_households": "不可达户数",
 }
 _TAIL = {
@@ -75,6 +76,8 @@ def _city_figures(city: City) -> tuple[dict[str, Any], dict[str, tuple[str, str]
     row: dict[str, Any] = {
         "buildings": s.get("buildings"),
         "households": s.get("households"),
+        # a share that rests on estimated households says so, beside the count
+        "households_estimated_share": s.get("households_estimated_share"),
         "unreachable_households": s.get("unreachable_households"),
     }
     about: dict[str, tuple[str, str]] = {}

@@ -242,6 +242,12 @@ def stage_layer(
     return LayerSource(location=str(dest), kind=kind, staged=True)
 
 
+#: How much wider a window is asked of a file already in the run's CRS (metres):
+#: rounding only (a GeoPackage's R-tree stores its boxes as 32-bit floats, rounded
+#: outwards); the rows are cut exactly afterwards.
+SAME_CRS_MARGIN_M = 1.0
+
+
 def read_window(
     source: LayerSource,
     box: Sequence[float],
@@ -253,9 +259,10 @@ def read_window(
 
     As the client read them: the same ids (the index), geometry, categories and
     order (the file's). ``box`` is ``(minx, miny, maxx, maxy)`` in ``crs`` (the
-    network's). A user's file is asked for the box grown by ``read_margin_m`` in its
-    own coordinates (a box changes shape between CRSs, and AMap or Baidu
-    coordinates lie a few hundred metres off), and the rows are then cut exactly
+    network's). A user's file in another CRS is asked for the box grown by
+    ``read_margin_m`` in its own coordinates (a box changes shape between CRSs, and
+    AMap or Baidu coordinates lie a few hundred metres off); one already in ``crs``
+    for the box grown by :data:`SAME_CRS_MARGIN_M`. The rows are then cut exactly
     in ``crs``.
     """
     metric = pyproj.CRS.from_user_input(crs)
@@ -264,11 +271,13 @@ def read_window(
     if source.staged:
         frame = _read_staged(source, (x0, y0, x1, y1), metric)
     else:
-        m = read_margin_m
         assert source.box_crs is not None
         file_crs = pyproj.CRS.from_wkt(source.box_crs)
+        same = file_crs.equals(metric) and source.source_crs is None
+        # in the run's own CRS a box keeps its shape: no margin beyond rounding
+        m = SAME_CRS_MARGIN_M if same else read_margin_m
         wide = (x0 - m, y0 - m, x1 + m, y1 + m)
-        if file_crs.equals(metric):
+        if same:
             asked = wide
         else:
             tr = pyproj.Transformer.from_crs(metric, file_crs, always_xy=True)

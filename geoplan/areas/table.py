@@ -54,7 +54,9 @@ def area_table(
     """One row per area (and one for the buildings in no area, when there are any).
 
     Columns: ``name`` (when the areas have one), ``status`` (:data:`STATUSES`),
-    ``error``, ``buildings``, ``households``, ``<target>__households_share`` for
+    ``error``, ``buildings``, ``households``, ``households_estimated_share`` (the
+    share of the area's households that are estimated, not counted; None where the
+    audit has no such flag), ``<target>__households_share`` for
     each coverage target (None where no household of the area is in the target's
     scope, or the area was not audited), ``failing_communities`` (how many of the
     communities the area's buildings lie in have a failing finding) and
@@ -111,10 +113,18 @@ def area_table(
     households = np.bincount(group, weights=hh_all, minlength=len(rows))
     failing_n: list[object] = [None] * len(rows)
     failing_ids: list[object] = [None] * len(rows)
+    estimated: list[object] = [None] * len(rows)
     if result is not None:
         t = result.table
         g = group[keep]
         hh = t["households"].astype(float).to_numpy()
+        if "households_estimated" in t.columns:  # how much of each area's count is estimated
+            est = t["households_estimated"].fillna(False).to_numpy(dtype=bool)
+            tot = np.bincount(g, weights=hh, minlength=len(rows))
+            part = np.bincount(g, weights=np.where(est, hh, 0.0), minlength=len(rows))
+            estimated = [
+                round(float(part[k] / tot[k]), 6) if tot[k] > 0 else None for k in range(len(rows))
+            ]
         households[:n] = np.where(  # the audit's weights where it ran
             np.bincount(g, minlength=len(rows))[:n] > 0,
             np.bincount(g, weights=hh, minlength=len(rows))[:n],
@@ -151,13 +161,14 @@ def area_table(
                         " ..." if len(found) > _LISTED else ""
                     )
     table["households"] = list(households.tolist())
+    table["households_estimated_share"] = estimated
     table["failing_communities"] = failing_n
     table["failing_community_ids"] = failing_ids
     table["window_edges"] = edges
     table["window_facilities"] = facs
     table["seconds"] = secs
     order = ["name"] if "name" in table else []
-    order += ["status", "error", "buildings", "households"]
+    order += ["status", "error", "buildings", "households", "households_estimated_share"]
     order += [c for c in table if c.endswith("__households_share")]
     order += ["failing_communities", "failing_community_ids", "window_edges",
               "window_facilities", "seconds"]  # fmt: skip

@@ -23,6 +23,8 @@ network's; it is unreachable in both).
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -130,8 +132,22 @@ def area_reach(task: AreaTask) -> AreaAnswer:
             error=str(exc),
             seconds=time.perf_counter() - start,
         )
+    finally:
+        _release_memory()
     object.__setattr__(answer, "seconds", time.perf_counter() - start)
     return answer
+
+
+def _release_memory() -> None:
+    """Hand what a task freed back to the system, so the next task starts from the
+    worker's floor (glibc keeps freed heap, and a worker's peak would creep up
+    task after task: at 1M nodes about 20 MB over 8 tasks). A no-op off glibc."""
+    gc.collect()
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # pragma: no cover - not glibc
+        return
+    libc.malloc_trim(0)
 
 
 def _grow(box: tuple[float, ...] | np.ndarray, by: float) -> tuple[float, float, float, float]:
@@ -171,7 +187,7 @@ def _walk(task: AreaTask) -> AreaAnswer:
     mine = np.zeros(len(bld), dtype=bool)
     ok = ~shapely.is_missing(pts)
     mine[ok] = shapely.intersects(area, pts[ok])
-    bld, pts = bld[mine], pts[mine]
+    bld, pts = _as_points(bld[mine], pts[mine]), pts[mine]
     near = _grow(a_box, task.limit_m + margin)
     fac = read(task.facilities, near)
     comp = gates = None
@@ -216,6 +232,17 @@ def _walk(task: AreaTask) -> AreaAnswer:
         window_edges=win.n_edges,
         window_facilities=len(fac),
     )
+
+
+def _as_points(bld: gpd.GeoDataFrame, pts: np.ndarray) -> gpd.GeoDataFrame:
+    """The area's buildings as their points, with no other column: what the walk
+    uses of them (it snaps a polygon's ``point_on_surface``, the point of
+    :func:`building_points`), without the polygons' memory. An empty or missing
+    geometry stays as it is."""
+    geoms = np.asarray(bld.geometry.array, dtype=object)
+    keep = shapely.is_missing(pts)
+    out = np.where(keep, geoms, pts)
+    return gpd.GeoDataFrame(geometry=gpd.GeoSeries(out, index=bld.index, crs=bld.crs))
 
 
 def point_xy(pts: np.ndarray) -> np.ndarray:
