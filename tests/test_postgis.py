@@ -241,3 +241,61 @@ def test_bad_uris_exit_2_naming_the_table(loaded: Server, tmp_path: Path) -> Non
     code, out = _coverage(str(tmp_path / "none.gpkg"), good, tmp_path / "e")
     assert code == 2, out
     assert "does not exist" in out
+
+
+def test_site_and_grids_from_postgis_equal_the_file_runs(
+    loaded: Server, district: object, tmp_path: Path
+) -> None:
+    """``geoplan site`` and ``geoplan grids`` read PostGIS tables as they read files."""
+    [gpkg] = district.to_files(tmp_path / "files")  # type: ignore[attr-defined]
+    runner = CliRunner()
+
+    def run(*args: str) -> tuple[int, dict[str, object]]:
+        res = runner.invoke(main, [*args, "--json"])
+        assert res.exit_code in (0, 1), res.output
+        return res.exit_code, json.loads(res.output)
+
+    site = ["site", "--category", "wet_market", "--profile", "tianjin-2025", "--method", "greedy"]
+    by_file = run(
+        *site,
+        "--network",
+        str(gpkg),
+        "--buildings",
+        str(gpkg),
+        "--facilities",
+        str(gpkg),
+        "--out",
+        str(tmp_path / "sf"),
+    )
+    by_table = run(
+        *site,
+        "--network",
+        loaded.uri("streets"),
+        "--buildings",
+        loaded.uri("buildings"),
+        "--facilities",
+        loaded.uri("facilities"),
+        "--out",
+        str(tmp_path / "sp"),
+    )
+    assert by_table == by_file
+    assert (tmp_path / "sp" / "sites.csv").read_bytes() == (
+        tmp_path / "sf" / "sites.csv"
+    ).read_bytes()
+    grids = ["grids", "--profile", "ningxia-2025"]
+    g_file = run(
+        *grids, "--buildings", str(gpkg), "--communities", str(gpkg), "--out", str(tmp_path / "gf")
+    )
+    g_table = run(
+        *grids,
+        "--buildings",
+        loaded.uri("buildings"),
+        "--communities",
+        loaded.uri("communities"),
+        "--out",
+        str(tmp_path / "gp"),
+    )
+    assert g_table == g_file
+    assert (tmp_path / "gp" / "grids.csv").read_bytes() == (
+        tmp_path / "gf" / "grids.csv"
+    ).read_bytes()

@@ -18,8 +18,10 @@ from geoplan.cli._common import (
     require_targets,
 )
 from geoplan.cli._options import (
+    InputFile,
     crs_option,
     households_options,
+    input_label,
     json_option,
     lang_option,
     read_options,
@@ -32,7 +34,8 @@ if TYPE_CHECKING:
     from geoplan.areas.grids import AreasGrids
     from geoplan.cli._options import ReadOptions
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+#: an input: a file, or a PostGIS table URI (postgresql://...?table=T)
+_FILE = InputFile()
 _MEMBER_COLUMNS = ("households", "households_source", "households_estimated")
 
 
@@ -92,15 +95,15 @@ _MEMBER_COLUMNS = ("households", "households_source", "households_estimated")
 @lang_option
 @handle_errors
 def grids(
-    buildings: Path,
-    communities: Path,
-    streets: Path | None,
+    buildings: Path | str,
+    communities: Path | str,
+    streets: Path | str | None,
     own_grid_uses: tuple[str, ...],
     profile_name: str,
     crs: str | None,
     reading: ReadOptions,
     out_dir: Path | None,
-    areas_path: Path | None,
+    areas_path: Path | str | None,
     area_id: str | None,
     tiles: str | None,
     estimate_hh: bool,
@@ -126,7 +129,7 @@ def grids(
     progress = Progress(quiet=as_json)
     profile = load_profile(profile_name)
     require_targets(profile, ("grids",), command="grids")
-    with progress.step(f"reading {communities} and {buildings}"):
+    with progress.step(f"reading {input_label(communities)} and {input_label(buildings)}"):
         comm = read_communities(communities, source_crs=crs, **reading.communities)
         bld = read_buildings(buildings, source_crs=crs, metric_crs=comm.crs, **reading.buildings)
         reading.check_used()
@@ -139,7 +142,7 @@ def grids(
         )
     roads = None
     if streets is not None:
-        with progress.step(f"reading {streets}"):
+        with progress.step(f"reading {input_label(streets)}"):
             roads = read_aux_layer(
                 streets,
                 preferred=("streets", "roads", "network", "edges"),
@@ -147,7 +150,7 @@ def grids(
                 source_crs=crs,
                 metric_crs=comm.crs,
             )
-    inputs = [p for p in (buildings, communities, streets, areas_path) if p is not None]
+    inputs = [p for p in (buildings, communities, streets, areas_path) if isinstance(p, Path)]
     if areas_path is not None:
         from geoplan.areas import read_areas
         from geoplan.areas.grids import grids_by_areas

@@ -18,8 +18,10 @@ from geoplan.cli._common import (
     lined_up_buildings,
 )
 from geoplan.cli._options import (
+    InputFile,
     crs_option,
     households_options,
+    input_label,
     json_option,
     lang_option,
     read_options,
@@ -35,7 +37,8 @@ if TYPE_CHECKING:
     from geoplan.siting import SitingResult
 
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+#: an input: a file, or a PostGIS table URI (postgresql://...?table=T)
+_FILE = InputFile()
 
 
 @click.command("site")
@@ -131,14 +134,14 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @lang_option
 @handle_errors
 def site(
-    network_path: Path,
-    buildings: Path,
-    facilities: Path,
+    network_path: Path | str,
+    buildings: Path | str,
+    facilities: Path | str,
     category: str,
-    candidates_path: Path | None,
-    compounds: Path | None,
-    gates: Path | None,
-    communities: Path | None,
+    candidates_path: Path | str | None,
+    compounds: Path | str | None,
+    gates: Path | str | None,
+    communities: Path | str | None,
     k: int | None,
     method: str,
     time_limit: float | None,
@@ -146,7 +149,7 @@ def site(
     crs: str | None,
     reading: ReadOptions,
     out_dir: Path | None,
-    areas_path: Path | None,
+    areas_path: Path | str | None,
     area_id: str | None,
     tiles: str | None,
     estimate_hh: bool,
@@ -171,12 +174,12 @@ def site(
         raise InputError("--area-id goes with --areas")
     progress = Progress(quiet=as_json)
     profile = load_profile(profile_name)
-    with progress.step(f"reading {network_path}"):
+    with progress.step(f"reading {input_label(network_path)}"):
         # --crs describes a line layer; an OSM file or a saved network keeps its own CRS
         net = read_network(
             network_path, source_crs=crs if network_kind(network_path) == "lines" else None
         )
-    with progress.step(f"reading {buildings} and {facilities}"):
+    with progress.step(f"reading {input_label(buildings)} and {input_label(facilities)}"):
         bld = read_buildings(buildings, source_crs=crs, metric_crs=net.crs, **reading.buildings)
         fac = read_facilities(facilities, source_crs=crs, metric_crs=net.crs, **reading.facilities)
     with progress.step("preparing candidates"):
@@ -198,7 +201,7 @@ def site(
     )
     comm = None
     if communities is not None:
-        with progress.step(f"reading {communities}"):
+        with progress.step(f"reading {input_label(communities)}"):
             comm = read_communities(
                 communities, source_crs=crs, metric_crs=net.crs, **reading.communities
             )
@@ -211,7 +214,7 @@ def site(
         communities=comm,
         stated=[bld, fac, comm],
         crs=crs,
-        network_file=str(network_path),
+        network_file=input_label(network_path),
         areas=[comp, comm],
         estimate=estimate_hh,
         default_levels=default_levels,
@@ -228,7 +231,7 @@ def site(
             communities,
             areas_path,
         )
-        if p is not None
+        if isinstance(p, Path)  # a PostGIS table is never a file written over
     ]
     if areas_path is not None:
         from geoplan.areas import read_areas
@@ -312,7 +315,11 @@ def _write_area_sites(out_dir: Path, run: AreasSites, *, protect: list[Path]) ->
 
 
 def _read_any(
-    path: Path, metric_crs: CRSLike, *, preferred: tuple[str, ...], geom_types: tuple[str, ...]
+    path: Path | str,
+    metric_crs: CRSLike,
+    *,
+    preferred: tuple[str, ...],
+    geom_types: tuple[str, ...],
 ) -> Any:
     """A layer as given (any columns), projected onto the network's CRS."""
     from geoplan.io.readers import read_aux_layer
@@ -324,7 +331,7 @@ def _read_any(
     return gdf
 
 
-def _read_candidates(path: Path, metric_crs: CRSLike) -> Any:
+def _read_candidates(path: Path | str, metric_crs: CRSLike) -> Any:
     """Candidate sites as given (any columns), projected onto the network's CRS."""
     gdf = _read_any(
         path,
