@@ -26,7 +26,14 @@ from geoplan.profiles import (
     load_profile,
 )
 
-PROFILES = ["gb50180-2018", "mofcom-15min", "ningxia-2025", "tianjin-2025"]
+PROFILES = [
+    "city-health-check",
+    "embedded-services-2024",
+    "gb50180-2018",
+    "mofcom-15min",
+    "ningxia-2025",
+    "tianjin-2025",
+]
 TJ, NX = "tianjin-2025", "ningxia-2025"
 
 # STANDARDS.md sections 1, 3 and 4: id -> the profiles (documents) that carry it.

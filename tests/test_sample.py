@@ -15,6 +15,7 @@ from pandas.testing import assert_frame_equal, assert_series_equal
 from scipy.spatial import cKDTree
 
 from geoplan._errors import InputError
+from geoplan.profiles import list_profiles
 from geoplan.sample import SampleDistrict, make_sample_district
 
 LAYERS = ("study_area", "communities", "compounds", "gates", "buildings", "streets", "facilities")
@@ -54,6 +55,9 @@ CATEGORIES = {
     "mall",
     "bank",
     "toilets",
+    # issue 14: the urban health check and the embedded-services guideline
+    "park",
+    "infant_care",
 }
 ORG_COLUMNS = [
     "workers",
@@ -323,7 +327,13 @@ def test_facilities(district: SampleDistrict) -> None:
     service = f["category"].isin(["community_service_centre", "elderly_service_station"])
     assert f.loc[service, "activity_area_m2"].notna().all()
     assert f.loc[~service, "activity_area_m2"].isna().all()
-    assert (f["floor_area_m2"] > 0).all()
+    # parks have a land area (area_m2) and no floor area; every other facility the reverse
+    park = f["category"] == "park"
+    assert (f.loc[~park, "floor_area_m2"] > 0).all()
+    assert f.loc[park, "floor_area_m2"].isna().all()
+    assert (f.loc[park, "area_m2"] > 0).all()
+    assert f.loc[~park, "area_m2"].isna().all()
+    assert (f.geom_type == "Point").all()
     assert f["opening_hours_per_day"].between(1, 24).all()
     assert f["volunteer_station"].dtype == bool
     assert f["self_service_terminal"].dtype == bool
@@ -380,6 +390,13 @@ def test_to_files_gpkg(district: SampleDistrict, tmp_path: Path) -> None:
     comm = gpd.read_file(paths[0], layer="communities")
     assert list(comm["community_id"]) == list(district.communities.index)
     assert comm["name"].iloc[0] == district.communities["name"].iloc[0]
+    # the reader keeps the parks' land area and the centres' functions
+    from geoplan.io.readers import read_facilities
+
+    fac = read_facilities(paths[0], layer="facilities")
+    want = district.facilities
+    assert fac["area_m2"].tolist() == pytest.approx(want["area_m2"].tolist(), nan_ok=True)
+    assert fac["functions"].fillna("").tolist() == want["functions"].fillna("").tolist()
 
 
 def test_to_files_geojson_and_csv(district: SampleDistrict, tmp_path: Path) -> None:
@@ -424,12 +441,14 @@ def test_geoplan_network_builder_sees_one_network(district: SampleDistrict) -> N
 
 
 def _checked_categories(profile_name: str) -> set[str]:
-    """Categories of a profile's coverage targets (a category, or every one of a group)."""
+    """Categories a profile's walking targets need: those of its coverage and access
+    targets (a category, or every one of a group) and of its catchments."""
     from geoplan.categories import categories_in_group
     from geoplan.profiles import load_profile
 
-    out: set[str] = set()
-    for t in load_profile(profile_name).targets_for("coverage"):
+    profile = load_profile(profile_name)
+    out: set[str] = {c.category for c in profile.catchments}
+    for t in (*profile.targets_for("coverage"), *profile.targets_for("access")):
         if t.category:
             out.add(t.category)
         if getattr(t, "group", None):
@@ -437,7 +456,7 @@ def _checked_categories(profile_name: str) -> set[str]:
     return out
 
 
-@pytest.mark.parametrize("name", ["tianjin-2025", "ningxia-2025", "gb50180-2018", "mofcom-15min"])
+@pytest.mark.parametrize("name", list_profiles())
 def test_every_category_a_profile_checks_is_in_the_sample(
     district: SampleDistrict, name: str
 ) -> None:
@@ -446,9 +465,15 @@ def test_every_category_a_profile_checks_is_in_the_sample(
 
 
 def test_every_packaged_profile_is_covered() -> None:
-    from geoplan.profiles import list_profiles
-
-    assert set(list_profiles()) >= {"tianjin-2025", "ningxia-2025", "gb50180-2018", "mofcom-15min"}
+    assert set(list_profiles()) >= {
+        "tianjin-2025",
+        "ningxia-2025",
+        "gb50180-2018",
+        "mofcom-15min",
+        "city-health-check",
+        "embedded-services-2024",
+    }
+    assert {"park", "infant_care"} <= _checked_categories("city-health-check")
     d = make_sample_district(seed=0)
     have = set(d.facilities["category"])
     for name in list_profiles():
@@ -528,7 +553,14 @@ def test_demo_mixes_passes_and_failures_for_every_profile(tmp_path: Path) -> Non
     res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo"), "--no-map", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert set(data["profiles"]) == {"tianjin-2025", "ningxia-2025", "gb50180-2018", "mofcom-15min"}
+    assert set(data["profiles"]) == {
+        "tianjin-2025",
+        "ningxia-2025",
+        "gb50180-2018",
+        "mofcom-15min",
+        "city-health-check",
+        "embedded-services-2024",
+    }
     for name, entry in data["profiles"].items():
         checks = [
             c
@@ -540,3 +572,7 @@ def test_demo_mixes_passes_and_failures_for_every_profile(tmp_path: Path) -> Non
         assert sum(c["failed"] for c in checks) > 0, name
     gb = data["profiles"]["gb50180-2018"]["coverage"]["targets"]
     assert any(v["households_share"] > 0 for v in gb.values())
+    # before the sample had parks and infant care, both read 0% (no such facilities)
+    health = data["profiles"]["city-health-check"]["coverage"]["targets"]
+    for target in ("park_service_radius_coverage", "infant_care_coverage"):
+        assert 0.0 < health[target]["households_share"] < 1.0, target

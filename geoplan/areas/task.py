@@ -5,14 +5,17 @@ the saved network file, the layers' :class:`~geoplan.areas.sources.LayerSource`,
 the coverage audit's search parameters). It reads its own windows, memory-maps the
 network and cuts its window, reading only the window's pages of the file
 (:func:`geoplan.network.window.network_window_of_file`), and
-walks from the area's buildings with :func:`geoplan.reach.nearest_facilities`,
-exactly as the single run walks from them:
+walks from the area's buildings with :func:`geoplan.audit.coverage.coverage_reach`
+(:func:`geoplan.reach.nearest_facilities`, parks walked to their edge), exactly as
+the single run walks from them:
 
 - buildings: those whose representative point lies in the area (boundary
   included; the client keeps each building's answer from its first area);
 - facilities and gated compounds: those within the walking limit + a margin of
   the area (a walk of at most the limit never reaches farther);
 - gates: those within the compounds read (a compound's every gate counts);
+- parks (polygons of an ``edge_access_m`` category): in the window when the polygon
+  is (a walk within the limit reaches no edge point beyond the window);
 - the network: every edge within ``max_snap_m`` + the margin of all these, so
   that each of them snaps to the edge it snaps to in the whole network.
 
@@ -38,7 +41,7 @@ import shapely
 from geoplan._errors import InputError
 from geoplan.areas.layout import building_points
 from geoplan.areas.sources import LayerSource, read_window
-from geoplan.audit.coverage import REACH_COLUMNS
+from geoplan.audit.coverage import REACH_COLUMNS, coverage_reach
 
 __all__ = [
     "REACH_BASE",
@@ -168,7 +171,6 @@ def _union(a: tuple[float, ...], b: np.ndarray) -> tuple[float, float, float, fl
 
 def _walk(task: AreaTask) -> AreaAnswer:
     from geoplan.network.window import network_file_crs, network_window_of_file
-    from geoplan.reach import nearest_facilities
 
     crs = pyproj.CRS.from_wkt(task.crs_wkt)
     area = shapely.from_wkb(task.area_wkb)
@@ -206,7 +208,7 @@ def _walk(task: AreaTask) -> AreaAnswer:
     if len(bld) == 0:
         reach = _empty_reach(bld.index, cats)
     else:
-        reach = nearest_facilities(
+        reach = coverage_reach(  # as the single run walks (parks to their edge)
             win,
             bld,
             fac,

@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from geoplan.audit.access import audit_access
     from geoplan.audit.assign import assign_facilities
     from geoplan.audit.coverage import audit_coverage
     from geoplan.audit.development import audit_development
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "AuditResult": "geoplan.audit.results",
     "assign_facilities": "geoplan.audit.assign",
+    "audit_access": "geoplan.audit.access",
     "audit_coverage": "geoplan.audit.coverage",
     "audit_development": "geoplan.audit.development",
     "audit_floor_area": "geoplan.audit.floor_area",
@@ -29,6 +31,7 @@ _LAZY = {
 __all__ = [
     "AuditResult",
     "assign_facilities",
+    "audit_access",
     "audit_coverage",
     "audit_development",
     "audit_floor_area",

@@ -291,6 +291,8 @@ def with_missing(
     scope_mask: np.ndarray,
     by_community: dict[str, list[str]],
     limit_m: float,
+    *,
+    rule: dict[str, str] | None = None,
 ) -> list[dict[str, list[Any]]]:
     """Findings rows (runs of rows as columns) with the categories each entity lacks,
     and why in words.
@@ -298,7 +300,8 @@ def with_missing(
     A category with no facility at all is named as such ("设施中没有 middle_school
     （中学）" / "no middle_school among the facilities"), so a 0% is never
     read as a walking problem; other lacking categories are those some
-    households do not reach within the limit.
+    households do not reach within the limit. ``rule`` (a catchment's summary) says
+    the limit depends on each facility's size, so no single distance is named.
     """
     from geoplan.categories import load_categories
 
@@ -316,7 +319,15 @@ def with_missing(
             far = [c for c in miss if c not in absent]
             zh_parts = ["设施中没有 " + "、".join(zh(c) for c in gone)] if gone else []
             en_parts = ["no " + ", ".join(gone) + " among the facilities"] if gone else []
-            if far:
+            if far and rule is not None:  # each facility's own radius, not the largest
+                # (the rule itself is in the target's description, beside these words)
+                zh_parts.append(
+                    "部分住户不在任何一处按规模分级的服务半径内：" + "、".join(zh(c) for c in far)
+                )
+                en_parts.append(
+                    "some households are within no facility's size-graded radius: " + ", ".join(far)
+                )
+            elif far:
                 zh_parts.append(
                     f"部分住户 {limit_m:,.0f} 米内到不了：" + "、".join(zh(c) for c in far)
                 )

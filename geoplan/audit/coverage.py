@@ -10,7 +10,11 @@ facility of each category (one compiled multi-source Dijkstra pass per category,
 - ``walk_distance`` (scope ``building``): the same with a threshold in metres
   (GB 50180 life-circle levels).
 - ``coverage_share`` (scope ``district`` or ``central_district``): the share of
-  households reaching a category within ``within_min`` or ``within_m``.
+  households reaching a category within ``within_min`` or ``within_m``, or, for a
+  target naming a ``catchment``, within each facility's own limit (its size class:
+  parks of 5,000 m2 serve 500 m, ...; :mod:`geoplan.audit._catchments`).
+
+Polygons of edge-access categories (parks) are walked to points along their edge.
 
 Coverage is reported by households and by residents.
 """
@@ -29,6 +33,14 @@ import pandas as pd
 from geoplan._errors import DataQualityWarning, InputError
 from geoplan._timing import phase
 from geoplan.alignment import check_alignment, snap_distances
+from geoplan.audit._catchments import (
+    catchment_cover,
+    catchment_zero_cause,
+    catchments_of,
+    coverage_reach,
+    edge_access_points,
+    with_rule_text,
+)
 from geoplan.audit._community_findings import (
     CommunityGroups,
     community_groups,
@@ -40,7 +52,6 @@ from geoplan.audit._community_findings import (
 )
 from geoplan.audit.results import AuditResult, as_geodataframe, check_summary
 from geoplan.network import WalkNetwork
-from geoplan.reach import nearest_facilities
 
 if TYPE_CHECKING:
     from geoplan.profiles import Profile, Target
@@ -49,8 +60,11 @@ __all__ = [
     "REACH_COLUMNS",
     "CoverageSearch",
     "audit_coverage",
+    "catchment_cover",
+    "coverage_reach",
     "coverage_search",
     "coverage_targets",
+    "edge_access_points",
     "in_scope",
     "unflagged_centre",
 ]
@@ -167,17 +181,19 @@ def audit_coverage(
         (:func:`geoplan.alignment.check_alignment`); False when the caller has just
         checked them (the command line does, to name the files in its message).
     reach
-        The walking passes already made, as :func:`geoplan.reach.nearest_facilities`
-        returns them for ``buildings`` and ``facilities`` with the radius, snapping
-        distance and speed of :func:`coverage_search` (e.g. merged from areas computed
-        apart): aligned to ``buildings.index``, with ``walk_m__``, ``walk_min__`` and
+        The walking passes already made, as :func:`coverage_reach` (or, where no park
+        is a polygon, :func:`geoplan.reach.nearest_facilities`) returns them for
+        ``buildings`` and ``facilities`` with the radius, snapping distance and speed
+        of :func:`coverage_search` (e.g. merged from areas computed apart): aligned
+        to ``buildings.index``, with ``walk_m__``, ``walk_min__`` and
         ``facility_id__`` columns for each category of the facilities. None walks here.
 
     Returns
     -------
     AuditResult
         ``table`` aligned to ``buildings.index`` with ``walk_m__<c>``,
-        ``walk_min__<c>``, ``facility_id__<c>``, ``covered__<c>`` per category and
+        ``walk_min__<c>``, ``facility_id__<c>``, ``covered__<c>`` per category
+        (for a catchment's category also ``covered_by__<c>``, the covering facility) and
         ``<target>__value`` / ``<target>__pass`` per target; ``extra["communities"]``
         with shares per community; findings per community and for the whole area.
 
@@ -234,7 +250,7 @@ def audit_coverage(
     hh, weighted_by = _households(buildings)
     residents = _residents(buildings, hh, prof)
     if reach is None:
-        reach = nearest_facilities(
+        reach = coverage_reach(  # nearest_facilities, parks walked to their edge
             network,
             buildings,
             facilities,
@@ -247,6 +263,12 @@ def audit_coverage(
         )
     else:
         reach = _given_reach(reach, buildings, present)
+    catchments = catchments_of(prof, targets)  # per-facility limits: one pass per size class
+    covers = catchment_cover(
+        network, buildings, facilities, list(catchments.values()), profile=prof,
+        elderly=elderly, max_snap_m=max_snap, walk_speed_m_per_min=speed,
+        compounds=compounds, gates=gates, jobs=jobs,
+    ) if catchments else {}  # fmt: skip
     with phase("aggregate.buildings"):  # the per-building columns
         cols: dict[str, Any] = {c: reach[c] for c in reach.columns}
         for c in needed:  # categories with no facility at all: nobody reaches them
@@ -259,9 +281,11 @@ def audit_coverage(
 
         # covered__c at the threshold of the first target that names c (else its group's)
         threshold_of: dict[str, float] = {}
+        catchment_of: dict[str, str | None] = {}  # the catchment of that first target
         for t in targets:
             if getattr(t, "category", None):
                 threshold_of.setdefault(str(t.category), metres_of(t))
+                catchment_of.setdefault(str(t.category), getattr(t, "catchment", None))
         for t in targets:
             if getattr(t, "group", None):
                 for c in _categories_of(t):
@@ -269,6 +293,9 @@ def audit_coverage(
         for c in needed:
             if c in threshold_of:
                 cols[f"covered__{c}"] = np.asarray(cols[f"walk_m__{c}"], float) <= threshold_of[c]
+            if catchment_of.get(c):  # within the facility's own limit; by which one
+                cols[f"covered__{c}"] = covers[str(catchment_of[c])].covered
+                cols[f"covered_by__{c}"] = covers[str(catchment_of[c])].facility_id
 
         comm_id = _community_of(buildings, communities)
         central = _central(comm_id, communities)
@@ -300,6 +327,9 @@ def audit_coverage(
             )
             ok = worst <= metres_of(t)
             bad = {c: np.asarray(cols[f"walk_m__{c}"], float) > metres_of(t) for c in cats}
+            if getattr(t, "catchment", None):  # some facility within its own limit
+                ok = covers[str(t.catchment)].covered
+                bad = {c: ~ok for c in cats}
             absent = [c for c in cats if c not in present]  # no facility of c at all
             cols[f"{t.id}__value"] = worst / speed if t.walk_minutes() is not None else worst
             cols[f"{t.id}__pass"] = ok
@@ -317,6 +347,8 @@ def audit_coverage(
                 "nearest_m_of_uncovered_median": _r(float(np.median(far))) if len(far) else None,
                 "absent_categories": absent,
             }
+            if getattr(t, "catchment", None):
+                target_summary[t.id]["catchment"] = covers[str(t.catchment)].summary
             if not scope_mask.any():  # nothing in scope: say why the target has no verdict
                 target_summary[t.id]["not_applicable"] = {
                     "zh": "不适用：社区表中没有中心城区社区（central_district 均为否）"
@@ -337,6 +369,11 @@ def audit_coverage(
                     search_m=limit_m,
                     max_snap_m=max_snap,
                 )
+                if getattr(t, "catchment", None):  # "beyond" is per facility here
+                    cover = covers[str(t.catchment)]
+                    target_summary[t.id]["zero_cause"] = catchment_zero_cause(
+                        target_summary[t.id]["zero_cause"], cover
+                    )
             central_scope = t.scope == "central_district"
             if central_scope not in groups:
                 groups[central_scope] = community_groups(comm_id, scope_mask)
@@ -352,8 +389,11 @@ def audit_coverage(
                 uncovered,
                 names=names,
             )
-            blocks += with_missing(found, t, absent, bad, scope_mask, lacking[t.id], metres_of(t))
-        findings = findings_frame(blocks)
+            rule = covers[str(t.catchment)].summary if getattr(t, "catchment", None) else None
+            blocks += with_missing(
+                found, t, absent, bad, scope_mask, lacking[t.id], metres_of(t), rule=rule
+            )
+        findings = with_rule_text(findings_frame(blocks), targets, covers)
     with phase("aggregate.buildings"):
         new = pd.DataFrame(
             {
@@ -374,6 +414,7 @@ def audit_coverage(
                 ),
                 "within_m": round(threshold_of[c], 1),
                 "facilities": int((facilities["category"] == c).sum()),
+                **({"catchment": catchment_of[c]} if catchment_of.get(c) else {}),
             }
             for c in needed
             if c in threshold_of

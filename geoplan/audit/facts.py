@@ -14,6 +14,8 @@ from typing import SupportsFloat, SupportsIndex
 import numpy as np
 import pandas as pd
 
+from geoplan.profiles._units import UNIT_LABELS
+
 __all__ = ["fact_text", "isnan", "missing_text", "with_text"]
 
 
@@ -30,30 +32,7 @@ def isnan(v: object) -> bool:
 
 
 _COMPARATORS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
-# profile unit -> (zh, en) as printed after a number
-_UNITS = {
-    "m2/100 households": ("m²/百户", "m²/100 households"),
-    "m2/household": ("m²/户", "m²/household"),
-    "m2/dwelling": ("m²/套", "m²/dwelling"),
-    "m2": ("m²", "m²"),
-    "m": ("米", "m"),
-    "min": ("分钟", "min"),
-    "households": ("户", "households"),
-    "dwellings": ("套", "dwellings"),
-    "residents": ("人", "residents"),
-    "persons": ("人", "persons"),
-    "members": ("人", "members"),
-    "organisations": ("个", "organisations"),
-    "workers/10,000 residents": ("人/万人", "workers/10,000 residents"),
-    "places/10,000 residents": ("个/万人", "places/10,000 residents"),
-    "workers/grid": ("人/网格", "workers/grid"),
-    "branches/grid": ("个/网格", "branches/grid"),
-    "h/day": ("小时/天", "h/day"),
-    "patrols/day": ("次/天", "patrols/day"),
-    "visits/month": ("次/月", "visits/month"),
-    "visits/household/year": ("次/户/年", "visits/household/year"),
-    "persons/household": ("人/户", "persons/household"),
-}
+_UNITS = UNIT_LABELS  # profile unit -> (zh, en): geoplan.profiles._units
 _LAYERS = {
     "communities": ("社区表", "communities table"),
     "facilities": ("设施表", "facilities table"),

@@ -1,5 +1,6 @@
 """Floor-area audit: service floor area per 100 households, village minimum,
-resident-activity share, new commercial + service share, developer service rooms.
+resident-activity share, new commercial + service share, developer service rooms,
+and the embedded-services complex (area and functions of each service facility).
 
 Which checks run, their thresholds and their sources come from the profile's
 targets with ``audit = "floor_area"``; the code knows only how each *measure*
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan._errors import DataQualityWarning, InputError
+from geoplan.audit._complex import COMPLEX_MEASURES, complex_check
 from geoplan.audit.assign import assign_facilities
 from geoplan.audit.results import (
     AuditResult,
@@ -38,6 +40,7 @@ _MEASURES = {
     "activity_share",
     "commercial_service_share",
     "area_per_household",
+    *COMPLEX_MEASURES,
 }
 
 
@@ -56,7 +59,11 @@ def audit_floor_area(
         Canonical communities (``docs/architecture.md``), projected.
     facilities
         Canonical facilities; those whose category is in the profile's
-        ``service_facility_categories`` count as community service floor area.
+        ``service_facility_categories`` count as community service floor area
+        and are the facilities the complex checks (``complex_area``,
+        ``functions_count``, ``key_functions_count``) are made on; the
+        function checks read a ``functions`` column (names separated by 、,;/),
+        and a facility without one is no data.
     profile
         A :class:`geoplan.profiles.Profile` or a profile name.
     assignment
@@ -133,6 +140,11 @@ def audit_floor_area(
     fac_checks: list[Check] = []
     not_measured: dict[str, list[str]] = {}
     for t in targets:
+        if t.measure in COMPLEX_MEASURES:  # one facility at a time: no community value
+            keys = prof.names("key_functions") if t.measure == "key_functions_count" else ()
+            applies = is_service & t.applies_mask(fac) if t.applies_if else is_service
+            fac_checks.append(complex_check(t, fac, applies, key_functions=keys))
+            continue
         needs = _columns_needed(t)
         absent = [c for c in needs if c not in communities.columns]
         applicable = applicable_mask(communities, t)
@@ -214,7 +226,9 @@ def audit_floor_area(
     table, findings = evaluate(checks, communities)
     # a facility-scoped target measured on a community is the aggregate of its
     # facilities: say so, so that summaries do not count communities as facilities
-    agg = findings["check_id"].isin([c.target.id for c in fac_checks])
+    agg = findings["check_id"].isin(
+        [c.target.id for c in fac_checks if c.target.measure not in COMPLEX_MEASURES]
+    )
     findings.loc[agg, "scope"] = "community"
     table.insert(0, "service_area_m2", svc_area)
     table.insert(1, "service_facilities", n_fac)

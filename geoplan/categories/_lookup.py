@@ -17,6 +17,7 @@ from geoplan.categories._model import (
     ANY,
     CONTAINS,
     Categories,
+    load_categories,
     normalise_baidu,
     resolve,
     value_matches,
@@ -288,3 +289,15 @@ def validate_categories(
             column="category",
         )
     return pd.Series(out, index=series.index, name=series.name or "category", dtype="str")
+
+
+def group_name(group: str | None, lang: str = "zh") -> str | None:
+    """A category group's name in ``lang``; None for no group or an unknown one.
+
+    Examples
+    --------
+    >>> group_name("basic"), group_name("basic", "en"), group_name(None)
+    ('基本保障类', 'basic-needs services', None)
+    """
+    found = [g for g in load_categories().groups if g.id == group]
+    return (found[0].zh if lang == "zh" else found[0].en) if found else None

@@ -35,6 +35,7 @@ _CATEGORY_KEYS = (
     "color",
     "symbol_zh",
     "symbol_en",
+    "edge_access_m",
 )
 ANY = "*"
 CONTAINS = "~"
@@ -118,6 +119,9 @@ class Category:
     color: str | None = None
     symbol_zh: str | None = None
     symbol_en: str | None = None
+    #: polygons of the category are walked to points along their edge this many metres
+    #: apart (a park is entered from its edge); None: to one point inside the polygon
+    edge_access_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -318,7 +322,22 @@ def _parse_category(cid: str, raw: object, groups: Sequence[str], *, file: str) 
         color=_color(raw, file=file, row=cid),
         symbol_zh=_str(raw, "symbol_zh", file=file, row=cid, required=False),
         symbol_en=_str(raw, "symbol_en", file=file, row=cid, required=False),
+        edge_access_m=_edge_access(raw, file=file, row=cid),
     )
+
+
+def _edge_access(raw: Mapping[str, object], *, file: str, row: str) -> float | None:
+    value = raw.get("edge_access_m")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e4:
+        raise InputError(
+            f"edge_access_m must be a number of metres > 0, got {value!r}",
+            file=file,
+            row=row,
+            column="edge_access_m",
+        )
+    return float(value)
 
 
 def _color(raw: Mapping[str, object], *, file: str, row: str) -> str | None:

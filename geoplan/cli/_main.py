@@ -21,6 +21,7 @@ def _register() -> None:
     # One module per topic; each lists its click commands in COMMANDS (the
     # development module attaches itself to the ``audit`` group instead).
     from geoplan.cli import (
+        access,
         audit,
         batch,
         coverage,
@@ -33,7 +34,19 @@ def _register() -> None:
         site,
     )
 
-    for mod in (profiles, audit, development, demo, network, coverage, batch, map, site, grids):
+    for mod in (
+        profiles,
+        audit,
+        development,
+        demo,
+        network,
+        coverage,
+        access,
+        batch,
+        map,
+        site,
+        grids,
+    ):
         for cmd in getattr(mod, "COMMANDS", ()):
             main.add_command(cmd)
 

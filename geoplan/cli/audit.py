@@ -18,11 +18,13 @@ from geoplan.cli._common import (
     require_targets,
 )
 from geoplan.cli._groups import audit
+from geoplan.cli._ledger import echo_ledger, ledger_option, save_ledger
 from geoplan.cli._options import crs_option, json_option, lang_option, read_options
 
 if TYPE_CHECKING:
     from geoplan.audit.results import AuditResult
     from geoplan.cli._options import ReadOptions
+    from geoplan.profiles import Profile
 
 
 _PROFILE = click.option(
@@ -60,6 +62,7 @@ _LAYER_HELP = "GeoPackage, GeoJSON, Shapefile, CSV or Excel (.xlsx, .xls)."
 @crs_option
 @read_options
 @_OUT
+@ledger_option
 @json_option
 @lang_option
 @handle_errors
@@ -70,6 +73,7 @@ def floor_area_cmd(
     crs: str | None,
     reading: ReadOptions,
     out_dir: Path | None,
+    ledger_path: Path | None,
     as_json: bool,
     lang: str,
 ) -> None:
@@ -91,7 +95,8 @@ def floor_area_cmd(
     reading.check_used()
     with progress.step("auditing floor area"):
         result = audit_floor_area(comm, fac, profile=profile)
-    _finish(result, out_dir, [communities, facilities], as_json, lang, progress)
+    inputs = [communities, facilities]
+    _finish(result, out_dir, ledger_path, inputs, as_json, lang, progress, profile)
 
 
 @audit.command("organisations")
@@ -111,6 +116,7 @@ def floor_area_cmd(
 @crs_option
 @read_options
 @_OUT
+@ledger_option
 @json_option
 @lang_option
 @handle_errors
@@ -121,6 +127,7 @@ def organisations_cmd(
     crs: str | None,
     reading: ReadOptions,
     out_dir: Path | None,
+    ledger_path: Path | None,
     as_json: bool,
     lang: str,
 ) -> None:
@@ -148,22 +155,30 @@ def organisations_cmd(
     with progress.step("auditing organisations"):
         result = audit_organisations(comm, profile=profile, facilities=fac)
     inputs = [communities] + ([facilities] if facilities else [])
-    _finish(result, out_dir, inputs, as_json, lang, progress)
+    _finish(result, out_dir, ledger_path, inputs, as_json, lang, progress, profile)
 
 
 def _finish(
     result: AuditResult,
     out_dir: Path | None,
+    ledger_path: Path | None,
     inputs: list[Path],
     as_json: bool,
     lang: str,
     progress: Progress,
+    profile: Profile,
 ) -> None:
     from geoplan.audit.results import save_result
 
     if out_dir is not None:
         with progress.step(f"writing {out_dir}"):
             save_result(result, out_dir, protect=inputs)
+    ledger = None
+    if ledger_path is not None:
+        with progress.step(f"writing the problem ledger {ledger_path}"):
+            ledger = save_ledger(
+                [result], ledger_path, inputs=inputs, profiles=[profile], lang=lang
+            )
     if as_json:
         echo_json(result.to_dict())
     else:
@@ -172,6 +187,8 @@ def _finish(
             lang=lang,
             findings_csv=str(out_dir / f"{result.name}_findings.csv") if out_dir else None,
         )
+        if ledger is not None:
+            echo_ledger(ledger, lang=lang)
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
 
 

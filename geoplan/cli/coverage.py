@@ -18,10 +18,10 @@ from geoplan.cli._common import (
     echo_json,
     echo_warning,
     handle_errors,
-    lined_up_buildings,
     print_result,
     require_targets,
 )
+from geoplan.cli._ledger import echo_ledger, ledger_option, save_ledger
 from geoplan.cli._options import (
     InputFile,
     crs_option,
@@ -34,6 +34,7 @@ from geoplan.cli._options import (
     read_options,
     table_options,
 )
+from geoplan.cli._walk_layers import read_walk_layers
 
 if TYPE_CHECKING:
     from geoplan.areas import AreasCoverage
@@ -135,6 +136,7 @@ if TYPE_CHECKING:
     "instead of a local cluster; its workers must see --out and the inputs.",
 )
 @table_options
+@ledger_option
 @households_options
 @jobs_option
 @json_option
@@ -158,6 +160,7 @@ def coverage(
     workers: int | None,
     scheduler: str | None,
     tables: TableOptions,
+    ledger_path: Path | None,
     estimate_hh: bool,
     default_levels: float | None,
     jobs: int,
@@ -175,8 +178,7 @@ def coverage(
     from geoplan.audit.coverage import audit_coverage
     from geoplan.audit.results import save_result
     from geoplan.io.postgis import same_table
-    from geoplan.io.readers import prepare_layer, read_buildings, read_communities, read_facilities
-    from geoplan.network import check_source_crs, describe_network, network_kind, read_network
+    from geoplan.network import describe_network
     from geoplan.profiles import load_profile
 
     progress = Progress(quiet=as_json)
@@ -192,85 +194,24 @@ def coverage(
         raise InputError(
             "--to-postgis: refusing to overwrite an input table", file=input_label(to_postgis)
         )
-    osm = network_kind(network_path) == "osm"
-    if buildings is None and facilities is None and communities is None:
-        check_source_crs(network_path, crs)  # --crs would describe no input at all
-    if not osm and (buildings is None or facilities is None):
-        raise InputError(
-            "--buildings and --facilities are needed unless --network is an OSM file",
-            file=input_label(network_path),
-        )
     notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataQualityWarning)
-        compounds = gates = None
-        with progress.step(f"reading {input_label(network_path)}"):
-            with phase("read.network"):  # a line layer or OSM file: read and built
-                net = read_network(network_path)
-            extract = None
-            if osm and (buildings is None or facilities is None):
-                from geoplan.io.osm import buildings_from_extract, facilities_from_extract, read_osm
-
-                with phase("read.osm"):
-                    extract = read_osm(network_path, to_crs=net.crs)
-                compounds, gates = extract.compounds, extract.entrances
-        with progress.step("reading buildings and facilities"):
-            with phase("read.buildings"):
-                if buildings is not None:
-                    bld = read_buildings(
-                        buildings, source_crs=crs, metric_crs=net.crs, **reading.buildings
-                    )
-                else:
-                    assert extract is not None
-                    bld = prepare_layer(
-                        buildings_from_extract(extract).reset_index(),
-                        "buildings",
-                        file=str(network_path),
-                        metric_crs=net.crs,
-                    )
-            with phase("read.facilities"):
-                if facilities is not None:
-                    fac = read_facilities(
-                        facilities, source_crs=crs, metric_crs=net.crs, **reading.facilities
-                    )
-                else:
-                    assert extract is not None
-                    raw = facilities_from_extract(extract).reset_index()
-                    fac = prepare_layer(
-                        raw[["facility_id", "name", "category", "geometry"]],
-                        "facilities",
-                        file=str(network_path),
-                        metric_crs=net.crs,
-                    )
-            comm = None
-            if communities:
-                with phase("read.communities"):
-                    comm = read_communities(
-                        communities, source_crs=crs, metric_crs=net.crs, **reading.communities
-                    )
-            reading.check_used()
-            with phase("prepare"):  # the layers line up with the network; households
-                bld = lined_up_buildings(
-                    net,
-                    profile=profile,
-                    buildings=bld,
-                    facilities=fac,
-                    communities=comm,
-                    stated=[
-                        layer
-                        for layer, given in (
-                            (bld, buildings),
-                            (fac, facilities),
-                            (comm, communities),
-                        )
-                        if given is not None
-                    ],
-                    crs=crs,
-                    network_file=input_label(network_path),
-                    areas=[compounds, comm],
-                    estimate=estimate_hh,
-                    default_levels=default_levels,
-                )
+        layers = read_walk_layers(
+            network_path, buildings, facilities, communities,
+            crs=crs, reading=reading, progress=progress,
+        )  # fmt: skip
+        net, bld, fac, comm = layers.net, layers.buildings, layers.facilities, layers.communities
+        compounds, gates = layers.compounds, layers.gates
+        # the layers line up with the network; households
+        with progress.step("checking the layers line up; households"), phase("prepare"):
+            bld = layers.lined_up(
+                profile=profile,
+                crs=crs,
+                network_file=input_label(network_path),
+                estimate=estimate_hh,
+                default_levels=default_levels,
+            )
         areas_run: AreasCoverage | None = None
         result: AuditResult | None
         with progress.step(f"walking distances ({len(bld):,} buildings, {len(fac):,} facilities)"):
@@ -328,6 +269,17 @@ def coverage(
 
                 with phase("map"):
                     write_gap_maps(out_dir, coverage=result, facilities=fac, lang=lang, network=net)
+    ledger = None
+    if ledger_path is not None:
+        with progress.step(f"writing the problem ledger {ledger_path}"), phase("ledger"):
+            ledger = save_ledger(
+                [result],
+                ledger_path,
+                communities=comm,
+                inputs=inputs,
+                profiles=[profile],
+                lang=lang,
+            )
     with phase("print"):
         if as_json:
             payload: dict[str, Any] = result.to_dict()
@@ -345,6 +297,8 @@ def coverage(
                 lang=lang,
                 findings_csv=str(out_dir / "coverage_findings.csv") if out_dir else None,
             )
+            if ledger is not None:
+                echo_ledger(ledger, lang=lang)
             if areas_run is not None:
                 from geoplan.areas.table import describe_areas
 
@@ -412,9 +366,11 @@ def _print_coverage(result: AuditResult, *, lang: str) -> None:
             text = why["zh" if zh else "en"]
         cause = info.get("zero_cause")
         why = f": {cause['zh' if zh else 'en']}" if cause else ""  # never a bare 0.0%
+        rule = info.get("catchment")  # a size-dependent radius: say the rule, not the largest
+        reach = rule["text_zh" if zh else "text_en"] if rule else f"within {info['within_m']:g} m"
         click.echo(
             f"  {tid}: {text} ({', '.join(info['categories'][:4])}"
-            f"{'...' if len(info['categories']) > 4 else ''} within {info['within_m']:g} m){why}"
+            f"{'...' if len(info['categories']) > 4 else ''} {reach}){why}"
         )
 
 

@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from geoplan.cli._common import Progress, echo_json, echo_warning, handle_errors, print_result
+from geoplan.cli._ledger import LEDGER_NAME, echo_ledger, save_ledger
 from geoplan.cli._options import households_options, json_option, lang_option
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from geoplan.audit.results import AuditResult
     from geoplan.network import WalkNetwork
-    from geoplan.profiles import Profile
+    from geoplan.profiles import Profile, Target
     from geoplan.siting import SitingResult
 
 
@@ -39,7 +41,14 @@ if TYPE_CHECKING:
     "--profile",
     "profiles",
     multiple=True,
-    default=("tianjin-2025", "ningxia-2025", "gb50180-2018", "mofcom-15min"),
+    default=(
+        "tianjin-2025",
+        "ningxia-2025",
+        "gb50180-2018",
+        "mofcom-15min",
+        "city-health-check",
+        "embedded-services-2024",
+    ),
     show_default=True,
     help="Profiles to audit against (repeat the option).",
 )
@@ -66,7 +75,8 @@ def demo(
 ) -> None:
     """Generate the sample district, write it as input files, read them back and
     audit them against each profile (floor area, organisations, walking coverage);
-    writes results and gap maps into --out.
+    writes results and gap maps into --out, and one problem ledger of every profile's
+    failing checks (问题台账.xlsx and .csv).
 
     Exits 0 when it ran (the sample district is built to fail some checks)."""
     from geoplan._errors import DataQualityWarning
@@ -106,8 +116,11 @@ def demo(
         "network": {"nodes": net.n_nodes, "edges": net.n_edges},
         "profiles": {},
     }
+    every: list[AuditResult] = []  # every profile's results, for the one ledger of the district
+    loaded: list[Profile] = []
     for name in profiles:
         profile = load_profile(name)
+        loaded.append(profile)
         folder = out_dir / profile.name
         entry: dict[str, Any] = {}
         with warnings.catch_warnings(record=True) as caught:
@@ -143,6 +156,7 @@ def demo(
                         gates=gates,
                     )
                 results.append(coverage)
+            accesses = _accesses(profile, net, bld_est, fac, comm, compounds, gates, progress)
             sitings = _sitings(profile, net, bld_est, fac, comm, compounds, gates, progress)
             grids = None
             if any(t.measure == "households_range" for t in profile.targets_for("grids")):
@@ -162,6 +176,13 @@ def demo(
         with progress.step(f"writing {folder}"):
             for r in results:
                 save_result(r, folder, protect=[gpkg])
+            for a in accesses:  # one folder per category: each is its own access.* files
+                where = folder / f"access_{a.summary['category']}"
+                save_result(a, where, protect=[gpkg])
+                if make_map:
+                    from geoplan.report.access_map import write_access_map
+
+                    write_access_map(where, a, lang=lang, protect=[gpkg])
             for s in sitings:
                 write_sites(folder / f"sites_{s.category}", s, protect=[gpkg])
             if grids is not None:
@@ -181,6 +202,17 @@ def demo(
                         grids=grids.grids if grids is not None else None,
                         network=net,
                     )
+        every += results + accesses
+        if accesses:
+            entry["access"] = {
+                a.summary["category"]: {
+                    "passed": a.passed,
+                    "checks": a.summary["checks"],
+                    "value": a.summary["value"],
+                    "within_m": a.summary["within_m"],
+                }
+                for a in accesses
+            }
         for r in results:
             entry[r.name] = {"passed": r.passed, "checks": r.summary["checks"]}
             if r.name == "coverage":
@@ -195,17 +227,61 @@ def demo(
             click.echo(f"{profile.name}: {describe_households(entry, lang=lang)}")
             for r in results:
                 print_result(r, lang=lang, findings_csv=str(folder / f"{r.name}_findings.csv"))
+            for a in accesses:
+                where = folder / f"access_{a.summary['category']}" / "access_findings.csv"
+                print_result(a, lang=lang, findings_csv=str(where))
             for s in sitings:
                 _echo_siting(s, lang=lang)
             if grids is not None:
                 print_grids(grids, lang=lang)
+    with progress.step(f"writing the problem ledger {out_dir / LEDGER_NAME}"):
+        summary["ledger"] = save_ledger(
+            every,
+            out_dir / LEDGER_NAME,
+            communities=comm,
+            inputs=[gpkg],
+            profiles=loaded,
+            lang=lang,
+        )
     summary["notes"] = sorted(set(notes))
     if as_json:
         echo_json(summary)
     else:
+        click.echo("")
+        echo_ledger(summary["ledger"], lang=lang)
         click.echo(f"\n{'结果已写入' if lang == 'zh' else 'results written to'} {out_dir}/")
         for note in summary["notes"]:
             echo_warning(note, lang=lang)
+
+
+def _accesses(
+    profile: Profile,
+    net: WalkNetwork,
+    bld: gpd.GeoDataFrame,
+    fac: gpd.GeoDataFrame,
+    comm: gpd.GeoDataFrame,
+    compounds: gpd.GeoDataFrame,
+    gates: gpd.GeoDataFrame,
+    progress: Progress,
+) -> list[AuditResult]:
+    """Capacity-aware access (2SFCA) for each category the profile's access targets name,
+    walked as far as its first target's limit (each target is judged at its own)."""
+    from geoplan.audit.access import access_targets, audit_access
+
+    firsts: dict[str, Target] = {}
+    for t in access_targets(profile):
+        firsts.setdefault(str(t.category), t)
+    out = []
+    for cat, t in firsts.items():
+        with progress.step(f"{profile.name}: {cat} within walking reach (2SFCA)"):
+            result = audit_access(
+                bld, fac, net, category=cat, supply_column=str(t.supply_column),
+                profile=profile, communities=comm, compounds=compounds, gates=gates,
+                check_layers=False,
+                within_m=None if t.catchment else t.walk_limit_m(profile),
+            )  # fmt: skip
+            out.append(result)
+    return out
 
 
 def _sitings(

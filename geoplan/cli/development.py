@@ -30,6 +30,7 @@ from geoplan.cli._common import (
     require_targets,
 )
 from geoplan.cli._groups import audit
+from geoplan.cli._ledger import echo_ledger, ledger_option, save_ledger
 from geoplan.cli._options import crs_option, json_option
 
 if TYPE_CHECKING:
@@ -194,6 +195,7 @@ def _print(result: AuditResult, before: AuditResult | None, lang: str) -> None:
 )
 @crs_option
 @click.option("--no-static-map", is_flag=True, help="Skip the PNG map of the Markdown report.")
+@ledger_option
 @json_option
 @handle_errors
 def development_cmd(
@@ -205,6 +207,7 @@ def development_cmd(
     lang: str,
     crs: str | None,
     no_static_map: bool,
+    ledger_path: Path | None,
     as_json: bool,
 ) -> None:
     """Audit new developments (or estate renovations) against standards profiles.
@@ -238,10 +241,17 @@ def development_cmd(
             with progress.step(f"writing {out_dir}"):
                 inputs = [plan_paths[0], context_path] + ([before_path] if before_path else [])
                 _write(result, before, out_dir, langs, inputs, not no_static_map)
+        ledger = None
+        if ledger_path is not None:  # the proposal's failing checks
+            with progress.step(f"writing the problem ledger {ledger_path}"):
+                inputs = [plan_paths[0], context_path] + ([before_path] if before_path else [])
+                ledger = save_ledger([result], ledger_path, inputs=inputs, lang=langs[0])
         if as_json:
             echo_json(report_dict(result, before=before))
         else:
             _print(result, before, langs[0])
+            if ledger is not None:
+                echo_ledger(ledger, lang=langs[0])
         sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
     if before_path is not None:
         raise InputError("--before takes one plan, not a batch", file=str(before_path))
@@ -267,6 +277,14 @@ def development_cmd(
                     not no_static_map,
                 )
     table = batch_summary(items)
+    if ledger_path is not None:  # one ledger of every plan that ran
+        with progress.step(f"writing the problem ledger {ledger_path}"):
+            ran = [i["result"] for i in items if "result" in i]
+            ledger = save_ledger(
+                ran, ledger_path, inputs=[*plan_paths, context_path], lang=langs[0]
+            )
+        if not as_json:
+            echo_ledger(ledger, lang=langs[0])
     if out_dir is not None:
         for lg in langs:
             write_batch_summary(table, out_dir, lang=lg, protect=[str(p) for p in plan_paths])

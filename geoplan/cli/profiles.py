@@ -72,8 +72,38 @@ def show_cmd(name: str, as_json: bool, as_toml: bool, lang: str) -> None:
                         "source": t.source,
                         "clause": t.clause,
                         "confirmed": t.confirmed,
+                        "category": t.category,
+                        "group": t.group,
+                        "within_min": t.within_min,
+                        "within_m": t.within_m,
+                        "catchment": t.catchment,
+                        "supply_column": t.supply_column,
+                        "decay": t.decay,
                     }
                     for t in p.targets
+                ],
+                "catchments": [
+                    {
+                        "id": c.id,
+                        "category": c.category,
+                        "size_column": c.size_column,
+                        "unit": c.unit,
+                        "description_zh": c.description_zh,
+                        "description_en": c.description_en,
+                        "rules": [
+                            {
+                                "min": r.min,
+                                "max": r.max,
+                                "within_m": r.within_m,
+                                "within_min": r.within_min,
+                            }
+                            for r in c.rules
+                        ],
+                        "source": c.source,
+                        "clause": c.clause,
+                        "confirmed": c.confirmed,
+                    }
+                    for c in p.catchments
                 ],
                 "sources": [
                     {
@@ -101,10 +131,20 @@ def show_cmd(name: str, as_json: bool, as_toml: bool, lang: str) -> None:
         thr_text = f"{thr[0]:g}-{thr[1]:g}" if isinstance(thr, list | tuple) else f"{thr:g}"
         desc = t.description_zh if lang == "zh" else t.description_en
         mark = "" if t.confirmed else "  (unconfirmed)"
+        reach = f"  {{catchment {t.catchment}}}" if t.catchment else ""
         click.echo(
-            f"  {t.id:<34} {t.comparator} {thr_text} {t.unit}  [{t.scope}]  {desc}"
+            f"  {t.id:<34} {t.comparator} {thr_text} {t.unit}  [{t.scope}]  {desc}{reach}"
             f"  <{t.source}, {t.clause}>{mark}"
         )
+    if p.catchments:
+        click.echo("服务半径规则:" if lang == "zh" else "catchments:")
+    for c in p.catchments:
+        desc = c.description_zh if lang == "zh" else c.description_en
+        mark = "" if c.confirmed else "  (unconfirmed)"
+        click.echo(f"  {c.id:<34} [{c.category}, {c.size_column}]  {desc}")
+        for r in c.rules:
+            click.echo(f"  {'':<34}   {r.band_text(c.unit)} -> {r.limit_text()}")
+        click.echo(f"  {'':<34}   <{c.source}, {c.clause}>{mark}")
     click.echo("来源:" if lang == "zh" else "sources:")
     kind_zh = {"primary": "原文", "secondary": "二手来源", "project": "geoplan 取值"}
     for key, src in p.sources.items():

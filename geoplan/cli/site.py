@@ -129,6 +129,17 @@ _FILE = InputFile()
     metavar="N|CxR",
     help="Not for site (a site would serve only its tile); use --areas.",
 )
+@click.option(
+    "--planned-size",
+    "planned_size",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=None,
+    metavar="M2",
+    help="For a category whose reach depends on its size (parks: >= 5,000 m2 serve "
+    "500 m, 2,000-5,000 m2 serve 300 m, from the profile's catchment): the size new "
+    "sites are planned at. Default: the largest size band. Existing facilities always "
+    "count with their own size.",
+)
 @households_options
 @json_option
 @lang_option
@@ -152,6 +163,7 @@ def site(
     areas_path: Path | str | None,
     area_id: str | None,
     tiles: str | None,
+    planned_size: float | None,
     estimate_hh: bool,
     default_levels: float | None,
     as_json: bool,
@@ -255,6 +267,7 @@ def site(
                 gates=gate,
                 communities=comm,
                 check_layers=False,  # lined_up_buildings checked them, naming the files
+                planned_size=planned_size,
             )
         if out_dir is not None:
             with progress.step(f"writing {out_dir}"):
@@ -284,6 +297,7 @@ def site(
             gates=gate,
             communities=comm,
             check_layers=False,  # lined_up_buildings checked them, naming the files
+            planned_size=planned_size,
         )
     if out_dir is not None:
         with progress.step(f"writing {out_dir}"):

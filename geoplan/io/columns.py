@@ -40,6 +40,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "households": ("households", "户数", "住户数", "居民户数", "总户数", "hh"),
     "residents": ("residents", "人口", "常住人口", "居民人数", "人数", "population"),
     "district_code": ("district_code", "区划代码", "行政区划代码", "区代码", "adcode"),
+    # the ledger's 区 / 街道 columns (names; the code stays in district_code)
+    "district_name": ("district_name", "区", "区名", "区县", "所属区", "所属区县"),
+    "street_name": ("street_name", "街道", "街道名称", "乡镇街道", "所属街道", "街镇"),
     "old_estate": ("old_estate", "老旧小区", "是否老旧小区"),
     "new_development": ("new_development", "新建社区", "是否新建", "新建小区"),
     "central_district": ("central_district", "中心城区", "是否中心城区"),
@@ -59,6 +62,17 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "category": ("category", "类别", "设施类别", "设施类型", "业态"),
     "floor_area_m2": ("floor_area_m2", "建筑面积", "面积", "floor_area"),
     "activity_area_m2": ("activity_area_m2", "活动面积", "居民活动面积", "活动区域面积"),
+    # the services a facility houses (embedded-services complex): "养老服务、婴幼儿托育、社区助餐";
+    # plain 功能 stays a building's use (below)
+    "functions": (
+        "functions",
+        "服务功能",
+        "功能业态",
+        "服务内容",
+        "服务项目",
+        "功能设置",
+        "service_functions",
+    ),
     "opening_hours_per_day": ("opening_hours_per_day", "开放时长", "每日开放时长", "开放小时"),
     "volunteer_station": ("volunteer_station", "志愿服务站点", "志愿服务站"),
     "self_service_terminal": ("self_service_terminal", "自助服务终端", "政务自助终端"),
@@ -149,7 +163,10 @@ BOOL_COLUMNS = frozenset(
         "selfgov_org",
     }
 )
-TEXT_COLUMNS = frozenset({"name", "kind", "district_code", "category", "use", "community_id"})
+TEXT_COLUMNS = frozenset(
+    {"name", "kind", "district_code", "district_name", "street_name", "category", "use"}
+    | {"community_id"}
+)
 
 # POI export columns: recognised in facility files only (a building's "type" stays "type")
 POI_COLUMNS = frozenset({"typecode", "poi_type", "tag", "location", "uid"})

@@ -412,7 +412,8 @@ def read_osm(
     -------
     OsmExtract
         ``walk`` runs plus GeoDataFrames ``pois`` (column ``tags`` holds the full
-        tag dict), ``buildings``, ``entrances`` and ``compounds``, each indexed by
+        tag dict; a closed way's ``outline`` polygon and ``area_m2``, its projected
+        area), ``buildings``, ``entrances`` and ``compounds``, each indexed by
         ``osm_id`` strings such as ``"way/123"``.
 
     Examples
@@ -448,9 +449,13 @@ def read_osm(
     px, py = tr.transform(np.asarray(col.poi_lon), np.asarray(col.poi_lat))
     poi_geom = list(shapely.points(np.asarray(px), np.asarray(py))) if len(col.poi_lon) else []
     poi_rows = col.poi_rows + polys["poi"][0]
+    outlines = shapely.make_valid(np.asarray(polys["poi"][1], dtype=object))
     poi_geom += list(shapely.centroid(np.asarray(polys["poi"][1], dtype=object)))
     poi_cols = ["osm_id", *POI_KEYS, *_ATTR_KEYS, "tags"]
     pois = _frame(poi_rows, poi_geom, poi_cols, target)
+    # closed ways: the polygon and its projected area (nodes: none, NaN)
+    pois["area_m2"] = np.concatenate([np.full(len(col.poi_rows), np.nan), shapely.area(outlines)])
+    pois["outline"] = [None] * len(col.poi_rows) + list(outlines)
     buildings = _frame(
         polys["building"][0],
         list(shapely.make_valid(np.asarray(polys["building"][1], dtype=object))),
@@ -559,10 +564,15 @@ def _frame(
 
 
 def osm_facilities(
-    path: str | os.PathLike[str], *, to_crs: CRSLike | None = None, crs: CRSLike | None = None
+    path: str | os.PathLike[str],
+    *,
+    to_crs: CRSLike | None = None,
+    crs: CRSLike | None = None,
+    outlines: bool = False,
 ) -> gpd.GeoDataFrame:
     """POIs of an OSM file with a geoplan ``category`` (when one applies), projected to
-    ``to_crs`` (default the local UTM zone; ``crs`` is its old name).
+    ``to_crs`` (default the local UTM zone; ``crs`` is its old name); ``outlines``: as
+    :func:`facilities_from_extract`.
 
     Uses :func:`geoplan.categories.category_of_osm_tags`; POIs without a category
     are dropped. The index is ``facility_id`` (the ``osm_id``).
@@ -581,25 +591,32 @@ def osm_facilities(
     >>> fac[["name", "category"]].values.tolist()
     [['便利店', 'convenience_store']]
     """
-    return facilities_from_extract(
-        read_osm(path, to_crs=renamed_to_crs(to_crs, crs, where="osm_facilities"))
-    )
+    ext = read_osm(path, to_crs=renamed_to_crs(to_crs, crs, where="osm_facilities"))
+    return facilities_from_extract(ext, outlines=outlines)
 
 
-def facilities_from_extract(extract: OsmExtract) -> gpd.GeoDataFrame:
+def facilities_from_extract(extract: OsmExtract, *, outlines: bool = False) -> gpd.GeoDataFrame:
     """Canonical facilities (``category``, ``name``) from the POIs of a read OSM file.
 
     Chinese names (``name:zh``) win over ``name``. POIs that map to no category
-    are left out.
+    are left out. ``area_m2`` is a closed way's projected area (NaN for nodes).
+    Points throughout (closed ways by their centroid), unless ``outlines``: then a
+    closed way of a category walked to its edge (``edge_access_m`` in
+    ``categories.toml``: parks) keeps its polygon.
     """
-    from geoplan.categories import category_of_osm_tags
+    from geoplan.categories import category_of_osm_tags, load_categories
 
     pois = extract.pois
     cats = [category_of_osm_tags(t) for t in pois["tags"]]
     out = pois.assign(category=pd.Series(cats, index=pois.index, dtype=object))
     out = out[out["category"].notna()].copy()
     out["name"] = out["name:zh"].where(out["name:zh"].notna(), out["name"])
-    out = out.drop(columns=["tags"], errors="ignore")
+    edge = [c.id for c in load_categories().categories if c.edge_access_m]
+    if outlines and "outline" in out.columns:
+        poly = (out["category"].isin(edge) & out["outline"].notna()).to_numpy()
+        geom = np.where(poly, out["outline"].to_numpy(dtype=object), out.geometry.array)
+        out = out.set_geometry(gpd.GeoSeries(geom, index=out.index, crs=out.crs))
+    out = out.drop(columns=["tags", "outline"], errors="ignore")
     out.index.name = "facility_id"
     return out
 

@@ -2,8 +2,10 @@
 
 A profile is a TOML file (format in ``docs/profiles.md``) holding the targets of
 one planning document (Tianjin 14th FYP, Ningxia 2023-2025, GB 50180-2018, the
-MOFCOM 15-minute life circle), the source documents and clauses they come from,
-and the parameters the code needs (walking speed, household size, ...). Nothing
+MOFCOM 15-minute life circle, the 城市体检 urban health check, the 2024 guideline on
+community-embedded services), the source documents and clauses they come from,
+the parameters the code needs (walking speed, household size, ...) and any
+size-dependent catchments (:class:`Catchment`: per-facility walking limits). Nothing
 here reads a file at import time: packaged profiles are parsed on each
 :func:`load_profile` call (they are a few kilobytes), so every call returns a new,
 frozen :class:`Profile`.
@@ -26,10 +28,12 @@ from importlib import resources
 from pathlib import Path
 
 from geoplan._errors import ProfileNotFound
+from geoplan.profiles._catchment import Catchment, CatchmentRule
 from geoplan.profiles._model import Profile, parse_profile
 from geoplan.profiles._schema import (
     AUDITS,
     COMPARATORS,
+    DECAYS,
     MEASURES,
     SCOPES,
     SOURCE_KINDS,
@@ -43,9 +47,12 @@ from geoplan.profiles._texts import restate
 __all__ = [
     "AUDITS",
     "COMPARATORS",
+    "DECAYS",
     "MEASURES",
     "SCOPES",
     "SOURCE_KINDS",
+    "Catchment",
+    "CatchmentRule",
     "Parameter",
     "Profile",
     "Source",
@@ -65,8 +72,9 @@ def list_profiles() -> list[str]:
 
     Examples
     --------
-    >>> list_profiles()
-    ['gb50180-2018', 'mofcom-15min', 'ningxia-2025', 'tianjin-2025']
+    >>> list_profiles()  # doctest: +NORMALIZE_WHITESPACE
+    ['city-health-check', 'embedded-services-2024', 'gb50180-2018', 'mofcom-15min',
+     'ningxia-2025', 'tianjin-2025']
     """
     folder = resources.files(__name__)
     return sorted(
@@ -97,8 +105,8 @@ def load_profile(name_or_path: str | Path) -> Profile:
     ...     load_profile("shanghai")
     ... except ProfileNotFound as err:
     ...     print(err)  # doctest: +NORMALIZE_WHITESPACE
-    unknown profile 'shanghai'; valid names: gb50180-2018, mofcom-15min, ningxia-2025,
-    tianjin-2025 (or give the path of a .toml file)
+    unknown profile 'shanghai'; valid names: city-health-check, embedded-services-2024,
+    gb50180-2018, mofcom-15min, ningxia-2025, tianjin-2025 (or give the path of a .toml file)
     """
     text: str
     label: str

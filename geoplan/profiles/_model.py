@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from geoplan._errors import InputError, ProfileNotFound
+from geoplan.profiles._catchment import Catchment
 from geoplan.profiles._parse import (
     check_profile,
     parse_parameter_value,
@@ -55,6 +56,7 @@ class Profile:
     targets: tuple[Target, ...]
     sources: Mapping[str, Source] = field(default_factory=FrozenMap)
     parameters: Mapping[str, Parameter] = field(default_factory=FrozenMap)
+    catchments: tuple[Catchment, ...] = ()
     description_zh: str | None = None
     description_en: str | None = None
     based_on: str | None = None
@@ -76,6 +78,38 @@ class Profile:
         raise ProfileNotFound(
             f"profile {self.name!r} has no target {target_id!r}; valid ids: {valid}"
         )
+
+    def catchment(self, catchment_id: str) -> Catchment:
+        """The ``[[catchments]]`` table with this id; :class:`InputError` lists the valid ids.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> c = load_profile("city-health-check").catchment("park_service_radius")
+        >>> [(r.min, r.max, r.within_m) for r in c.rules]
+        [(5000.0, None, 500.0), (2000.0, 5000.0, 300.0)]
+        """
+        for c in self.catchments:
+            if c.id == catchment_id:
+                return c
+        valid = ", ".join(c.id for c in self.catchments) or "none"
+        raise InputError(
+            f"profile {self.name!r} has no catchment {catchment_id!r}; valid ids: {valid}",
+            row=catchment_id,
+            column="catchment",
+        )
+
+    def catchment_for(self, category: str) -> Catchment | None:
+        """The first catchment for ``category`` (file order), or None when it has none.
+
+        Examples
+        --------
+        >>> from geoplan.profiles import load_profile
+        >>> p = load_profile("city-health-check")
+        >>> p.catchment_for("park").id, p.catchment_for("school") is None
+        ('park_service_radius', True)
+        """
+        return next((c for c in self.catchments if c.category == category), None)
 
     def targets_for(self, audit: str) -> tuple[Target, ...]:
         """The targets one audit checks, in file order.
@@ -260,12 +294,17 @@ class Profile:
             targets=tuple(new_targets),
             sources=FrozenMap(new_sources),
             parameters=FrozenMap(new_parameters),
+            catchments=self.catchments,
             description_zh=self.description_zh,
             description_en=self.description_en,
             based_on=self.name,
         )
         check_profile(
-            derived.targets, sources=derived.sources, parameters=derived.parameters, file=where
+            derived.targets,
+            sources=derived.sources,
+            parameters=derived.parameters,
+            file=where,
+            catchments=derived.catchments,
         )
         return derived
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal, TypedDict, TypeGuard, overload
 
 from geoplan._errors import InputError
+from geoplan.profiles._catchment import Catchment, parse_catchments
 from geoplan.profiles._schema import (
     AUDITS,
     COMPARATORS,
+    DECAYS,
+    FACILITY_MEASURES,
     LIST_PARAMETERS,
     MEASURES,
     NEEDS_BETWEEN,
@@ -307,6 +310,9 @@ def _parse_target(raw: object, index: int, *, file: str) -> Target:
         group=_get_str(table, "group", file=file, row=row, required=False),
         within_min=_get_float(table, "within_min", file=file, row=row),
         within_m=_get_float(table, "within_m", file=file, row=row),
+        catchment=_get_str(table, "catchment", file=file, row=row, required=False),
+        supply_column=_get_str(table, "supply_column", file=file, row=row, required=False),
+        decay=_get_str(table, "decay", file=file, row=row, required=False),
         applies_if=FrozenMap(applies),
         note=_get_str(table, "note", file=file, row=row, required=False),
         original_threshold=None
@@ -318,7 +324,13 @@ def _parse_target(raw: object, index: int, *, file: str) -> Target:
     return target
 
 
-def _check_target(t: Target, sources: Mapping[str, Source], *, file: str) -> None:
+def _check_target(
+    t: Target,
+    sources: Mapping[str, Source],
+    *,
+    file: str,
+    catchments: Sequence[Catchment] = (),
+) -> None:
     def fail(message: str, column: str) -> None:
         raise InputError(message, file=file, row=t.id, column=column)
 
@@ -346,8 +358,8 @@ def _check_target(t: Target, sources: Mapping[str, Source], *, file: str) -> Non
         fail(f"measure {t.measure!r} needs 'columns' (two or more)", "columns")
     if t.measure in NEEDS_CATEGORY_OR_GROUP and (t.category is None) == (t.group is None):
         fail(f"measure {t.measure!r} needs exactly one of 'category' or 'group'", "category")
-    if t.measure in NEEDS_WITHIN and t.within_min is None and t.within_m is None:
-        fail(f"measure {t.measure!r} needs 'within_min' or 'within_m'", "within_min")
+    if t.measure in NEEDS_WITHIN and t.within_min is t.within_m is t.catchment is None:
+        fail(f"measure {t.measure!r} needs 'within_min', 'within_m' or 'catchment'", "within_min")
     if t.within_min is not None and t.within_m is not None:
         fail(
             f"target gives both within_min ({t.within_min:g}) and within_m ({t.within_m:g}); "
@@ -364,6 +376,64 @@ def _check_target(t: Target, sources: Mapping[str, Source], *, file: str) -> Non
         )
     if t.measure in NEEDS_BETWEEN and t.comparator != "between":
         fail(f"measure {t.measure!r} needs comparator 'between'", "comparator")
+    if t.measure in FACILITY_MEASURES and t.scope != "facility":
+        fail(f"measure {t.measure!r} is measured on one facility: scope = 'facility'", "scope")
+    _check_access_keys(t, fail)
+    if t.catchment is not None:
+        _check_target_catchment(t, catchments, fail)
+
+
+def _check_access_keys(t: Target, fail: Callable[[str, str], None]) -> None:
+    """``supply_column`` and ``decay`` belong to access targets, which need them right."""
+    if t.audit == "access":
+        if not t.category or t.group is not None:
+            fail(f"measure {t.measure!r} needs 'category' (one category, no 'group')", "category")
+        if not t.supply_column:
+            fail(
+                f"measure {t.measure!r} needs 'supply_column' "
+                "(the facilities' column of supply, e.g. floor_area_m2)",
+                "supply_column",
+            )
+        if t.decay is not None and t.decay not in DECAYS:
+            fail(f"unknown decay {t.decay!r}; valid: {', '.join(DECAYS)}", "decay")
+        return
+    for key in ("supply_column", "decay"):
+        if getattr(t, key) is not None:
+            fail(f"{key!r} belongs to access targets (audit = 'access'), not {t.audit!r}", key)
+
+
+def _check_target_catchment(
+    t: Target, catchments: Sequence[Catchment], fail: Callable[[str, str], None]
+) -> None:
+    """A target's ``catchment`` exists, matches its category and replaces any other limit."""
+    if t.measure not in NEEDS_WITHIN:
+        fail(
+            f"'catchment' sets per-facility walking limits of coverage_share and access "
+            f"targets, not of measure {t.measure!r}",
+            "catchment",
+        )
+    if t.within_min is not None or t.within_m is not None:
+        key = "within_min" if t.within_min is not None else "within_m"
+        fail(
+            f"target gives both 'catchment' ({t.catchment!r}) and {key!r}; keep one: the "
+            "catchment's rules give each facility its limit",
+            key,
+        )
+    found = next((c for c in catchments if c.id == t.catchment), None)
+    if found is None:
+        ids = ", ".join(c.id for c in catchments) or "none"
+        fail(
+            f"catchment {t.catchment!r} is not a [[catchments]] id of this profile; defined: {ids}",
+            "catchment",
+        )
+        return
+    if t.category != found.category:
+        fail(
+            f"catchment {found.id!r} is for category {found.category!r}, but the target "
+            f"checks {'group ' + repr(t.group) if t.group else repr(t.category)}; "
+            "a catchment's rules apply to its own category only",
+            "catchment",
+        )
 
 
 def check_profile(
@@ -372,6 +442,7 @@ def check_profile(
     sources: Mapping[str, Source],
     parameters: Mapping[str, Parameter],
     file: str,
+    catchments: Sequence[Catchment] = (),
 ) -> None:
     """Checks across a whole profile: unique ids, and every target and parameter valid."""
     seen: set[str] = set()
@@ -379,7 +450,15 @@ def check_profile(
         if t.id in seen:
             raise InputError(f"duplicate target id {t.id!r}", file=file, row=t.id, column="id")
         seen.add(t.id)
-        _check_target(t, sources, file=file)
+        _check_target(t, sources, file=file, catchments=catchments)
+        if t.measure == "key_functions_count" and "key_functions" not in parameters:
+            raise InputError(
+                "measure 'key_functions_count' needs the parameter 'key_functions' "
+                "(the function ids that count, e.g. elderly_care, childcare)",
+                file=file,
+                row=t.id,
+                column="measure",
+            )
     for p in parameters.values():
         if p.source not in sources:
             raise InputError(
@@ -402,6 +481,7 @@ class ProfileFields(TypedDict):
     sources: Mapping[str, Source]
     parameters: Mapping[str, Parameter]
     targets: tuple[Target, ...]
+    catchments: tuple[Catchment, ...]
 
 
 def parse_profile_fields(text: str, *, file: str) -> ProfileFields:
@@ -411,7 +491,11 @@ def parse_profile_fields(text: str, *, file: str) -> ProfileFields:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=file) from None
     _check_unknown_keys(
-        data, ("profile", "sources", "parameters", "targets"), file=file, row=None, what="the file"
+        data,
+        ("profile", "sources", "parameters", "catchments", "targets"),
+        file=file,
+        row=None,
+        what="the file",
     )
     head = _parse_table(data.get("profile"), file=file, row=None, what="[profile]")
     _check_unknown_keys(head, PROFILE_KEYS, file=file, row="[profile]", what="[profile]")
@@ -434,8 +518,16 @@ def parse_profile_fields(text: str, *, file: str) -> ProfileFields:
             (key, _parse_parameter(key, value, file=file)) for key, value in params_raw.items()
         ),
         targets=tuple(_parse_target(raw, i, file=file) for i, raw in enumerate(targets_raw)),
+        catchments=(),
+    )
+    fields["catchments"] = parse_catchments(
+        data.get("catchments"), file=file, sources=fields["sources"]
     )
     check_profile(
-        fields["targets"], sources=fields["sources"], parameters=fields["parameters"], file=file
+        fields["targets"],
+        sources=fields["sources"],
+        parameters=fields["parameters"],
+        file=file,
+        catchments=fields["catchments"],
     )
     return fields

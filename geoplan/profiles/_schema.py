@@ -38,6 +38,9 @@ MEASURES: Mapping[str, frozenset[str]] = {
             "activity_share",
             "commercial_service_share",
             "area_per_household",
+            "complex_area",
+            "functions_count",
+            "key_functions_count",
         ]
     ),
     "development": frozenset({"commercial_service_share", "area_per_household"}),
@@ -55,8 +58,13 @@ MEASURES: Mapping[str, frozenset[str]] = {
     ),
     "coverage": frozenset({"coverage_share", "walk_time", "walk_distance"}),
     "grids": frozenset({"households_range", "residents_range", "dwellings_range"}),
+    "access": frozenset({"supply_per_100_households", "supply_per_1000_residents"}),
 }
 """Measures each audit implements (see ``docs/profiles.md``)."""
+
+DECAYS: tuple[str, ...] = ("none", "linear", "gaussian")
+"""Distance decays an access target may name (the weights are defined in
+``geoplan.audit.access``); a target without ``decay`` means ``"none"``."""
 
 AUDITS: tuple[str, ...] = tuple(MEASURES)
 """Audit names a target may belong to."""
@@ -91,7 +99,11 @@ NEEDS_COLUMN = frozenset(
 )
 NEEDS_COLUMNS = frozenset({"range_columns"})
 NEEDS_CATEGORY_OR_GROUP = frozenset({"coverage_share", "walk_time", "walk_distance"})
-NEEDS_WITHIN = frozenset({"coverage_share"})
+NEEDS_WITHIN = frozenset(
+    {"coverage_share", "supply_per_100_households", "supply_per_1000_residents"}
+)
+#: Measures of one facility (the embedded-services complex): scope must be ``facility``.
+FACILITY_MEASURES = frozenset({"complex_area", "functions_count", "key_functions_count"})
 NEEDS_BETWEEN = frozenset(
     ["range_columns", "households_range", "residents_range", "dwellings_range"]
 )
@@ -114,7 +126,7 @@ NUMERIC_PARAMETERS = frozenset(
         "max_snap_m",
     ]
 )
-LIST_PARAMETERS = frozenset({"service_facility_categories"})
+LIST_PARAMETERS = frozenset({"service_facility_categories", "key_functions"})
 #: Parameters whose value is a table of name = positive number (e.g. floors per building type).
 TABLE_PARAMETERS = frozenset({"default_levels"})
 
@@ -154,6 +166,9 @@ TARGET_KEYS = (
         "group",
         "within_min",
         "within_m",
+        "catchment",
+        "supply_column",
+        "decay",
         "applies_if",
         "note",
     ],
@@ -318,6 +333,9 @@ class Target:
     group: str | None = None
     within_min: float | None = None
     within_m: float | None = None
+    catchment: str | None = None
+    supply_column: str | None = None
+    decay: str | None = None
     applies_if: Mapping[str, AppliesValue] = field(default_factory=FrozenMap)
     note: str | None = None
     original_threshold: Threshold | None = None
@@ -433,8 +451,9 @@ class Target:
         """The walking time this coverage target states, in minutes (None for a distance).
 
         ``walk_time`` targets state it as their threshold, ``coverage_share``
-        targets as ``within_min``; ``walk_distance`` targets and ``within_m``
-        state a distance instead.
+        (and access) targets as ``within_min``; ``walk_distance`` targets and
+        ``within_m`` state a distance instead, and a ``catchment`` a limit per
+        facility (None here).
 
         Examples
         --------
@@ -451,14 +470,17 @@ class Target:
         return self.within_min
 
     def walk_limit_m(self, profile: Profile, *, elderly: bool = False) -> float:
-        """The walking limit of a coverage target in metres: the one rule every audit uses.
+        """A coverage or access target's walking limit in metres: the one rule every audit uses.
 
         A distance the target states (``walk_distance`` threshold, ``within_m``)
         is used as is; a time (``walk_time`` threshold, ``within_min``) is
         converted at the profile's walking speed (its elderly speed with
         ``elderly=True``, see :meth:`Profile.walk_speed`). The parser refuses a
-        target that states both a time and a distance, so there is no precedence
-        to get wrong.
+        target that states both a time and a distance, or a limit and a
+        ``catchment``, so there is no precedence to get wrong. A target with a
+        ``catchment`` has a limit per facility (:meth:`Catchment.limits_m`); this
+        returns the catchment's largest (:meth:`Catchment.max_limit_m`), the
+        radius a search must reach.
 
         Raises
         ------
@@ -475,9 +497,14 @@ class Target:
         >>> g = load_profile("gb50180-2018")
         >>> g.target("life_circle_10min_walk").walk_limit_m(g, elderly=True)
         500.0
+        >>> h = load_profile("city-health-check")
+        >>> h.target("park_service_radius_coverage").walk_limit_m(h)
+        500.0
         """
         if self.measure == "walk_distance":
             return float(self.threshold)  # type: ignore[arg-type]
+        if self.catchment is not None:  # per facility: the largest limit bounds the search
+            return profile.catchment(self.catchment).max_limit_m(profile, elderly=elderly)
         minutes = self.walk_minutes()
         if minutes is not None:
             return minutes * profile.walk_speed(elderly=elderly)

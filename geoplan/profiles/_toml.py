@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from geoplan.profiles._catchment import catchment_to_toml_pairs
 from geoplan.profiles._schema import PARAMETER_KEYS, PROFILE_KEYS, SOURCE_KEYS, TARGET_KEYS
 
 if TYPE_CHECKING:
@@ -82,6 +83,9 @@ def profile_to_toml(p: Profile) -> str:
     for name, par in p.parameters.items():
         lines += ["", f"[parameters.{_toml_key(name)}]"]
         lines += _toml_lines((k, getattr(par, k)) for k in PARAMETER_KEYS)
+    for c in p.catchments:
+        lines += ["", "[[catchments]]"]
+        lines += _toml_lines(catchment_to_toml_pairs(c))
     for t in p.targets:
         lines += ["", "[[targets]]"]
         pairs: list[tuple[str, object]] = []

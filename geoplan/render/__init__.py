@@ -21,6 +21,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the real types for mypy; at run time each loads on first use
+    from geoplan.render.access_layers import access_layer
     from geoplan.render.building_layers import building_coverage_layer
     from geoplan.render.cells import (
         DEFAULT_AGGREGATE_ABOVE,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:  # the real types for mypy; at run time each loads on first us
 
 # Loaded on first use: an HTML map needs folium but not matplotlib, a PNG the reverse.
 _LAZY = {
+    "access_layer": "geoplan.render.access_layers",
     "DEFAULT_AGGREGATE_ABOVE": "geoplan.render.cells",
     "DEFAULT_CELL_M": "geoplan.render.cells",
     "DEFAULT_MAX_FEATURES": "geoplan.render.city_layers",
@@ -95,6 +97,7 @@ __all__ = [
     "DEFAULT_MAX_FEATURES",
     "DEFAULT_SYMBOLS_MAX",
     "OfflineAssetError",
+    "access_layer",
     "adaptive_cell_m",
     "add_legend",
     "base_map",

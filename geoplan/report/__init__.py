@@ -13,7 +13,9 @@ Every user string is HTML-escaped.
 
 One module per job: ``texts`` (the zh / en words and number formats), ``document``
 (the JSON), ``maps`` (gap maps from audit results, for the commands and the reports),
-``html``, ``markdown``, ``write`` (a report folder) and ``batch`` (many plans).
+``html``, ``markdown``, ``write`` (a report folder), ``batch`` (many plans),
+``ledger`` (the problem ledger 问题台账 of any audits' findings) and ``access_map``
+(the map of a capacity-aware access audit).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 from geoplan.report.batch import batch_summary, write_batch_summary
 from geoplan.report.document import REPORT_SCHEMA_VERSION, report_dict
 from geoplan.report.html import render_html
+from geoplan.report.ledger import problem_ledger, unmeasured_checks, write_ledger
 from geoplan.report.maps import map_html
 from geoplan.report.markdown import render_markdown
 from geoplan.report.write import write_report
@@ -29,9 +32,12 @@ __all__ = [
     "REPORT_SCHEMA_VERSION",
     "batch_summary",
     "map_html",
+    "problem_ledger",
     "render_html",
     "render_markdown",
     "report_dict",
+    "unmeasured_checks",
     "write_batch_summary",
+    "write_ledger",
     "write_report",
 ]

@@ -85,6 +85,7 @@ def summary_lines(
     zh = lang == "zh"
     out: dict[str, str] = {}
     if coverage is not None:
+        from geoplan.categories import group_name
         from geoplan.profiles import load_profile
 
         prof = load_profile(coverage.profile)
@@ -97,7 +98,7 @@ def summary_lines(
             label = (
                 category_name(cats[0], lang)
                 if len(cats) == 1
-                else (t.description_zh if zh else t.description_en)
+                else group_name(t.group, lang) or (t.description_zh if zh else t.description_en)
             )
             thr: Any = t.threshold  # a number for these measures
             if t.measure == "coverage_share":

@@ -24,6 +24,13 @@ byte-identical frames. The district is built to pass some checks and fail others
   (seed 0: 15 minutes 6 of 30 communities, 10 minutes 1, 5 minutes 2);
 - childcare places (托位) per community, some above and most below 4.5 per 1,000
   residents;
+- parks (``park``) with their land area in ``area_m2`` (no floor area): three of
+  5,000 m2 or more, four of 2,000-5,000 m2 and four pocket parks below 2,000 m2, which
+  serve no one under the 公园绿地服务半径 rules of ``city-health-check``; four infant-care
+  facilities (``infant_care``, 托育) that leave the villages and part of the town beyond
+  a 10-minute walk; and a ``functions`` entry on the community service centres
+  ("党群服务、养老服务、托育、助餐"), some meeting the embedded-services rule of
+  ``embedded-services-2024`` (3 functions, 2 of them key) and some not, three blank;
 - one facility 30 m outside the district (assignable within a tolerance) and one
   3 km away (unassignable).
 
@@ -33,7 +40,8 @@ connected network.
 
 The package's modules, one job each: ``_base`` (frame of reference, quad geometry, the
 row accumulator), ``plan_layout`` (streets, compounds, buildings, villages), ``_facilities``
-(community attributes, service centres, shops, life-circle facilities) and ``_district``
+(community attributes, service centres, shops, life-circle facilities), ``_amenities``
+(parks, infant care, the centres' functions; drawn last) and ``_district``
 (:class:`SampleDistrict`, its files, :func:`make_sample_district`).
 """
 

@@ -18,6 +18,7 @@ import shapely
 
 from geoplan._errors import InputError
 from geoplan.io.write import atomic_path, write_csv
+from geoplan.sample._amenities import add_infant_care, add_parks, centre_functions
 from geoplan.sample._base import DISTRICT, Acc, sample_frame
 from geoplan.sample._facilities import FACILITY_COLUMNS, add_communities, add_shops, life_circle
 from geoplan.sample._layout import grid_nodes, make_buildings, make_streets, plan_layout
@@ -41,7 +42,10 @@ class SampleDistrict:
     gates
         Gate points on compound boundaries (index ``gate_id``): ``compound_id``.
     communities, buildings, facilities
-        The canonical frames of ``docs/architecture.md``.
+        The canonical frames of ``docs/architecture.md``; facilities are points and
+        also carry ``area_m2`` (a park's land area, NaN for the rest) and
+        ``functions`` (what a community service centre houses, "党群服务、养老服务、助餐";
+        missing for other facilities and for a few centres).
     study_area
         One row (index ``district_code``): the district boundary.
     households_true
@@ -144,7 +148,7 @@ def make_sample_district(*, seed: int = 0) -> SampleDistrict:
     -------
     SampleDistrict
         Streets, compounds, gates, communities (26 urban 社区 and 4 villages 村),
-        about 1,900 buildings, about 360 facilities and the study area, in EPSG:32650.
+        about 1,900 buildings, about 380 facilities and the study area, in EPSG:32650.
 
     Examples
     --------
@@ -161,8 +165,14 @@ def make_sample_district(*, seed: int = 0) -> SampleDistrict:
     add_communities(acc, buildings, truth, layout)
     add_shops(acc, nodes, layout)
     life_circle(acc, nodes)
+    add_parks(acc, nodes)  # parks, infant care and the centres' functions come last
+    functions = centre_functions(acc)
+    add_infant_care(acc, nodes, functions)
     facilities = sample_frame(acc.facilities, FACILITY_COLUMNS)
     facilities["community_id"] = facilities["community_id"].astype("str")
+    facilities["functions"] = pd.Series(
+        [functions.get(fid) for fid in facilities.index], index=facilities.index, dtype="str"
+    )
     communities = sample_frame(acc.communities)
     compounds = sample_frame(acc.compounds, "compound_id name old_estate community_id geometry")
     gates = sample_frame(acc.gates, "gate_id compound_id geometry")

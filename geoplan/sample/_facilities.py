@@ -48,7 +48,7 @@ pharmacy 14 60-250 14,24 老百姓大药房 益丰大药房 达仁堂药店 乐�
 post_express 12 20-80 11,12 菜鸟驿站 中国邮政 顺丰速运 京东快递
 recycling 8 20-60 8,10 再生资源回收站 废品回收点
 elderly_care 4 800-3000 24 颐养院 老年公寓 康养中心
-childcare 5 300-900 10,11 托育中心 宝贝托育园
+childcare 5 300-900 10,11 启蒙幼儿园 金色摇篮幼儿园
 dining 24 80-500 11,12,14 家常菜馆 老边饺子馆 拉面馆 海鲜酒楼
 bakery 8 40-150 12,13 桂顺斋 好利来 祥禾饽饽铺 面包坊
 bookstore 3 100-600 10,11 新华书店 西西弗书店 社区书屋
@@ -93,7 +93,7 @@ _NEIGHBOURHOOD_CENTRE = (
     ("toilets", (40, 60), 24, "{n}邻里中心公共厕所"),
     ("health_station", (200, 400), 9, "{n}社区卫生服务站(邻里中心)"),
     ("supermarket", (800, 1500), 14, "{n}邻里中心超市"),
-    ("childcare", (400, 900), 11, "{n}托育中心"),
+    ("childcare", (400, 900), 11, "{n}邻里中心幼儿园"),
     ("pharmacy", (80, 200), 14, "{n}邻里中心药店"),
     ("laundry", (30, 80), 12, "{n}邻里中心洗衣店"),
     ("hair", (40, 120), 12, "{n}邻里中心美发店"),
@@ -102,7 +102,7 @@ _NEIGHBOURHOOD_CENTRE = (
 _CENTRE, _ELDERLY = "community_service_centre", "elderly_service_station"
 FACILITY_COLUMNS = (
     "facility_id name category floor_area_m2 activity_area_m2 opening_hours_per_day "
-    "volunteer_station self_service_terminal community_id geometry"
+    "volunteer_station self_service_terminal community_id area_m2 geometry"
 )
 
 
@@ -182,7 +182,7 @@ def add_communities(acc: Acc, bld: gpd.GeoDataFrame, truth: pd.Series, layout: L
             acc.facility(pt, f"{name}卫生服务站", "health_station", fa, float(rng.choice([8, 9])))
 
 
-def _frontage(
+def frontage_point(
     rng: np.random.Generator, nodes: Arr, i: int, j: int, side: str, t: float
 ) -> tuple[Arr, str]:
     """A point 7-11 m inside side ``side`` (S, N, W, E) of superblock ``i, j``, at
@@ -204,7 +204,7 @@ def add_shops(acc: Acc, nodes: Arr, layout: Layout) -> None:
     rng = acc.rng
 
     def frontage(i: int, j: int, side: str, t: float) -> tuple[Arr, str]:
-        return _frontage(rng, nodes, i, j, side, t)
+        return frontage_point(rng, nodes, i, j, side, t)
 
     for i, j, side in _WET_MARKETS:
         pt, road = frontage(i, j, side, rng.uniform(0.35, 0.65))
@@ -218,7 +218,8 @@ def add_shops(acc: Acc, nodes: Arr, layout: Layout) -> None:
         for b in rng.choice(len(cells), int(count), p=weight / weight.sum()):
             side = str(rng.choice(list("SNWE")))
             pt, road = frontage(*cells[int(b)], side, rng.uniform(0.06, 0.94))
-            label, area_m2 = f"{rng.choice(brands)}({road}店)", round(rng.uniform(lo, hi))
+            branch = "园" if category == "childcare" else "店"  # a kindergarten's branch: 分园
+            label, area_m2 = f"{rng.choice(brands)}({road}{branch})", round(rng.uniform(lo, hi))
             acc.facility(pt, label, category, area_m2, float(rng.choice(hours.split(","))))
     names = {c["community_id"]: c["name"] for c in acc.communities}
     for cid, v in list(layout.entrances.items())[::2]:
@@ -238,19 +239,19 @@ def life_circle(acc: Acc, nodes: Arr) -> None:
     places = iter(rng.permutation(COMPOUND_PREFIX.split()))
     for category, where, (lo, hi), hours, pattern in _LIFE_CIRCLE:
         for i, j, side in where:
-            pt, road = _frontage(rng, nodes, i, j, side, rng.uniform(0.3, 0.7))
+            pt, road = frontage_point(rng, nodes, i, j, side, rng.uniform(0.3, 0.7))
             name = pattern.format(p=next(places), r=road)
             acc.facility(pt, name, category, round(rng.uniform(lo, hi)), hours)
     cells = [(i, j) for i in range(NCOLS) for j in range(NROWS)]
     n_banks, (lo, hi), brands = _BANKS
     for b in rng.choice(len(cells), n_banks, replace=False):
-        pt, road = _frontage(rng, nodes, *cells[int(b)], str(rng.choice(list("SNWE"))), 0.5)
+        pt, road = frontage_point(rng, nodes, *cells[int(b)], str(rng.choice(list("SNWE"))), 0.5)
         label = f"{rng.choice(brands.split())}({road}支行)"
         acc.facility(pt, label, "bank", round(rng.uniform(lo, hi)), 8)
     n_toilets, (lo, hi) = _TOILETS
     for b in rng.choice(len(cells), n_toilets, replace=False):
         side = str(rng.choice(list("SNWE")))
-        pt, road = _frontage(rng, nodes, *cells[int(b)], side, rng.uniform(0.1, 0.9))
+        pt, road = frontage_point(rng, nodes, *cells[int(b)], side, rng.uniform(0.1, 0.9))
         acc.facility(pt, f"{road}公共厕所", "toilets", round(rng.uniform(lo, hi)), 24)
     comm = {c["community_id"]: c for c in acc.communities}
     new = sorted({cid for cid, _, _ in acc.branch_gates if comm[cid]["new_development"]})
@@ -268,8 +269,10 @@ def life_circle(acc: Acc, nodes: Arr) -> None:
                 acc.facility(pt, pattern.format(n=name), category, fa, hours, act, cid)
             else:
                 acc.facility(pt, pattern.format(n=name), category, fa, hours)
-    # childcare places for under-3s (托位): the childcare centres in the community at 7-9 m2
-    # per place, plus nursery classes (托班) of kindergartens; the national 2025 aim is 4.5
+    # childcare places for under-3s (托位): the nursery classes (托班) of the kindergartens in
+    # the community (one place per 7-9 m2 of their floor area: generous, kept so the
+    # district stays as it was drawn) plus places in rooms not mapped as facilities; the
+    # infant-care centres drawn later (_amenities) add theirs. The national 2025 aim is 4.5
     # per 1,000 residents, which some communities reach and most do not
     care = [(f[-1], f[3]) for f in acc.facilities if f[2] == "childcare"]
     for c in acc.communities:

@@ -21,7 +21,7 @@ from geoplan.siting.solvers import Method, SitingResult, max_cover, set_cover
 if TYPE_CHECKING:
     from geoplan.households import Areas
     from geoplan.network import Snapped, WalkNetwork
-    from geoplan.profiles import Profile
+    from geoplan.profiles import Catchment, Profile
 
 __all__ = [
     "candidates_from_buildings",
@@ -199,6 +199,55 @@ def _covered_by_existing(
     return np.asarray(dist <= limit_m, dtype=bool)
 
 
+def _catchment(p: Profile, target_id: str | None, planned_size: float | None) -> Catchment | None:
+    """The catchment of the sited target (None without one), the planned size checked."""
+    cid = getattr(p.target(target_id), "catchment", None) if target_id is not None else None
+    if cid is None:
+        if planned_size is not None:
+            raise InputError(
+                "planned_size goes with a target that has a size-dependent catchment; "
+                + (f"{target_id!r} has none" if target_id else "no target was looked up"),
+                column="planned_size",
+            )
+        return None
+    c = p.catchment(str(cid))
+    if planned_size is not None and not np.isfinite(c.limits_m([planned_size], p)[0]):
+        bands = ", ".join(r.band_text(c.unit) for r in c.rules)
+        raise InputError(
+            f"planned size {planned_size:g} {c.unit} matches no rule of catchment {c.id!r} "
+            f"({bands}): a site of that size would serve no one",
+            column="planned_size",
+        )
+    return c
+
+
+def _covered_by_catchment(
+    network: WalkNetwork,
+    demand: gpd.GeoDataFrame,
+    existing: gpd.GeoDataFrame,
+    catchment: Catchment,
+    p: Profile,
+    *,
+    max_snap_m: float,
+    compounds: gpd.GeoDataFrame | gpd.GeoSeries | None,
+    gates: gpd.GeoDataFrame | gpd.GeoSeries | None,
+    gate_tolerance_m: float,
+) -> np.ndarray:
+    """Demand some existing facility covers within its own size's limit (as the audit)."""
+    from geoplan.audit.coverage import catchment_cover
+
+    if len(existing) == 0:
+        return np.zeros(len(demand), dtype=bool)
+    with warnings.catch_warnings():  # islands: reported once by the caller's own audit
+        warnings.filterwarnings("ignore", message=".*snapped outside", category=DataQualityWarning)
+        cover = catchment_cover(
+            network, demand, existing, [catchment], profile=p, max_snap_m=max_snap_m,
+            walk_speed_m_per_min=p.walk_speed(), compounds=compounds, gates=gates,
+            gate_tolerance_m=gate_tolerance_m,
+        )  # fmt: skip
+    return cover[catchment.id].covered
+
+
 def candidates_from_network(
     network: WalkNetwork, *, min_degree: int = 3, spacing_m: float | None = None
 ) -> gpd.GeoDataFrame:
@@ -347,6 +396,7 @@ def suggest_sites(
     time_limit_s: float | None = None,
     communities: gpd.GeoDataFrame | None = None,
     check_layers: bool = True,
+    planned_size: float | None = None,
 ) -> SitingResult:
     """Recommend new sites for ``category`` on walking distances over ``network``.
 
@@ -401,6 +451,12 @@ def suggest_sites(
         Check first that the layers line up with the network
         (:func:`geoplan.alignment.check_alignment`); False when the caller has just
         checked them (the command line does, to name the files in its message).
+    planned_size
+        For a target with a size-dependent ``catchment`` (parks: 5,000 m2 or more
+        serve 500 m, 2,000-5,000 m2 serve 300 m): the size new sites are planned at,
+        in the catchment's unit; their walking limit is that size's rule. Default:
+        the largest limit of any rule (sites planned at the largest size band).
+        Existing facilities always count with their own size's limit.
 
     Returns
     -------
@@ -433,6 +489,7 @@ def suggest_sites(
     from geoplan.profiles import load_profile
 
     p = load_profile(profile) if isinstance(profile, str) else profile
+    limit_given = limit_m is not None
     need_target = limit_m is None or (target_share is None and k is None)
     t_id = None
     if need_target:
@@ -477,7 +534,13 @@ def suggest_sites(
         "gates": gates,
         "gate_tolerance_m": gate_tolerance_m,
     }
-    covered0 = _covered_by_existing(network, demand, existing, limit_m=limit_m, **snap_kw)
+    catchment = _catchment(p, t_id, planned_size)
+    if catchment is not None:  # existing facilities each within their own limit
+        covered0 = _covered_by_catchment(network, demand, existing, catchment, p, **snap_kw)
+        if planned_size is not None and not limit_given:  # the planned size's rule
+            limit_m = float(catchment.limits_m([planned_size], p)[0])
+    else:
+        covered0 = _covered_by_existing(network, demand, existing, limit_m=limit_m, **snap_kw)
     cov = coverage_matrix_from_network(network, demand, candidates, limit_m=limit_m, **snap_kw)
     w = np.where(counted, demand["households"].to_numpy(dtype=np.float64), 0.0)
     common: dict[str, Any] = {
@@ -516,6 +579,7 @@ def suggest_sites(
         "n_candidates": len(candidates),
         "n_existing": len(existing),
         "scope": scope,
+        **({"catchment": catchment.id, "planned_size": planned_size} if catchment else {}),
         "buildings_counted": int(counted.sum()),
         "households": float(demand["households"].sum()),
         **households_summary(demand),

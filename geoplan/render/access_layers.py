@@ -1,0 +1,199 @@
+"""The access layer: buildings (or square cells, in a city) coloured by the supply they
+reach per 100 households (or 1,000 residents), the column of ``geoplan access``.
+
+Draws any frame with a numeric value column and ``households`` (the access audit's
+table, or the saved ``access.gpkg``): it never calls the audit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplan.render import _labels as lb
+from geoplan.render._leaflet import (
+    LegendItem,
+    add_layer,
+    display_geometry,
+    ensure_map,
+    esc,
+    fmt,
+    map_state,
+    row_names,
+    set_legend,
+    tip,
+)
+from geoplan.render.cells import DEFAULT_AGGREGATE_ABOVE, DEFAULT_CELL_M, adaptive_cell_m
+
+__all__ = ["ACCESS_CLASSES", "access_classes", "access_layer"]
+
+
+@dataclass(frozen=True)
+class _Class:
+    color: str
+    fill: str
+    zh: str
+    en: str
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+#: The classes of the layer, worst first: none within reach, then shares of the target
+#: (or, with no target, of the household-weighted median), and buildings without households.
+ACCESS_CLASSES: dict[str, _Class] = {
+    "none": _Class("#7f0000", "#b30000", "步行范围内没有", "none within reach"),
+    "low": _Class("#b35806", "#f1a340", "不足一半", "under half"),
+    "short": _Class("#d8b365", "#fee0b6", "一半到达标", "half to the mark"),
+    "met": _Class("#1b7837", "#7fbf7b", "达到及以上", "at or above the mark"),
+    "no_households": _Class(
+        "#9e9e9e", "#d9d9d9", "无住户（不计入）", "no households (not counted)"
+    ),
+}
+
+
+def access_classes(
+    value: np.ndarray, households: np.ndarray, mark: float | None
+) -> tuple[np.ndarray, float]:
+    """Each row's class key, and the mark the classes are relative to (``mark``, or the
+    household-weighted median value when None).
+
+    Examples
+    --------
+    >>> keys, mark = access_classes(np.array([0.0, 10.0, 20.0, 40.0]),
+    ...                             np.array([5.0, 5.0, 5.0, 0.0]), 30.0)
+    >>> keys.tolist(), mark
+    (['none', 'low', 'short', 'no_households'], 30.0)
+    """
+    v = np.asarray(value, dtype=float)
+    w = np.asarray(households, dtype=float)
+    has = w > 0
+    if mark is None:
+        if has.any():
+            order = np.argsort(v[has], kind="stable")
+            cum = np.cumsum(w[has][order])
+            mark = float(v[has][order][np.searchsorted(cum, cum[-1] / 2.0)])
+        else:
+            mark = 0.0
+    keys = np.full(v.size, "met", dtype=object)
+    keys[v < mark] = "short"
+    keys[v < 0.5 * mark] = "low"
+    keys[~(v > 0)] = "none"
+    keys[~has] = "no_households"
+    return keys, float(mark)
+
+
+def _cells(
+    frame: gpd.GeoDataFrame, value: np.ndarray, hh: np.ndarray, cell_m: float
+) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """Square cells of ``cell_m``: household-weighted mean value and households per cell."""
+    pts = shapely.get_coordinates(frame.geometry.representative_point().values)
+    ix = np.floor(pts[:, 0] / cell_m).astype(np.int64)
+    iy = np.floor(pts[:, 1] / cell_m).astype(np.int64)
+    key = pd.factorize(pd.Series(ix * 10_000_000 + iy))[0]
+    n = int(key.max()) + 1 if key.size else 0
+    w = np.bincount(key, weights=hh, minlength=n)
+    num = np.bincount(key, weights=np.where(hh > 0, value * hh, 0.0), minlength=n)
+    cnt = np.bincount(key, minlength=n)
+    first = np.unique(key, return_index=True)[1]
+    x0, y0 = ix[first] * cell_m, iy[first] * cell_m
+    geo = shapely.box(x0, y0, x0 + cell_m, y0 + cell_m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(w > 0, num / w, 0.0)
+    cells = gpd.GeoDataFrame(
+        {"value": mean, "households": w, "buildings": cnt}, geometry=geo, crs=frame.crs
+    )
+    return cells, mean, w
+
+
+def access_layer(
+    buildings: gpd.GeoDataFrame,
+    *,
+    column: str,
+    m: folium.Map | None = None,
+    lang: str = "zh",
+    mark: float | None = None,
+    unit: str = "",
+    label: str | None = None,
+    aggregate_above: int = DEFAULT_AGGREGATE_ABOVE,
+    cell_m: float = DEFAULT_CELL_M,
+    fields: Sequence[str] = (),
+) -> folium.Map:
+    """Buildings coloured by ``column`` (e.g. ``supply_per_100_households__wet_market``).
+
+    Classes: none within reach, under half of ``mark``, half to ``mark``, at or above
+    it (``mark``: a target's threshold; None: the household-weighted median), grey
+    for buildings without households. Above ``aggregate_above`` buildings it draws
+    square cells of ``cell_m`` (household-weighted mean; larger cells where the extent
+    would need too many, :func:`geoplan.render.cells.adaptive_cell_m`) so a city map
+    stays small.
+
+    Examples
+    --------
+    >>> b = gpd.GeoDataFrame({"v": [0.0, 35.0], "households": [10.0, 20.0]},
+    ...     geometry=[shapely.box(0, 0, 20, 20), shapely.box(30, 0, 50, 20)], crs=32650)
+    >>> m = access_layer(b, column="v", mark=30.0, lang="en")
+    """
+    language = lb.validate_lang(lang)
+    m = ensure_map(m, language)
+    st = map_state(m)
+    value = pd.to_numeric(buildings[column], errors="coerce").fillna(0.0).to_numpy(float)
+    hh = (
+        pd.to_numeric(buildings["households"], errors="coerce").fillna(0.0).to_numpy(float)
+        if "households" in buildings.columns
+        else np.ones(len(buildings))
+    )
+    name = label or column
+    u = f" {unit}" if unit else ""
+    if len(buildings) > aggregate_above:
+        cell_m = adaptive_cell_m(buildings, cell_m=cell_m)  # a city: fewer, larger cells
+        cells, value, hh = _cells(buildings, value, hh, cell_m)
+        frame: gpd.GeoDataFrame = cells
+        ids = [esc(f"{cell_m:g} m") for _ in range(len(cells))]
+    else:
+        frame = buildings
+        ids = row_names(buildings)
+    given = mark is not None
+    keys, mark = access_classes(value, hh, mark)
+    geo = display_geometry(frame, "buildings", st)
+    hh_label = lb.text("households", language)
+    tips = []
+    for k in range(len(frame)):
+        rows = [(esc(name), f"{fmt(value[k], 2)}{esc(u)}"), (hh_label, fmt(hh[k], 0))]
+        rows += [(esc(f), esc(frame[f].iloc[k])) for f in fields if f in frame.columns]
+        tips.append(tip(ids[k], rows))
+    styles = {
+        k: {
+            "color": c.color,
+            "fillColor": c.fill,
+            "weight": 0.5,
+            "opacity": 0.9,
+            "fillOpacity": 0.7,
+            "radius": 3,
+        }
+        for k, c in ACCESS_CLASSES.items()
+    }
+    add_layer(m, name=name, geo=geo, style_keys=list(keys), tips=tips, styles=styles)
+    present = set(keys)
+    mark_text = f"{mark:,.2f}{u}" if math.isfinite(mark) else "-"
+    if language == "zh":
+        section = f"{name}（{'标准' if given else '住户加权中位数'} {mark_text}）"
+    else:
+        section = f"{name} ({'target' if given else 'household-weighted median'} {mark_text})"
+    set_legend(
+        m,
+        section,
+        [
+            LegendItem("square", c.color, c.fill, c.label(language))
+            for k, c in ACCESS_CLASSES.items()
+            if k in present
+        ],
+    )
+    return m
