@@ -270,6 +270,13 @@ def _print_access(result: AuditResult, *, lang: str, has_targets: bool) -> None:
     per_en = "per 100 households" if s["population"] == "households" else "per 1,000 residents"
     v = s["value"]
     limit = f"{s['within_m']:g} m" if s["within_m"] is not None else "-"
+    if str(s.get("limit", "")).startswith("catchment:"):  # each facility its own radius
+        limit = (
+            f"按规模分级的服务半径（{s['limit'].split(':', 1)[1]}，至多 {limit}）"
+            if zh
+            else f"each facility's size-graded radius ({s['limit'].split(':', 1)[1]}, "
+            f"up to {limit})"
+        )
     click.echo(
         f"{s['category']}：{s['facilities']} 处设施，{describe_households(s, lang=lang)}；"
         f"步行 {limit}，衰减 {s['decay']}"
