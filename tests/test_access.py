@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 import warnings
 from pathlib import Path
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,12 +14,13 @@ import scipy.sparse as sp
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nx_oracle import pair_distances
 from shapely.geometry import LineString
 
 from geoplan._errors import DataQualityWarning, InputError
 from geoplan.audit._access_core import decay_weights, two_step
 from geoplan.audit.access import access_column, audit_access
-from geoplan.network import Snapped, WalkNetwork, network_from_lines, snap_points
+from geoplan.network import Snapped, network_from_lines, snap_points
 
 HAIDIAN = ("osm", "beijing_haidian_cau.osm.bz2")
 CATEGORY = "convenience_store"
@@ -71,60 +70,6 @@ def haidian(shared_data: Path) -> dict[str, object]:
         "compounds": ex.compounds,
         "gates": ex.entrances,
     }
-
-
-def _nx_distances(
-    net: WalkNetwork, sources: Snapped, targets: Snapped, cutoff: float
-) -> dict[tuple[int, int], float]:
-    """d(target point -> source point) by networkx on a graph built by hand: each edge
-    split at the snapped positions, a door per source joined to its access positions
-    by their legs, one single-source Dijkstra per source; a target takes the minimum
-    over its access rows (gated compounds have several)."""
-    G = nx.Graph()
-    split: dict[int, list[tuple[float, object]]] = {}
-    for tag, s in (("s", sources), ("t", targets)):
-        for k in range(s.access_point.size):
-            e = int(s.access_edge[k])
-            off = min(max(float(s.access_offset_m[k]), 0.0), float(net.length_m[e]))
-            split.setdefault(e, []).append((off, (tag, k)))
-    pos_node: dict[object, object] = {}
-    for e in range(net.n_edges):
-        u, v, length = int(net.u[e]), int(net.v[e]), float(net.length_m[e])
-        chain: list[tuple[float, object]] = [(0.0, u)]
-        for off, key in sorted(split.get(e, []), key=lambda t: t[0]):
-            if off <= 0.0:
-                pos_node[key] = u
-            elif off >= length:
-                pos_node[key] = v
-            else:
-                node = ("p", e, off)
-                pos_node[key] = node
-                if chain[-1][1] != node:
-                    chain.append((off, node))
-        chain.append((length, v))
-        for (o1, a), (o2, b) in itertools.pairwise(chain):
-            if a == b:
-                continue
-            w = o2 - o1
-            if G.has_edge(a, b):
-                w = min(w, G[a][b]["weight"])
-            G.add_edge(a, b, weight=w)
-    for k in range(sources.access_point.size):
-        door = ("door", int(sources.access_point[k]))
-        a = pos_node[("s", k)]
-        w = float(sources.access_leg_m[k])
-        if G.has_edge(door, a):
-            w = min(w, G[door][a]["weight"])
-        G.add_edge(door, a, weight=w)
-    out: dict[tuple[int, int], float] = {}
-    for j in sorted({int(p) for p in sources.access_point}):
-        dist = nx.single_source_dijkstra_path_length(G, ("door", j), cutoff=cutoff, weight="weight")
-        for k in range(targets.access_point.size):
-            i = int(targets.access_point[k])
-            d = dist.get(pos_node[("t", k)], math.inf) + float(targets.access_leg_m[k])
-            if d <= cutoff and d < out.get((i, j), math.inf):
-                out[(i, j)] = d
-    return out
 
 
 def _weight(d: float, limit: float, decay: str) -> float:
@@ -186,7 +131,7 @@ def test_equals_networkx_and_plain_formula(
         **kw,
     )
     o, f = _oracle_inputs(haidian, gated=gated)
-    pairs = _nx_distances(haidian["net"], f, o, within_m)
+    pairs = pair_distances(haidian["net"], f, o, within_m)
     stores = haidian["facilities"][haidian["facilities"]["category"] == CATEGORY]
     hh = haidian["buildings"]["households"].tolist()
     want = _plain_2sfca(
@@ -209,7 +154,7 @@ def test_per_facility_limits_equal_networkx(haidian: dict) -> None:
         compounds=haidian["compounds"], gates=haidian["gates"],
     )  # fmt: skip
     o, f = _oracle_inputs(haidian, gated=True)
-    pairs = _nx_distances(haidian["net"], f, o, 700.0)
+    pairs = pair_distances(haidian["net"], f, o, 700.0)
     lim = [x if np.isfinite(x) else -1.0 for x in limits]
     want = _plain_2sfca(pairs, stores["floor_area_m2"].tolist(),
                         haidian["buildings"]["households"].tolist(), lim, "none")  # fmt: skip
@@ -532,7 +477,7 @@ def test_park_catchment_from_profile_equals_networkx(shared_data: Path, haidian:
     np.testing.assert_array_equal(r.extra["facilities"]["limit_m"].to_numpy(), limits)
     o = snap_points(net, haidian["buildings"], max_snap_m=300.0)
     f = snap_points(net, parks, max_snap_m=300.0)
-    pairs = _nx_distances(net, f, o, float(np.nanmax(limits)))
+    pairs = pair_distances(net, f, o, float(np.nanmax(limits)))
     res = r.table["residents"].tolist()
     lim = [x if np.isfinite(x) else -1.0 for x in limits]
     want = _plain_2sfca(pairs, parks["area_m2"].tolist(), res, lim, "none")

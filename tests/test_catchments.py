@@ -8,17 +8,16 @@ straight street, and against networkx on the Haidian extract.
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from nx_oracle import nearest_distances
 from shapely import LineString, Point, Polygon
 
 from geoplan._errors import DataQualityWarning, InputError
@@ -26,7 +25,7 @@ from geoplan.audit._catchments import catchment_classes, edge_access_points
 from geoplan.audit.coverage import audit_coverage, coverage_reach, coverage_search
 from geoplan.categories import category_of_osm_tags, load_categories
 from geoplan.households import estimate_households
-from geoplan.network import Snapped, WalkNetwork, network_from_lines, snap_points
+from geoplan.network import WalkNetwork, network_from_lines, snap_points
 from geoplan.profiles import load_profile
 from geoplan.siting import suggest_sites
 
@@ -267,41 +266,6 @@ def audit_coverage_quietly(bld, fac, net, prof):  # type: ignore[no-untyped-def]
         return audit_coverage(bld, fac, net, profile=prof, check_layers=False)
 
 
-def _nx_distances(net: WalkNetwork, sources: Snapped, targets: Snapped) -> np.ndarray:
-    """Per target: networkx walking distance to the nearest source (edges split by hand)."""
-    G = nx.Graph()
-    split: dict[int, list[tuple[float, object]]] = {}
-    for tag, s in (("s", sources), ("t", targets)):
-        for k in range(s.access_point.size):
-            e = int(s.access_edge[k])
-            off = min(max(float(s.access_offset_m[k]), 0.0), float(net.length_m[e]))
-            split.setdefault(e, []).append((off, (tag, k)))
-    at: dict[object, object] = {}
-    for e in range(net.n_edges):
-        u, v, L = int(net.u[e]), int(net.v[e]), float(net.length_m[e])
-        chain: list[tuple[float, object]] = [(0.0, u)]
-        for off, key in sorted(split.get(e, []), key=lambda t: t[0]):
-            node = u if off <= 0.0 else v if off >= L else ("p", e, off)
-            at[key] = node
-            if node not in (u, v) and chain[-1][1] != node:
-                chain.append((off, node))
-        chain.append((L, v))
-        for (o1, a), (o2, b) in itertools.pairwise(chain):
-            if a != b:
-                w = min(o2 - o1, G[a][b]["weight"]) if G.has_edge(a, b) else o2 - o1
-                G.add_edge(a, b, weight=w)
-    for k in range(sources.access_point.size):
-        G.add_edge(("door", k), at[("s", k)], weight=float(sources.access_leg_m[k]))
-    doors = {("door", k) for k in range(sources.access_point.size)}
-    dist = nx.multi_source_dijkstra_path_length(G, doors, weight="weight") if doors else {}
-    out = np.full(targets.n, np.inf)
-    for k in range(targets.access_point.size):
-        p = int(targets.access_point[k])
-        d = dist.get(at[("t", k)], np.inf) + float(targets.access_leg_m[k])
-        out[p] = min(out[p], d)
-    return out
-
-
 def test_covered_flags_match_networkx_on_haidian(haidian: dict) -> None:
     net, bld, fac, prof = (haidian[k] for k in ("net", "buildings", "facilities", "profile"))
     with warnings.catch_warnings():
@@ -314,7 +278,7 @@ def test_covered_flags_match_networkx_on_haidian(haidian: dict) -> None:
     nearest = np.full(len(bld), np.inf)
     for fid in parks.index:  # each park on its own: distance to its edge points
         one = parks.loc[[fid]]
-        d = _nx_distances(net, snap_points(net, edge_access_points(one), max_snap_m=max_snap,
+        d = nearest_distances(net, snap_points(net, edge_access_points(one), max_snap_m=max_snap,
                                            min_component_nodes=1), o)  # fmt: skip
         nearest = np.minimum(nearest, d)
         covered |= d <= _radius(float(one["area_m2"].iloc[0]))
@@ -330,7 +294,7 @@ def test_covered_flags_match_networkx_on_haidian(haidian: dict) -> None:
     share = float(hh[covered].sum() / hh.sum())
     assert r.summary["targets"][TARGET]["households_share"] == pytest.approx(share, abs=1e-6)
     # the centroid would be farther for some buildings than the edge is
-    cen = _nx_distances(
+    cen = nearest_distances(
         net,
         snap_points(net, parks.geometry.centroid, max_snap_m=max_snap, min_component_nodes=1),
         o,

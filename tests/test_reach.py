@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,11 +14,12 @@ import scipy.sparse as sp
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nx_oracle import nearest_distances
 from reach_oracle import reach_matrix_global
 from shapely.geometry import LineString, Point
 
 from geoplan._errors import DataQualityWarning, InputError
-from geoplan.network import Snapped, WalkNetwork, network_from_lines, network_from_osm, snap_points
+from geoplan.network import WalkNetwork, network_from_lines, network_from_osm, snap_points
 from geoplan.reach import multi_source_distances, nearest_facilities, reach_matrix, service_areas
 
 CRS = "EPSG:32650"
@@ -33,61 +33,6 @@ OSM_FILES = [
 
 
 # ----------------------------------------------------------------------- helpers
-
-
-def _nx_reference(
-    net: WalkNetwork, sources: Snapped, targets: Snapped
-) -> tuple[nx.Graph, dict[object, float]]:
-    """A networkx graph built independently: edges split by hand at snapped points.
-
-    Returns the graph and networkx multi-source distances from the source doors.
-    """
-    G = nx.Graph()
-    split: dict[int, list[tuple[float, object]]] = {}
-    for tag, s in (("s", sources), ("t", targets)):
-        for k in range(s.access_point.size):
-            e = int(s.access_edge[k])
-            off = min(max(float(s.access_offset_m[k]), 0.0), float(net.length_m[e]))
-            split.setdefault(e, []).append((off, (tag, k)))
-    pos_node: dict[object, object] = {}
-    for e in range(net.n_edges):
-        u, v, L = int(net.u[e]), int(net.v[e]), float(net.length_m[e])
-        chain: list[tuple[float, object]] = [(0.0, u)]
-        for off, key in sorted(split.get(e, []), key=lambda t: t[0]):
-            if off <= 0.0:
-                pos_node[key] = u
-            elif off >= L:
-                pos_node[key] = v
-            else:
-                node = ("p", e, off)
-                pos_node[key] = node
-                if chain[-1][1] != node:
-                    chain.append((off, node))
-        chain.append((L, v))
-        for (o1, a), (o2, b) in itertools.pairwise(chain):
-            if a == b:
-                continue
-            w = o2 - o1
-            if G.has_edge(a, b):
-                w = min(w, G[a][b]["weight"])
-            G.add_edge(a, b, weight=w)
-    doors = []
-    for k in range(sources.access_point.size):
-        door = ("door", int(sources.access_point[k]))
-        doors.append(door)
-        a = pos_node[("s", k)]
-        w = float(sources.access_leg_m[k])
-        if G.has_edge(door, a):
-            w = min(w, G[door][a]["weight"])
-        G.add_edge(door, a, weight=w)
-    dist = nx.multi_source_dijkstra_path_length(G, set(doors), weight="weight")
-    # per target: min over its access rows of dist + leg
-    out: dict[object, float] = {}
-    for k in range(targets.access_point.size):
-        p = int(targets.access_point[k])
-        d = dist.get(pos_node[("t", k)], np.inf) + float(targets.access_leg_m[k])
-        out[p] = min(out.get(p, np.inf), d)
-    return G, out
 
 
 def _random_points(net: WalkNetwork, n: int, seed: int, pad: float = 30.0) -> gpd.GeoSeries:
@@ -144,9 +89,8 @@ def test_distances_match_networkx_on_real_osm(shared_data: Path, name: str) -> N
     for cat in ("a", "b"):
         sub = fac[fac["category"] == cat]
         s = snap_points(net, sub, **kw)  # type: ignore[arg-type]
-        _, expected = _nx_reference(net, s, o)
+        exp = nearest_distances(net, s, o)
         got = res[f"walk_m__{cat}"].to_numpy()
-        exp = np.array([expected.get(i, np.inf) for i in range(o.n)])
         finite = np.isfinite(exp)
         assert finite.sum() > 0
         np.testing.assert_array_equal(np.isfinite(got), finite)
@@ -563,11 +507,11 @@ def test_reach_matrix_rows_match_networkx(seed: int, limit: float) -> None:
             assert got == {}
             continue
         sj = snap_points(net, src.iloc[[j]], **kw)  # type: ignore[arg-type]
-        exp_all = _nx_reference(net, sj, o)[1]
-        exp = {p: d for p, d in exp_all.items() if d <= limit}
+        exp_all = nearest_distances(net, sj, o)
+        exp = {int(p): float(exp_all[p]) for p in np.flatnonzero(exp_all <= limit)}
         # only a tie with the limit itself may differ by rounding
         for p in set(got) ^ set(exp):
-            assert exp_all.get(p, np.inf) == pytest.approx(limit, abs=1e-6)
+            assert exp_all[p] == pytest.approx(limit, abs=1e-6)
         for p in set(got) & set(exp):
             assert got[p] == pytest.approx(exp[p], abs=1e-6)
 
