@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan._errors import InputError
+from geoplan.audit.facts import missing_key
 from geoplan.audit.results import Check
 
 if TYPE_CHECKING:
@@ -180,14 +181,13 @@ def complex_check(
     if t.measure == "complex_area":
         area = _numeric(facilities, "floor_area_m2")
         required = pd.Series(float(t.threshold), index=facilities.index)  # type: ignore[arg-type]
-        no_column = "floor_area_m2" not in facilities.columns
         return Check(
             t,
             area,
             applicable,
             (required - area).clip(lower=0),
             required,
-            missing="floor_area_m2@facilities" if no_column else None,
+            missing=missing_key("floor_area_m2", "facilities", facilities),
         )
     if t.measure not in ("functions_count", "key_functions_count"):
         raise ValueError(f"not a complex measure: {t.measure!r}")
@@ -209,7 +209,7 @@ def complex_check(
         pd.Series(values, index=facilities.index),
         applicable,
         have_unit=t.unit,
-        missing=None if "functions" in facilities.columns else "functions@facilities",
+        missing=missing_key("functions", "facilities", facilities),
     )
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from geoplan.profiles._units import UNIT_LABELS
 
-__all__ = ["fact_text", "isnan", "missing_text", "with_text"]
+__all__ = ["fact_text", "isnan", "missing_key", "missing_text", "with_text"]
 
 
 def isnan(v: object) -> bool:
@@ -75,8 +75,10 @@ def _threshold_text(thr: object, comparator: str, unit: str, *, zh: bool) -> str
     return f"应 {sym} {shown}" if zh else f"should be {sym} {shown}"
 
 
-def missing_text(column: str, layer: str, *, zh: bool) -> str:
+def missing_text(column: str, layer: str, *, zh: bool, empty: bool = False) -> str:
     """What to add so a check can be measured, e.g. "缺 activity_area_m2 列（设施表，活动面积）".
+
+    ``empty=True``: the column is there but this row's cell is blank.
 
     Examples
     --------
@@ -84,15 +86,34 @@ def missing_text(column: str, layer: str, *, zh: bool) -> str:
     '未测：缺 activity_area_m2 列（设施表，活动面积）'
     >>> missing_text("sanitary_village", "communities", zh=False)
     'not measured: add a sanitary_village column (communities table)'
+    >>> missing_text("functions", "facilities", zh=True, empty=True)
+    '未测：functions 列为空（设施表，服务功能），请填写'
     """
     from geoplan.io.columns import ALIASES
 
     where_zh, where_en = _LAYERS.get(layer, (layer, layer))
     aliases = [a for a in ALIASES.get(column, ()) if a != column]
     cn = next((a for a in aliases if any("\u4e00" <= ch <= "\u9fff" for ch in a)), None)
+    if empty:
+        if zh:
+            return f"未测：{column} 列为空（{where_zh}{'，' + cn if cn else ''}），请填写"
+        return f"not measured: the {column} cell is empty ({where_en}); fill it in"
     if zh:
         return f"未测：缺 {column} 列（{where_zh}{'，' + cn if cn else ''}）"
     return f"not measured: add a {column} column ({where_en})"
+
+
+def missing_key(column: str, layer: str, frame: pd.DataFrame) -> str:
+    """The ``missing`` of a check that reads ``column`` of ``frame`` (the ``layer`` table):
+    ``"column@layer"`` when the column is absent, ``"column@layer:empty"`` when it is there
+    (a row whose value is then unknown has a blank cell).
+
+    Examples
+    --------
+    >>> missing_key("functions", "facilities", pd.DataFrame({"functions": [None]}))
+    'functions@facilities:empty'
+    """
+    return f"{column}@{layer}" + ("" if column not in frame.columns else ":empty")
 
 
 def fact_text(row: Mapping[str, object] | pd.Series, *, lang: str = "zh") -> str:
@@ -123,7 +144,8 @@ def fact_text(row: Mapping[str, object] | pd.Series, *, lang: str = "zh") -> str
         missing = get("missing")
         if isinstance(missing, str) and "@" in missing:
             column, layer = missing.split("@", 1)
-            return missing_text(column, layer, zh=zh)
+            layer, _, how = layer.partition(":")
+            return missing_text(column, layer, zh=zh, empty=how == "empty")
         return "未测：缺数据" if zh else "not measured: no data"
     passed = get("passed")
     if _is_walk(thr, unit):  # walking access: share of households within a time or distance

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from geoplan.audit.facts import missing_key
 from geoplan.audit.results import (
     AuditResult,
     Check,
@@ -107,16 +108,18 @@ def audit_organisations(
                     not_measured[t.id] = missing
                 continue
             value = _community_value(communities, t, cols)
+            blank = _blank_column(communities, [*cols, "residents"] if t.measure ==
+                                  "per_10000_residents" else cols)  # fmt: skip
             if t.measure == "per_10000_residents" and "residents" in communities.columns:
                 # the persons and residents behind the rate, so findings say how many
                 # persons are missing (6 of 9 workers), not only the rate
                 have, base = _num(communities, cols[0]), _num(communities, "residents")
                 checks.append(
                     Check(t, value, applicable, have=have, base=base, base_unit="residents",
-                          have_unit="persons")
+                          have_unit="persons", missing=blank)
                 )  # fmt: skip
             else:
-                checks.append(Check(t, value, applicable))
+                checks.append(Check(t, value, applicable, missing=blank))
         elif t.measure in _DISTRICT_MEASURES:
             if missing:
                 not_measured[t.id] = missing
@@ -168,6 +171,14 @@ def _num(frame: pd.DataFrame, col: str) -> pd.Series:
     if s.dtype == bool:
         return s.astype(float)
     return pd.to_numeric(s, errors="coerce").astype(float)
+
+
+def _blank_column(communities: pd.DataFrame, cols: list[str]) -> str | None:
+    """``"column@communities:empty"`` when exactly one of the columns a check reads has
+    blank cells (so an unmeasured community's finding can say which cell to fill), else
+    None (the generic "no data" wording)."""
+    blanks = [c for c in cols if c in communities.columns and communities[c].isna().any()]
+    return missing_key(blanks[0], "communities", communities) if len(blanks) == 1 else None
 
 
 def _community_value(frame: pd.DataFrame, t: Target, cols: list[str]) -> pd.Series:

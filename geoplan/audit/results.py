@@ -80,7 +80,8 @@ class Check:
     #: what ``have`` counts: ``"m2"`` (floor area) or ``"persons"`` (workers)
     have_unit: str = "m2"
     #: what to add when a value is missing: ``"<column>@<layer>"`` (layer
-    #: ``communities`` or ``facilities``), e.g. ``"activity_area_m2@facilities"``
+    #: ``communities`` or ``facilities``), e.g. ``"activity_area_m2@facilities"``;
+    #: ``"<column>@<layer>:empty"`` when the column is there and the row's cell is blank
     missing: str | None = None
 
     @property

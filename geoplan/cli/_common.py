@@ -355,9 +355,7 @@ def print_result(
                 else f"      … {more} more failing, {where}"
             )
         if n_nm:
-            unmeasured_rows = grp[grp["passed"].isna()]
-            if "text_zh" in unmeasured_rows.columns:
-                click.echo(f"      {unmeasured_rows['text_zh' if zh else 'text_en'].iloc[0]}")
+            click.echo(f"      {_unmeasured_line(grp[grp['passed'].isna()], zh=zh, limit=limit)}")
     not_measured = result.summary.get("not_measured") or {}
     if not_measured:
         click.echo("  未测：" if zh else "  not measured:")
@@ -371,6 +369,22 @@ def print_result(
     if unassigned:
         label = "未归属任何社区的设施" if zh else "facilities in no community"
         click.echo(f"  {label}: {', '.join(unassigned[:10])}")
+
+
+def _unmeasured_line(rows: pd.DataFrame, *, zh: bool, limit: int) -> str:
+    """Why a check's rows are unmeasured and which they are: "未测：functions 列为空
+    （设施表，服务功能），请填写：F0006 鹊桥社区党群服务中心、F0008 …" (one line per reason)."""
+    col = "text_zh" if zh else "text_en"
+    texts = rows[col] if col in rows.columns else pd.Series("", index=rows.index)
+    lines = []
+    for text, grp in rows.groupby(texts.fillna("").astype(str), sort=False):
+        who = [_finding_text(r, zh=zh).rsplit(": ", 1)[0] for _, r in grp.head(limit).iterrows()]
+        more = len(grp) - len(who)
+        names = ("、" if zh else ", ").join(who)
+        if more:
+            names += f" 等 {len(grp)} 个" if zh else f" and {more} more"
+        lines.append(f"{text}：{names}" if zh else f"{text}: {names}")
+    return "\n      ".join(lines)
 
 
 def _missing_layer(profile: str, target_id: str) -> str:
