@@ -123,10 +123,26 @@ def test_every_failing_finding_appears_once_with_the_audits_shortfall(demo: Path
         columns={"check_id": "指标编号", "entity_id": "对象编码"}
     )
     assert len(failed) > 400
-    assert len(ledger) == len(failed)
     assert not ledger.duplicated(KEY).any()
     both = failed.merge(ledger, on=KEY, how="outer", indicator=True, validate="one_to_one")
-    assert set(both["_merge"]) == {"both"}
+    assert set(both["_merge"]) <= {"both", "left_only"}  # no row without its finding
+    # a finding with no row of its own is a facility's, folded into its community's row
+    # of the same check, which says the same and names the facility
+    folded = both[both["_merge"].eq("left_only")]
+    assert len(folded) > 0
+    fac = gpd.read_file(demo / "inputs" / "sample_district.gpkg", layer="facilities")
+    community_of = dict(zip(fac["facility_id"], fac["community_id"], strict=True))
+    for r in folded.itertuples():
+        assert r.scope == "facility"
+        host = ledger[
+            ledger["标准"].eq(r.标准)
+            & ledger["指标编号"].eq(r.指标编号)
+            & ledger["对象编码"].eq(community_of[r.对象编码])
+        ]
+        assert len(host) == 1 and host["对象"].iloc[0].endswith(f"（{r.对象编码}）")
+        assert host["问题描述"].iloc[0] == r.text_zh
+    assert len(ledger) == len(failed) - len(folded)
+    both = both[both["_merge"].eq("both")]
     for row in both.itertuples():
         unit = str(row.unit)
         if unit == "flag":
@@ -146,8 +162,10 @@ def test_every_failing_finding_appears_once_with_the_audits_shortfall(demo: Path
 
 def test_ledger_is_sorted_by_district_street_community(demo: Path) -> None:
     ledger = _read(demo / "问题台账.xlsx", "问题台账")
-    assert set(ledger["区"]) == {"120104"}  # the sample district's code, no name given
-    assert set(ledger["街道"]) == {""}  # no street names in the input: left blank
+    assert set(ledger["区"]) == {"南开区(样例片区)"}  # the communities' district_name
+    streets = ledger.loc[ledger["社区编码"].ne(""), "街道"]
+    assert set(streets) == {"水上公园街道", "王顶堤街道", "华苑街道", "西营门街道"}
+    assert set(ledger.loc[ledger["社区编码"].eq(""), "街道"]) == {""}  # area-wide rows
     order = list(zip(ledger["区"], ledger["街道"], ledger["社区编码"], strict=True))
     assert order == sorted(order)
     # area-wide rows (no community) come first in their district

@@ -320,6 +320,29 @@ def _result_rows(result: AuditResult, ctx: _Context, *, failing: bool) -> list[K
             row["原因"] = str(r.get("text_zh" if zh else "text_en") or "")
         key = (w.district_key == "", w.district_key, w.street, w.community_id, audit, n)
         out.append((key, row))
+    return _fold_same_as_community(out, zh=zh) if failing else out
+
+
+def _fold_same_as_community(keyed: list[Keyed], *, zh: bool) -> list[Keyed]:
+    """One row for one problem: a facility's failing row that says what its community's
+    row of the same check says (the community's only centre, say: 58.6% against 60% in
+    both) is folded into the community's row, which then names the facility and takes its
+    point (the rooms to change are there). Facilities whose figures differ from their
+    community's keep their own rows."""
+    hosts = {
+        (row["标准"], row["指标编号"], row["社区编码"], row["问题描述"]): row
+        for _, row in keyed
+        if row["社区编码"] and row["对象编码"] == row["社区编码"]
+    }
+    out = []
+    for key, row in keyed:
+        cid = row["社区编码"]
+        host = hosts.get((row["标准"], row["指标编号"], cid, row["问题描述"]))
+        if host is None or not cid or row["对象编码"] == cid:
+            out.append((key, row))
+            continue
+        host["对象"] = f"{host['对象']}：{row['对象']}" if zh else f"{host['对象']}: {row['对象']}"
+        host["坐标"] = row["坐标"] or host["坐标"]
     return out
 
 
@@ -452,7 +475,9 @@ def problem_ledger(
         One audit result or several (floor area, organisations, coverage,
         development, access; any profiles): every finding that failed becomes a row,
         and one per facility (facility-scoped checks) and per failing area-wide check
-        (the district, the central district). Findings without a verdict are no rows
+        (the district, the central district). A facility's row that says what its
+        community's row of the same check says is that row (对象 "社区：中心名（F1）",
+        the facility's 坐标), not a second one. Findings without a verdict are no rows
         here: see :func:`unmeasured_checks` (kept in ``ledger.attrs["unmeasured"]``).
     communities
         The canonical communities (index ``community_id``): 区 from ``district_name``

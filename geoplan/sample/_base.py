@@ -20,6 +20,10 @@ from numpy.typing import ArrayLike, NDArray
 CRS = "EPSG:32650"
 ORIGIN_LONLAT = (117.20, 39.12)
 DISTRICT = "120104"
+DISTRICT_NAME = "南开区(样例片区)"  # made up: a part of Nankai, not its real extent
+#: The sample's streets (街道) by the 3 digits after the district code; names of
+#: Nankai's streets, the communities drawn in them are made up.
+STREET_NAMES = {1: "水上公园街道", 2: "王顶堤街道", 3: "华苑街道", 4: "西营门街道"}
 GRID_M = 0.01  # coordinate grid of streets, gates and compounds (exact shared end points)
 NCOLS, NROWS = 5, 4  # urban superblocks; the village fringe lies east of them
 

@@ -19,7 +19,7 @@ import shapely
 from geoplan._errors import InputError
 from geoplan.io.write import atomic_path, write_csv
 from geoplan.sample._amenities import add_infant_care, add_parks, centre_functions
-from geoplan.sample._base import DISTRICT, Acc, sample_frame
+from geoplan.sample._base import DISTRICT, DISTRICT_NAME, Acc, sample_frame
 from geoplan.sample._facilities import FACILITY_COLUMNS, add_communities, add_shops, life_circle
 from geoplan.sample._layout import grid_nodes, make_buildings, make_streets, plan_layout
 
@@ -178,7 +178,7 @@ def make_sample_district(*, seed: int = 0) -> SampleDistrict:
     gates = sample_frame(acc.gates, "gate_id compound_id geometry")
     ring = np.vstack([nodes[:, 0], east, nodes[::-1, -1], nodes[0, -2::-1]])
     area = sample_frame(
-        [(DISTRICT, "南开区(样例片区)", shapely.Polygon(ring))], "district_code name geometry"
+        [(DISTRICT, DISTRICT_NAME, shapely.Polygon(ring))], "district_code name geometry"
     )
     return SampleDistrict(
         streets=make_streets(acc.lines),

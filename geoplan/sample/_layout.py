@@ -18,6 +18,7 @@ from geoplan.sample._base import (
     COMPOUND_PREFIX,
     CRS,
     DISTRICT,
+    DISTRICT_NAME,
     EW_CLASS,
     EW_ROADS,
     GRID_M,
@@ -26,6 +27,7 @@ from geoplan.sample._base import (
     NS_CLASS,
     NS_ROADS,
     ORIGIN_LONLAT,
+    STREET_NAMES,
     Acc,
     Arr,
     Layout,
@@ -203,7 +205,8 @@ def plan_layout(acc: Acc, nodes: Arr, east: Arr) -> Layout:
         central = kind == "urban" and street < 3  # the western columns of superblocks
         flags = {"old_estate": old, "new_development": new, "central_district": central}
         row = {"community_id": cid, "name": name, "kind": kind, "households": np.nan}
-        row |= {"residents": np.nan, "district_code": DISTRICT, **flags}
+        row |= {"residents": np.nan, "district_code": DISTRICT, "district_name": DISTRICT_NAME}
+        row |= {"street_name": STREET_NAMES[street], **flags}
         acc.communities.append({**row, "geometry": shapely.Polygon(quad)})
         quads[cid] = quad
         return cid
