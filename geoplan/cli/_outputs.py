@@ -1,9 +1,11 @@
-"""What ``grids``, ``site`` and ``demo`` write and print: one set of writers and
-printers shared by every command that produces grids or sites (no command module
-imports another)."""
+"""What ``grids``, ``site``, ``access`` and ``demo`` write and print: one set of writers
+and printers shared by every command that produces grids, sites or access results (no
+command module imports another)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +14,7 @@ import click
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from geoplan.audit.results import AuditResult
     from geoplan.grids import GridResult
     from geoplan.siting import SitingResult
 
@@ -81,6 +84,36 @@ def write_sites(stem: Path, result: SitingResult, *, protect: list[Path]) -> Non
             if key in result.sites.columns and sid in result.sites.index:
                 entry[key] = float(result.sites.loc[sid, key])
     write_text(stem.with_suffix(".json"), json_text(payload), protect=protect)
+
+
+def write_access(
+    out_dir: Path,
+    result: AuditResult,
+    *,
+    communities: gpd.GeoDataFrame | None,
+    formats: tuple[str, ...] = ("gpkg",),
+    lang: str,
+    make_map: bool,
+    protect: Sequence[str | os.PathLike[str]],
+) -> None:
+    """An access result's files: ``access.json`` / ``_findings.csv`` / the per-building
+    table in each format, ``access_communities.csv`` (per-community mean and minimum)
+    and, with ``make_map``, ``access_map.html`` / ``.png`` (communities outlined)."""
+    from geoplan._timing import phase
+    from geoplan.audit.results import save_result
+    from geoplan.io.write import write_csv
+
+    with phase("write"):
+        save_result(result, out_dir, formats=formats, protect=protect)
+        if "communities" in result.extra:
+            write_csv(
+                out_dir / "access_communities.csv", result.extra["communities"], protect=protect
+            )
+    if make_map:
+        from geoplan.report.access_map import write_access_map
+
+        with phase("map"):
+            write_access_map(out_dir, result, lang=lang, protect=protect, communities=communities)
 
 
 def method_text(result: SitingResult, *, lang: str) -> str:

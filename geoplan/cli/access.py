@@ -162,9 +162,8 @@ def access(
     from geoplan._errors import DataQualityWarning, InputError
     from geoplan._timing import phase
     from geoplan.audit.access import access_targets, audit_access
-    from geoplan.audit.results import save_result
     from geoplan.categories import load_categories
-    from geoplan.io.write import write_csv
+    from geoplan.cli._outputs import write_access
     from geoplan.network import describe_network
     from geoplan.profiles import load_profile
 
@@ -223,17 +222,15 @@ def access(
             )
     notes += sorted({str(w.message) for w in caught})
     with progress.step(f"writing {out_dir}"):
-        with phase("write"):
-            save_result(result, out_dir, formats=formats or ("gpkg",), protect=inputs)
-            if "communities" in result.extra:
-                write_csv(
-                    out_dir / "access_communities.csv", result.extra["communities"], protect=inputs
-                )
-        if make_map:
-            from geoplan.report.access_map import write_access_map
-
-            with phase("map"):
-                write_access_map(out_dir, result, lang=lang, protect=inputs)
+        write_access(
+            out_dir,
+            result,
+            communities=comm,
+            formats=formats or ("gpkg",),
+            lang=lang,
+            make_map=make_map,
+            protect=inputs,
+        )
     has_targets = bool(access_targets(profile, category))
     ledger = None
     if ledger_path is not None:

@@ -83,7 +83,7 @@ def demo(
     from geoplan.audit import audit_floor_area, audit_organisations
     from geoplan.audit.coverage import audit_coverage, coverage_targets
     from geoplan.audit.results import save_result
-    from geoplan.cli._outputs import print_grids, write_grids, write_sites
+    from geoplan.cli._outputs import print_grids, write_access, write_grids, write_sites
     from geoplan.households import describe_households, estimate_households, households_summary
     from geoplan.io.readers import read_buildings, read_communities, read_facilities
     from geoplan.network import network_from_lines
@@ -178,11 +178,9 @@ def demo(
                 save_result(r, folder, protect=[gpkg])
             for a in accesses:  # one folder per category: each is its own access.* files
                 where = folder / f"access_{a.summary['category']}"
-                save_result(a, where, protect=[gpkg])
-                if make_map:
-                    from geoplan.report.access_map import write_access_map
-
-                    write_access_map(where, a, lang=lang, protect=[gpkg])
+                write_access(
+                    where, a, communities=comm, lang=lang, make_map=make_map, protect=[gpkg]
+                )
             for s in sitings:
                 write_sites(folder / f"sites_{s.category}", s, protect=[gpkg])
             if grids is not None:

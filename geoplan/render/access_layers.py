@@ -32,7 +32,7 @@ from geoplan.render._leaflet import (
 )
 from geoplan.render.cells import DEFAULT_AGGREGATE_ABOVE, DEFAULT_CELL_M, adaptive_cell_m
 
-__all__ = ["ACCESS_CLASSES", "access_classes", "access_layer"]
+__all__ = ["ACCESS_CLASSES", "access_classes", "access_layer", "class_labels"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,29 @@ ACCESS_CLASSES: dict[str, _Class] = {
         "#9e9e9e", "#d9d9d9", "无住户（不计入）", "no households (not counted)"
     ),
 }
+
+
+def class_labels(mark: float, *, lang: str = "zh") -> dict[str, str]:
+    """Each class's legend label with its range of values against ``mark``.
+
+    Examples
+    --------
+    >>> class_labels(50.0)["short"], class_labels(50.0, lang="en")["met"]
+    ('一半到达标（25–50）', 'at or above the mark (≥ 50)')
+    """
+    half, full = _num(0.5 * mark), _num(mark)
+    ranges = {"none": "0", "low": f"< {half}", "short": f"{half}–{full}", "met": f"≥ {full}"}
+    out = {}
+    for k, c in ACCESS_CLASSES.items():
+        label = c.label(lang)
+        r = ranges.get(k) if math.isfinite(mark) and mark > 0 else None
+        out[k] = label if r is None else (f"{label}（{r}）" if lang == "zh" else f"{label} ({r})")
+    return out
+
+
+def _num(x: float) -> str:
+    """A value as a legend reads it: 50, 74.7, 1,250."""
+    return f"{x:,.1f}".removesuffix(".0")
 
 
 def access_classes(
@@ -182,16 +205,17 @@ def access_layer(
     }
     add_layer(m, name=name, geo=geo, style_keys=list(keys), tips=tips, styles=styles)
     present = set(keys)
-    mark_text = f"{mark:,.2f}{u}" if math.isfinite(mark) else "-"
+    mark_text = f"{_num(mark)}{u}" if math.isfinite(mark) else "-"
     if language == "zh":
-        section = f"{name}（{'标准' if given else '住户加权中位数'} {mark_text}）"
+        section = f"{name}（{'标准 ≥' if given else '住户加权中位数'} {mark_text}）"
     else:
-        section = f"{name} ({'target' if given else 'household-weighted median'} {mark_text})"
+        section = f"{name} ({'target ≥' if given else 'household-weighted median'} {mark_text})"
+    labels = class_labels(mark, lang=language)
     set_legend(
         m,
         section,
         [
-            LegendItem("square", c.color, c.fill, c.label(language))
+            LegendItem("square", c.color, c.fill, labels[k])
             for k, c in ACCESS_CLASSES.items()
             if k in present
         ],

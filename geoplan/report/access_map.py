@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+    from matplotlib.axes import Axes
+    from matplotlib.font_manager import FontProperties
+
     from geoplan.audit.results import AuditResult
 
 __all__ = ["access_map_title", "write_access_map"]
@@ -35,11 +39,7 @@ def access_map_title(summary: dict[str, Any], *, lang: str = "zh") -> str:
     ...     "supply_column": "floor_area_m2", "within_m": 750.0, "decay": "none"}, lang="en")
     'wet market floor_area_m2 per 1,000 residents within 750 m walk (decay none)'
     """
-    from geoplan.categories import list_categories
-
-    cat = str(summary["category"])
-    table = list_categories()
-    name = str(table.loc[cat, "zh" if lang == "zh" else "en"]) if cat in table.index else cat
+    name = _category_name(str(summary["category"]), lang)
     within = summary.get("within_m")
     walk = f"{within:g}" if isinstance(within, int | float) else "-"
     if lang == "zh":
@@ -62,14 +62,79 @@ def _mark(result: AuditResult) -> tuple[float | None, str]:
     return None, ""
 
 
+def _unit(result: AuditResult, unit: str, lang: str) -> str:
+    """The value's unit as a planner reads it (m²/千人): the target's, else the column's."""
+    from geoplan.profiles._units import unit_label
+
+    if not unit:
+        per = (
+            "1000 residents"
+            if result.summary.get("population") == "residents"
+            else "100 households"
+        )
+        supply = str(result.summary.get("supply_column", ""))
+        unit = f"m2/{per}" if supply.endswith("m2") else ""
+    return unit_label(unit, lang) if unit else ""
+
+
+def community_access_table(
+    result: AuditResult, communities: gpd.GeoDataFrame | None, *, lang: str = "zh"
+) -> tuple[gpd.GeoDataFrame, str, str, pd.Series] | None:
+    """The communities with the verdict of the result's first community-scoped target
+    (``<check>__pass`` / ``__value`` / ``__threshold`` / ``__shortfall``), the check id,
+    its name and each community's fact sentence; None without communities or such a
+    target (the map then has no community layer).
+
+    Examples
+    --------
+    >>> import warnings; warnings.simplefilter("ignore")
+    >>> from geoplan.sample import make_sample_district
+    >>> from geoplan.network import network_from_lines
+    >>> from geoplan.audit.access import audit_access
+    >>> d = make_sample_district(seed=0)
+    >>> r = audit_access(d.buildings, d.facilities, network_from_lines(d.streets),
+    ...     category="wet_market", supply_column="floor_area_m2", profile="city-health-check",
+    ...     communities=d.communities, within_min=10)
+    >>> table, check, name, texts = community_access_table(r, d.communities)
+    >>> check, int(table[f"{check}__pass"].eq(True).sum()), texts.iloc[1]
+    ('wet_market_floor_area_per_1000', 18, '188.2 m²/千人，应 ≥ 50，达标')
+    """
+    f = result.findings
+    if communities is None or len(communities) == 0 or len(f) == 0:
+        return None
+    ids = communities.index.astype(str)
+    f = f[f["entity_id"].astype(str).isin(set(ids))]
+    if len(f) == 0:
+        return None
+    check = str(f["check_id"].iloc[0])
+    one = f[f["check_id"].eq(check)].drop_duplicates("entity_id")
+    one = one.set_index(one["entity_id"].astype(str))
+    keep = [c for c in ("name", "households") if c in communities.columns]
+    table = communities[[*keep, "geometry"]].copy()
+    table.index = ids
+    for k in ("value", "threshold", "shortfall"):
+        table[f"{check}__{k}"] = pd.to_numeric(one[k], errors="coerce").reindex(table.index)
+    table[f"{check}__pass"] = one["passed"].reindex(table.index).astype(object)
+    table[f"{check}__pass"] = table[f"{check}__pass"].where(table[f"{check}__pass"].notna(), None)
+    zh = lang == "zh"
+    name = str(one["description_zh" if zh else "description_en"].iloc[0] or check)
+    texts = one["text_zh" if zh else "text_en"].reindex(table.index)
+    return table, check, name, texts
+
+
 def write_access_map(
     out_dir: str | os.PathLike[str],
     result: AuditResult,
     *,
     lang: str = "zh",
     protect: Iterable[str | os.PathLike[str]] = (),
+    communities: gpd.GeoDataFrame | None = None,
 ) -> list[Path]:
     """Write ``access_map.html`` (offline: no CDN, no tiles) and ``access_map.png``.
+
+    With ``communities`` (polygons, index ``community_id``), both maps outline them:
+    the HTML colours each by its verdict on the access target (tooltip: its figure
+    against the target), the PNG names each with its household-weighted mean.
 
     Examples
     --------
@@ -87,7 +152,7 @@ def write_access_map(
     import folium
     from branca.element import Element
 
-    from geoplan.render import add_legend, base_map, facility_layer, save_html
+    from geoplan.render import add_legend, base_map, community_layer, facility_layer, save_html
     from geoplan.render._leaflet import esc, figure
     from geoplan.render.access_layers import access_layer
 
@@ -96,8 +161,15 @@ def write_access_map(
     column = str(s["column"])
     title = access_map_title(dict(s), lang=lang)
     mark, unit = _mark(result)
+    unit_text = _unit(result, unit, lang)
     m = base_map(lang=lang)
-    access_layer(result.table, column=column, m=m, lang=lang, mark=mark, unit=unit, label=title)
+    verdicts = community_access_table(result, communities, lang=lang)
+    if verdicts is not None:
+        table, check, name, texts = verdicts
+        community_layer(table, m=m, lang=lang, check=check, check_label=name, texts={check: texts})
+    access_layer(
+        result.table, column=column, m=m, lang=lang, mark=mark, unit=unit_text, label=title
+    )
     fac = result.extra.get("facilities")
     if fac is not None and len(fac):
         facility_layer(fac, m=m, lang=lang, fields=(str(s["supply_column"]), "ratio"))
@@ -113,8 +185,13 @@ def write_access_map(
     )
     html = folder / "access_map.html"
     paths = [save_html(m, html)]
-    paths.append(_write_png(folder / "access_map.png", result, title, mark, lang, protect))
+    png = folder / "access_map.png"
+    paths.append(_write_png(png, result, title, mark, unit_text, lang, protect, communities))
     return paths
+
+
+#: Above this many communities the PNG outlines them without names (they would overlap).
+_NAMED_COMMUNITIES_MAX = 80
 
 
 def _write_png(
@@ -122,18 +199,23 @@ def _write_png(
     result: AuditResult,
     title: str,
     mark: float | None,
+    unit_text: str,
     lang: str,
     protect: Iterable[str | os.PathLike[str]],
+    communities: gpd.GeoDataFrame | None,
 ) -> Path:
-    """The same classes as the HTML layer, drawn with matplotlib (points above 20,000)."""
+    """The same classes as the HTML layer, drawn with matplotlib (points above 20,000);
+    communities outlined and, up to :data:`_NAMED_COMMUNITIES_MAX`, named with their
+    household-weighted mean."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     from geoplan.io.write import write_bytes
-    from geoplan.render.access_layers import ACCESS_CLASSES, access_classes
+    from geoplan.render.access_layers import ACCESS_CLASSES, access_classes, class_labels
     from geoplan.render.static import cjk_font_properties
 
     table = result.table
@@ -155,20 +237,32 @@ def _write_png(
             ax.scatter(pts.x, pts.y, s=2 if big else 8, c=c.fill, edgecolors="none")
         else:
             part.plot(ax=ax, color=c.fill, edgecolor=c.color, linewidth=0.2)
+    if communities is not None and len(communities):
+        _outline_communities(ax, communities.to_crs(table.crs), result, column, font)
+    labels = class_labels(used, lang=lang)
+    handles: list[Any] = [
+        Patch(facecolor=c.fill, edgecolor=c.color, label=labels[k])
+        for k, c in ACCESS_CLASSES.items()
+        if (keys == k).any()
+    ]
     fac = result.extra.get("facilities")
     if fac is not None and len(fac):
         p = fac.geometry.representative_point()
         ax.scatter(p.x, p.y, s=30, marker="^", c="#253494", edgecolors="white", linewidths=0.5)
-    handles = [
-        Patch(facecolor=c.fill, edgecolor=c.color, label=c.label(lang))
-        for k, c in ACCESS_CLASSES.items()
-        if (keys == k).any()
-    ]
-    mark_text = f"{used:,.2f}"
+        name = _category_name(str(result.summary["category"]), lang)
+        label = f"{name}（{len(fac)} 处）" if lang == "zh" else f"{name} ({len(fac)})"
+        handles.append(
+            Line2D([], [], marker="^", linestyle="", color="#253494", markersize=7, label=label)
+        )
+    mark_text = f"{_num(used)} {unit_text}".strip()
     if lang == "zh":
-        head = f"{'标准' if mark is not None else '住户加权中位数'} {mark_text}"
+        head = f"标准 ≥ {mark_text}" if mark is not None else f"住户加权中位数 {mark_text}"
     else:
-        head = f"{'target' if mark is not None else 'household-weighted median'} {mark_text}"
+        head = (
+            f"target ≥ {mark_text}"
+            if mark is not None
+            else f"household-weighted median {mark_text}"
+        )
     ax.legend(
         handles=handles, title=head, loc="upper left", bbox_to_anchor=(1.0, 1.0),
         prop=font, title_fontproperties=font,
@@ -180,3 +274,45 @@ def _write_png(
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
     return write_bytes(dest, buf.getvalue(), protect=protect)
+
+
+def _num(x: float) -> str:
+    """A mark as read on a legend: 50, 74.7, 1,250."""
+    return f"{x:,.1f}".removesuffix(".0")
+
+
+def _category_name(cat: str, lang: str) -> str:
+    from geoplan.categories import list_categories
+
+    table = list_categories()
+    return str(table.loc[cat, "zh" if lang == "zh" else "en"]) if cat in table.index else cat
+
+
+def _outline_communities(
+    ax: Axes,
+    communities: gpd.GeoDataFrame,
+    result: AuditResult,
+    column: str,
+    font: FontProperties | None,
+) -> None:
+    """Community outlines, and each one's name with its household-weighted mean."""
+    communities.boundary.plot(ax=ax, color="#555555", linewidth=0.6, zorder=3)
+    if len(communities) > _NAMED_COMMUNITIES_MAX:
+        return
+    means = result.extra.get("communities")
+    mean = (
+        means[f"{column}__mean"]
+        if means is not None and f"{column}__mean" in means.columns
+        else pd.Series(dtype=float)
+    )
+    mean.index = mean.index.astype(str)
+    at = communities.geometry.representative_point()
+    for cid, p in zip(communities.index.astype(str), at, strict=True):
+        name = str(communities.loc[cid, "name"]) if "name" in communities.columns else cid
+        v = mean.get(cid)
+        text = name if v is None or pd.isna(v) else f"{name}\n{_num(float(v))}"
+        ax.annotate(
+            text, (p.x, p.y), ha="center", va="center", fontsize=6.5, zorder=4,
+            fontproperties=font, color="#222222",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
+        )  # fmt: skip
