@@ -32,7 +32,14 @@ from geoplan.render._leaflet import (
 )
 from geoplan.render.cells import DEFAULT_AGGREGATE_ABOVE, DEFAULT_CELL_M, adaptive_cell_m
 
-__all__ = ["ACCESS_CLASSES", "access_classes", "access_layer", "class_labels"]
+__all__ = [
+    "ACCESS_CLASSES",
+    "access_classes",
+    "access_layer",
+    "class_labels",
+    "default_mark",
+    "mark_heading",
+]
 
 
 @dataclass(frozen=True)
@@ -59,19 +66,32 @@ ACCESS_CLASSES: dict[str, _Class] = {
 }
 
 
-def class_labels(mark: float, *, lang: str = "zh") -> dict[str, str]:
-    """Each class's legend label with its range of values against ``mark``.
+#: The two classes named after the mark, when it is a statistic and not a target.
+_STAT_WORDS = {
+    "median": {"short": ("一半到中位数", "half to the median"),
+               "met": ("中位数及以上", "at or above the median")},
+    "mean": {"short": ("一半到平均", "half to the mean"),
+             "met": ("平均及以上", "at or above the mean")},
+}  # fmt: skip
+
+
+def class_labels(mark: float, *, lang: str = "zh", kind: str = "target") -> dict[str, str]:
+    """Each class's legend label with its range of values against ``mark`` (``kind``:
+    ``target``, or the statistic of :func:`default_mark`, which then names the classes).
 
     Examples
     --------
     >>> class_labels(50.0)["short"], class_labels(50.0, lang="en")["met"]
     ('一半到达标（25–50）', 'at or above the mark (≥ 50)')
+    >>> class_labels(10.0, kind="mean")["met"]
+    '平均及以上（≥ 10）'
     """
     half, full = _num(0.5 * mark), _num(mark)
     ranges = {"none": "0", "low": f"< {half}", "short": f"{half}–{full}", "met": f"≥ {full}"}
     out = {}
     for k, c in ACCESS_CLASSES.items():
-        label = c.label(lang)
+        words = _STAT_WORDS.get(kind, {}).get(k)
+        label = c.label(lang) if words is None else words[0 if lang == "zh" else 1]
         r = ranges.get(k) if math.isfinite(mark) and mark > 0 else None
         out[k] = label if r is None else (f"{label}（{r}）" if lang == "zh" else f"{label} ({r})")
     return out
@@ -82,11 +102,53 @@ def _num(x: float) -> str:
     return f"{x:,.1f}".removesuffix(".0")
 
 
+def default_mark(value: np.ndarray, households: np.ndarray) -> tuple[float, str]:
+    """The mark classes are read against when no target sets one, and what it is:
+    the household-weighted median (``"median"``), or, where most households reach
+    nothing and that median is 0, the household-weighted mean (``"mean"``).
+
+    Examples
+    --------
+    >>> default_mark(np.array([0.0, 10.0, 20.0]), np.array([1.0, 1.0, 1.0]))
+    (10.0, 'median')
+    >>> default_mark(np.array([0.0, 0.0, 30.0]), np.array([1.0, 1.0, 1.0]))
+    (10.0, 'mean')
+    """
+    v = np.asarray(value, dtype=float)
+    w = np.asarray(households, dtype=float)
+    has = w > 0
+    if not has.any():
+        return 0.0, "median"
+    order = np.argsort(v[has], kind="stable")
+    cum = np.cumsum(w[has][order])
+    median = float(v[has][order][np.searchsorted(cum, cum[-1] / 2.0)])
+    if median > 0:
+        return median, "median"
+    return float(np.average(v[has], weights=w[has])), "mean"
+
+
+def mark_heading(mark: float, kind: str, unit: str = "", *, lang: str = "zh") -> str:
+    """The legend's heading: the target, or the statistic the classes are read against.
+
+    Examples
+    --------
+    >>> mark_heading(50.0, "target", "m²/千人"), mark_heading(74.66, "median", lang="en")
+    ('标准 ≥ 50 m²/千人', 'household-weighted median 74.7')
+    """
+    shown = f"{_num(mark)} {unit}".strip() if math.isfinite(mark) else "-"
+    words = {
+        "target": ("标准 ≥", "target ≥"),
+        "median": ("住户加权中位数", "household-weighted median"),
+        "mean": ("住户加权平均（中位数为 0）", "household-weighted mean (the median is 0)"),
+    }[kind]
+    return f"{words[0] if lang == 'zh' else words[1]} {shown}"
+
+
 def access_classes(
     value: np.ndarray, households: np.ndarray, mark: float | None
 ) -> tuple[np.ndarray, float]:
-    """Each row's class key, and the mark the classes are relative to (``mark``, or the
-    household-weighted median value when None).
+    """Each row's class key, and the mark the classes are relative to (``mark``, or
+    :func:`default_mark` when None).
 
     Examples
     --------
@@ -99,12 +161,7 @@ def access_classes(
     w = np.asarray(households, dtype=float)
     has = w > 0
     if mark is None:
-        if has.any():
-            order = np.argsort(v[has], kind="stable")
-            cum = np.cumsum(w[has][order])
-            mark = float(v[has][order][np.searchsorted(cum, cum[-1] / 2.0)])
-        else:
-            mark = 0.0
+        mark = default_mark(v, w)[0]
     keys = np.full(v.size, "met", dtype=object)
     keys[v < mark] = "short"
     keys[v < 0.5 * mark] = "low"
@@ -183,7 +240,7 @@ def access_layer(
     else:
         frame = buildings
         ids = row_names(buildings)
-    given = mark is not None
+    kind = "target" if mark is not None else default_mark(value, hh)[1]
     keys, mark = access_classes(value, hh, mark)
     geo = display_geometry(frame, "buildings", st)
     hh_label = lb.text("households", language)
@@ -205,12 +262,9 @@ def access_layer(
     }
     add_layer(m, name=name, geo=geo, style_keys=list(keys), tips=tips, styles=styles)
     present = set(keys)
-    mark_text = f"{_num(mark)}{u}" if math.isfinite(mark) else "-"
-    if language == "zh":
-        section = f"{name}（{'标准 ≥' if given else '住户加权中位数'} {mark_text}）"
-    else:
-        section = f"{name} ({'target ≥' if given else 'household-weighted median'} {mark_text})"
-    labels = class_labels(mark, lang=language)
+    head = mark_heading(mark, kind, unit, lang=language)
+    section = f"{name}（{head}）" if language == "zh" else f"{name} ({head})"
+    labels = class_labels(mark, lang=language, kind=kind)
     set_legend(
         m,
         section,

@@ -42,15 +42,20 @@ def access_map_title(summary: dict[str, Any], *, lang: str = "zh") -> str:
     name = _category_name(str(summary["category"]), lang)
     within = summary.get("within_m")
     walk = f"{within:g}" if isinstance(within, int | float) else "-"
+    graded = str(summary.get("limit") or "").startswith("catchment:")
     if lang == "zh":
         per = "每百户" if summary["population"] == "households" else "每千人"
         what = _SUPPLY_ZH.get(str(summary["supply_column"]), str(summary["supply_column"]))
         decay = _DECAY_ZH.get(str(summary["decay"]), str(summary["decay"]))
-        return f"步行 {walk} 米内可达的{name}{what}（{per}，{decay}）"
+        reach = f"按规模分级的服务半径内（至多 {walk} 米）" if graded else f"步行 {walk} 米内"
+        return f"{reach}可达的{name}{what}（{per}，{decay}）"
     per = "per 100 households" if summary["population"] == "households" else "per 1,000 residents"
-    return (
-        f"{name} {summary['supply_column']} {per} within {walk} m walk (decay {summary['decay']})"
+    reach = (
+        f"within each one's size-graded radius (at most {walk} m)"
+        if graded
+        else (f"within {walk} m walk")
     )
+    return f"{name} {summary['supply_column']} {per} {reach} (decay {summary['decay']})"
 
 
 def _mark(result: AuditResult) -> tuple[float | None, str]:
@@ -215,13 +220,20 @@ def _write_png(
     from matplotlib.patches import Patch
 
     from geoplan.io.write import write_bytes
-    from geoplan.render.access_layers import ACCESS_CLASSES, access_classes, class_labels
+    from geoplan.render.access_layers import (
+        ACCESS_CLASSES,
+        access_classes,
+        class_labels,
+        default_mark,
+        mark_heading,
+    )
     from geoplan.render.static import cjk_font_properties
 
     table = result.table
     column = str(result.summary["column"])
     value = pd.to_numeric(table[column], errors="coerce").fillna(0.0).to_numpy(float)
     hh = pd.to_numeric(table["households"], errors="coerce").fillna(0.0).to_numpy(float)
+    kind = "target" if mark is not None else default_mark(value, hh)[1]
     keys, used = access_classes(value, hh, mark)
     font = cjk_font_properties() if lang == "zh" else None
     fig, ax = plt.subplots(figsize=(9, 9), dpi=110)
@@ -239,7 +251,7 @@ def _write_png(
             part.plot(ax=ax, color=c.fill, edgecolor=c.color, linewidth=0.2)
     if communities is not None and len(communities):
         _outline_communities(ax, communities.to_crs(table.crs), result, column, font)
-    labels = class_labels(used, lang=lang)
+    labels = class_labels(used, lang=lang, kind=kind)
     handles: list[Any] = [
         Patch(facecolor=c.fill, edgecolor=c.color, label=labels[k])
         for k, c in ACCESS_CLASSES.items()
@@ -254,15 +266,7 @@ def _write_png(
         handles.append(
             Line2D([], [], marker="^", linestyle="", color="#253494", markersize=7, label=label)
         )
-    mark_text = f"{_num(used)} {unit_text}".strip()
-    if lang == "zh":
-        head = f"标准 ≥ {mark_text}" if mark is not None else f"住户加权中位数 {mark_text}"
-    else:
-        head = (
-            f"target ≥ {mark_text}"
-            if mark is not None
-            else f"household-weighted median {mark_text}"
-        )
+    head = mark_heading(used, kind, unit_text, lang=lang)
     ax.legend(
         handles=handles, title=head, loc="upper left", bbox_to_anchor=(1.0, 1.0),
         prop=font, title_fontproperties=font,
