@@ -101,6 +101,14 @@ def test_failing_target_exit_1_and_outputs(demo_files: dict[str, Path], tmp_path
     merged = f.merge(comm, left_on="entity_id", right_on="community_id")
     np.testing.assert_allclose(merged["value"], merged[f"{col}__mean"], rtol=1e-9)
     assert "wet_market_floor_area_per_1000" in res.output
+    # the map outlines the communities, coloured by their verdict, and its legend gives
+    # the target with its unit and each class's range
+    html = (tmp_path / "access_map.html").read_text(encoding="utf-8")
+    assert "community below target" in html and "community meets target" in html
+    assert "target ≥ 50 m²/1,000 residents" in html
+    assert "at or above the mark (≥ 50)" in html and "none within reach (0)" in html
+    for text in f.loc[f["passed"].astype(str).eq("False"), "text_en"].head(3):
+        assert text.split(",")[0] in html  # each community's fact sentence, in its tooltip
 
 
 def test_passing_target_exit_0(demo_files: dict[str, Path], tmp_path: Path) -> None:

@@ -91,6 +91,9 @@ def test_missing_values_are_na_not_pass() -> None:
     t.loc["C1", "workers"] = np.nan
     r = audit_organisations(t, profile="tianjin-2025")
     assert pd.isna(r.table.loc["C1", "workers_per_10k__pass"])
+    # the finding names the blank cell, not only "no data"
+    f = r.findings[r.findings["entity_id"].eq("C1") & r.findings["check_id"].eq("workers_per_10k")]
+    assert f["text_zh"].iloc[0].startswith("未测：workers 列为空（社区表")
 
 
 def test_passed_flag_and_index() -> None:

@@ -197,6 +197,9 @@ def test_complex_checks_on_a_small_frame() -> None:
     )
     no_data = f[(f["entity_id"] == "F5") & (f["check_id"] == "embedded_complex_functions")]
     assert no_data["passed"].iloc[0] is None or pd.isna(no_data["passed"].iloc[0])
+    # it says which cell to fill: the column is there, F5's entry is empty
+    assert no_data["text_zh"].iloc[0] == "未测：functions 列为空（设施表，服务功能），请填写"
+    assert "the functions cell is empty" in no_data["text_en"].iloc[0]
 
 
 def test_without_a_functions_column_the_function_checks_are_no_data() -> None:
