@@ -160,6 +160,7 @@ def write_access_map(
     from geoplan.render import add_legend, base_map, community_layer, facility_layer, save_html
     from geoplan.render._leaflet import esc, figure
     from geoplan.render.access_layers import access_layer
+    from geoplan.render.city_layers import city_community_layers, is_city_scale
 
     folder = Path(out_dir)
     s = result.summary
@@ -171,7 +172,12 @@ def write_access_map(
     verdicts = community_access_table(result, communities, lang=lang)
     if verdicts is not None:
         table, check, name, texts = verdicts
-        community_layer(table, m=m, lang=lang, check=check, check_label=name, texts={check: texts})
+        if is_city_scale(table, result.table):  # outlines sent once, compact tooltips
+            city_community_layers(table, checks=[[check]], m=m, lang=lang, check_label=name)
+        else:
+            community_layer(
+                table, m=m, lang=lang, check=check, check_label=name, texts={check: texts}
+            )
     access_layer(
         result.table, column=column, m=m, lang=lang, mark=mark, unit=unit_text, label=title
     )
