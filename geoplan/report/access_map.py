@@ -175,8 +175,19 @@ def write_access_map(
         if is_city_scale(table, result.table):  # outlines sent once, compact tooltips
             city_community_layers(table, checks=[[check]], m=m, lang=lang, check_label=name)
         else:
+            short = (
+                f"{_category_name(str(s['category']), lang)}（{unit_text}）"
+                if lang == "zh"
+                else (f"{_category_name(str(s['category']), lang)} ({unit_text})")
+            )
             community_layer(
-                table, m=m, lang=lang, check=check, check_label=name, texts={check: texts}
+                table,
+                m=m,
+                lang=lang,
+                check=check,
+                check_label=name,
+                check_labels={check: short},
+                texts={check: texts},
             )
     access_layer(
         result.table, column=column, m=m, lang=lang, mark=mark, unit=unit_text, label=title
