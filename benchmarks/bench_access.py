@@ -39,11 +39,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_cli import Runner, StepSpec, ensure_city
+from benchmarks.bench_cli import _RESULT, Runner, StepSpec, _groups, ensure_city
 
 __all__ = ["STEPS", "bare_matrix_passes", "main", "write_supply"]
 
-_RESULT = "@@RESULT "
 CATEGORY = "wet_market"
 PROFILE = "city-health-check"
 WITHIN_M = 750.0  # city-health-check: wet market within 10 min at 75 m/min
@@ -205,7 +204,7 @@ def _report(
         if r["kind"] in ("cli", "info") and r.get("status") == "ok":
             ph = r.get("phases") or {}
             # the walking work of the command: snapping and the reach matrix
-            r["query_s"] = sum(v for k, v in ph.items() if k.split(".")[0] in _QUERY)
+            r["query_s"] = sum(v for k, v in _groups(ph).items() if k in _QUERY)
             if bare_s:
                 r["ratio_to_bare"] = r["wall_s"] / bare_s
                 r["query_over_bare"] = r["query_s"] / bare_s

@@ -79,6 +79,7 @@ __all__ = [
     "estimate_residents",
     "households_summary",
     "needs_estimate",
+    "residents_of",
 ]
 
 ESTIMATED_COL = "households_estimated"
@@ -676,3 +677,23 @@ def estimate_residents(
     else:
         counts = pd.Series(np.asarray(households, dtype=float))
     return (counts * pph).rename("residents")
+
+
+def residents_of(
+    buildings: pd.DataFrame, households: np.ndarray, *, persons_per_household: float
+) -> np.ndarray:
+    """Residents per building (the audits' weights by residents): the ``residents``
+    column where it has a number, else ``households`` (aligned to the rows) x
+    ``persons_per_household`` (from a profile).
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"residents": [50.0, None]})
+    >>> residents_of(b, np.array([10.0, 10.0]), persons_per_household=2.5).tolist()
+    [50.0, 25.0]
+    """
+    estimated = households * persons_per_household
+    if "residents" not in buildings.columns:
+        return estimated
+    given = pd.to_numeric(buildings["residents"], errors="coerce").astype(float).to_numpy()
+    return np.where(np.isnan(given), estimated, given)

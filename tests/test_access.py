@@ -15,6 +15,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nx_oracle import pair_distances
+from osm_layers import osm_layers
 from shapely.geometry import LineString
 
 from geoplan._errors import DataQualityWarning, InputError
@@ -36,25 +37,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::geoplan._errors.DataQualityWarn
 def haidian(shared_data: Path) -> dict[str, object]:
     """The Haidian network, its buildings (given households), convenience stores (a
     made-up floor area each: OSM has none) and gated compounds with their gates."""
-    from geoplan.io.osm import buildings_from_extract, facilities_from_extract, read_osm
-    from geoplan.io.readers import prepare_layer
-    from geoplan.network import network_from_osm
-
     osm = shared_data.joinpath(*HAIDIAN)
-    net = network_from_osm(osm)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ex = read_osm(osm, to_crs=net.crs)
-        bld = prepare_layer(
-            buildings_from_extract(ex).reset_index(), "buildings", file=str(osm), metric_crs=net.crs
-        )
-        raw = facilities_from_extract(ex).reset_index()
-    fac = prepare_layer(
-        raw[["facility_id", "name", "category", "geometry"]],
-        "facilities",
-        file=str(osm),
-        metric_crs=net.crs,
-    )
+    net, ex, bld, fac = osm_layers(osm)
     rng = np.random.default_rng(14)
     bld = bld.copy()
     bld["households"] = rng.integers(0, 120, len(bld)).astype(float)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
+from osm_layers import osm_layers
 from shapely.geometry import LineString, Point
 
 from geoplan.alignment import (
@@ -43,25 +43,8 @@ def _refused(res: Result, *names: str) -> str:
 @pytest.fixture(scope="module")
 def haidian(shared_data: Path) -> dict[str, object]:
     """The Haidian OSM network, and its buildings and facilities in the network's CRS."""
-    from geoplan.io.osm import buildings_from_extract, facilities_from_extract, read_osm
-    from geoplan.io.readers import prepare_layer
-    from geoplan.network import network_from_osm
-
     osm = shared_data.joinpath(*HAIDIAN)
-    net = network_from_osm(osm)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ex = read_osm(osm, to_crs=net.crs)
-        bld = prepare_layer(
-            buildings_from_extract(ex).reset_index(), "buildings", file=str(osm), metric_crs=net.crs
-        )
-        raw = facilities_from_extract(ex).reset_index()
-    fac = prepare_layer(
-        raw[["facility_id", "name", "category", "geometry"]],
-        "facilities",
-        file=str(osm),
-        metric_crs=net.crs,
-    )
+    net, _, bld, fac = osm_layers(osm)
     return {"osm": osm, "net": net, "buildings": bld, "facilities": fac}
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
+from osm_layers import osm_layers
 
 from geoplan._errors import DataQualityWarning, InputError
 from geoplan.areas import (
@@ -46,7 +47,7 @@ from geoplan.areas.task import REACH_BASE
 from geoplan.audit.coverage import audit_coverage, coverage_search
 from geoplan.households import estimate_households
 from geoplan.io.readers import read_buildings, read_communities, read_facilities
-from geoplan.network import load_network, network_from_lines, network_from_osm
+from geoplan.network import load_network, network_from_lines
 from geoplan.network.window import network_window, network_window_of_file
 from geoplan.profiles import load_profile
 from geoplan.reach import nearest_facilities
@@ -152,24 +153,9 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[ty
 @pytest.fixture(scope="module")
 def haidian(shared_data: Path) -> dict:  # type: ignore[type-arg]
     """Haidian (OSM): buildings, POIs, gated compounds and their gates from the extract."""
-    from geoplan.io.osm import buildings_from_extract, facilities_from_extract, read_osm
-    from geoplan.io.readers import prepare_layer
-
-    osm = shared_data / "osm" / "beijing_haidian_cau.osm.bz2"
-    net = network_from_osm(osm)
+    net, ex, bld, fac = osm_layers(shared_data / "osm" / "beijing_haidian_cau.osm.bz2")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ex = read_osm(osm, to_crs=net.crs)
-        bld = prepare_layer(
-            buildings_from_extract(ex).reset_index(), "buildings", file=str(osm), metric_crs=net.crs
-        )
-        raw = facilities_from_extract(ex).reset_index()
-        fac = prepare_layer(
-            raw[["facility_id", "name", "category", "geometry"]],
-            "facilities",
-            file=str(osm),
-            metric_crs=net.crs,
-        )
         bld = estimate_households(bld, params=load_profile(PROFILE), areas=[ex.compounds])
     assert ex.compounds is not None and len(ex.compounds) and ex.entrances is not None
     return {

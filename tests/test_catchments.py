@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 import shapely
 from nx_oracle import nearest_distances
+from osm_layers import osm_layers
 from shapely import LineString, Point, Polygon
 
 from geoplan._errors import DataQualityWarning, InputError
@@ -198,26 +199,11 @@ def test_park_and_infant_care_categories() -> None:
 
 @pytest.fixture(scope="module")
 def haidian(shared_data: Path) -> dict:
-    from geoplan.io.osm import buildings_from_extract, facilities_from_extract, read_osm
-    from geoplan.io.readers import prepare_layer
-    from geoplan.network import network_from_osm
-
     osm = shared_data / "osm" / "beijing_haidian_cau.osm.bz2"
-    net = network_from_osm(osm)
     prof = load_profile(PROFILE)
+    net, ex, bld, fac = osm_layers(osm, columns=("name", "category", "area_m2"), outlines=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ex = read_osm(osm, to_crs=net.crs)
-        bld = prepare_layer(
-            buildings_from_extract(ex).reset_index(), "buildings", file=str(osm), metric_crs=net.crs
-        )
-        raw = facilities_from_extract(ex, outlines=True).reset_index()
-        fac = prepare_layer(
-            raw[["facility_id", "name", "category", "area_m2", "geometry"]],
-            "facilities",
-            file=str(osm),
-            metric_crs=net.crs,
-        )
         bld = estimate_households(bld, params=prof, areas=[ex.compounds])
     return {"net": net, "profile": prof, "buildings": bld, "facilities": fac, "extract": ex}
 

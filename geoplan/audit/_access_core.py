@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["DECAYS", "GAUSSIAN_SIGMA_PER_LIMIT", "FloatingCatchment", "decay_weights", "two_step"]
+# the distance-decay forms (``--decay``), as the profile names them (``Target.decay``)
+from geoplan.profiles._schema import DECAYS
 
-#: The distance-decay forms (``--decay``); the profile names them (``Target.decay``).
-DECAYS = ("none", "linear", "gaussian")
+__all__ = ["DECAYS", "GAUSSIAN_SIGMA_PER_LIMIT", "FloatingCatchment", "decay_weights", "two_step"]
 
 #: The width of the gaussian weight as a share of the limit: sigma = D / 2, so the
 #: weight falls to exp(-2) = 0.135 at the limit. Part of the form's definition (the

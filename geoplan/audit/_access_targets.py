@@ -7,13 +7,13 @@ buildings costs a few array passes.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoplan.audit._community_findings import rounded
 from geoplan.audit.results import DETAIL_COLUMNS, FINDING_COLUMNS, with_text
 
 if TYPE_CHECKING:
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MEASURE_POPULATION",
-    "community_of",
     "community_table",
     "target_findings",
     "weighted_stats",
@@ -32,27 +31,6 @@ MEASURE_POPULATION: dict[str, tuple[str, float]] = {
     "supply_per_100_households": ("households", 100.0),
     "supply_per_1000_residents": ("residents", 1000.0),
 }
-
-
-def community_of(b: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> np.ndarray:
-    """Each building's community id (str or None): its ``community_id`` column, else
-    the community polygon its representative point lies in."""
-    if "community_id" in b.columns and b["community_id"].notna().any():
-        cid = b["community_id"]
-        return np.array([str(c) if pd.notna(c) else None for c in cid], dtype=object)
-    if communities is None or len(b) == 0:
-        return np.full(len(b), None, dtype=object)
-    pts = gpd.GeoDataFrame(
-        {"_pos": np.arange(len(b))}, geometry=b.geometry.representative_point().values, crs=b.crs
-    )
-    polys = gpd.GeoDataFrame(
-        {"_cid": communities.index.astype(str)},
-        geometry=communities.geometry.to_numpy(),
-        crs=communities.crs,
-    )
-    j = gpd.sjoin(pts, polys, how="left", predicate="within")
-    j = j[~j["_pos"].duplicated(keep="first")].sort_values("_pos")
-    return j["_cid"].astype(object).where(j["_cid"].notna(), None).to_numpy()
 
 
 def weighted_stats(value: np.ndarray, weight: np.ndarray) -> dict[str, float | None]:
@@ -73,15 +51,11 @@ def weighted_stats(value: np.ndarray, weight: np.ndarray) -> dict[str, float | N
     cum = np.cumsum(w[order])
     med = float(v[order][np.searchsorted(cum, cum[-1] / 2.0)])
     return {
-        "mean": _r(float((v * w).sum() / w.sum())),
-        "min": _r(float(v.min())),
-        "median": _r(med),
-        "max": _r(float(v.max())),
+        "mean": rounded(float((v * w).sum() / w.sum())),
+        "min": rounded(float(v.min())),
+        "median": rounded(med),
+        "max": rounded(float(v.max())),
     }
-
-
-def _r(v: float) -> float | None:
-    return None if v is None or math.isnan(v) else round(float(v), 6)
 
 
 def community_table(

@@ -34,7 +34,7 @@ from geoplan._errors import DataQualityWarning, InputError
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from geoplan.network import WalkNetwork
+    from geoplan.network import Snapped, WalkNetwork
     from geoplan.profiles import Catchment, Profile, Target
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "catchments_of",
     "coverage_reach",
     "edge_access_points",
+    "snap_buildings",
     "with_rule_text",
 ]
 
@@ -110,9 +111,29 @@ def edge_access_points(
     return out.set_geometry(gpd.GeoSeries(out_geom, index=out.index, crs=facilities.crs))
 
 
-def coverage_reach(
+def snap_buildings(
     network: WalkNetwork,
     buildings: gpd.GeoDataFrame,
+    *,
+    max_snap_m: float,
+    compounds: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    gates: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+) -> Snapped:
+    """The buildings snapped as the coverage passes walk from them (compounds left
+    through their gates): made once, for :func:`coverage_reach` and :func:`catchment_cover`.
+    """
+    from geoplan._timing import phase
+    from geoplan.network import snap_points
+
+    with phase("snap"):
+        return snap_points(
+            network, buildings, max_snap_m=max_snap_m, compounds=compounds, gates=gates
+        )
+
+
+def coverage_reach(
+    network: WalkNetwork,
+    buildings: gpd.GeoDataFrame | Snapped,
     facilities: gpd.GeoDataFrame,
     *,
     limit_m: float,
@@ -129,17 +150,20 @@ def coverage_reach(
     of an ``edge_access_m`` category, one more over those categories' facilities as
     :func:`edge_access_points` gives them, whose columns replace theirs. The other
     categories' columns are those of the plain call, bit for bit (the park points
-    do not split their edges). The buildings are snapped once. Aligned to
-    ``buildings.index``, the columns of :func:`geoplan.reach.nearest_facilities`.
+    do not split their edges). The buildings are snapped once (or given snapped, as
+    :func:`snap_buildings` snaps them). Aligned to ``buildings.index``, the columns of
+    :func:`geoplan.reach.nearest_facilities`.
     """
-    from geoplan._timing import phase
-    from geoplan.network import snap_points
+    from geoplan.network import Snapped
     from geoplan.reach import nearest_facilities
 
-    with phase("snap"):
-        origins = snap_points(
+    origins = (
+        buildings
+        if isinstance(buildings, Snapped)
+        else snap_buildings(
             network, buildings, max_snap_m=max_snap_m, compounds=compounds, gates=gates
         )
+    )
     kw: dict[str, Any] = {
         "limit_m": limit_m,
         "max_snap_m": max_snap_m,
@@ -321,7 +345,7 @@ def _warn_point_parks(mine: gpd.GeoDataFrame, catchment: Catchment, column: str)
 
 def catchment_cover(
     network: WalkNetwork,
-    buildings: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame | Snapped,
     facilities: gpd.GeoDataFrame,
     catchments: list[Catchment],
     *,
@@ -338,8 +362,10 @@ def catchment_cover(
 
     One nearest pass per class (all catchments' classes in one
     :func:`geoplan.reach.nearest_facilities` call, radius the largest limit), the
-    facilities walked to as :func:`edge_access_points` gives them.
+    facilities walked to as :func:`edge_access_points` gives them. ``buildings`` may
+    come snapped (:func:`snap_buildings`, with the same compounds and gates).
     """
+    from geoplan.network import Snapped
     from geoplan.reach import nearest_facilities as _class_reach
 
     frames: list[gpd.GeoDataFrame] = []
@@ -351,7 +377,7 @@ def catchment_cover(
         frames.append(edge_access_points(rows, category_col="_walked_as"))
         limits.update(by_label)
         infos[c.id] = info
-    n = len(buildings)
+    n = buildings.n if isinstance(buildings, Snapped) else len(buildings)
     reach = None
     if limits and any(len(f) for f in frames):
         rows = pd.concat([f for f in frames if len(f)])

@@ -3,6 +3,8 @@
 Households are grouped by community once (:class:`CommunityGroups`); each target's
 value, pass and shortfall per community come from group sums (exact in any order for
 whole households), and the categories a community lacks are named once per distinct set.
+Which community each building lies in (:func:`community_of`) and the rounding of
+summary figures (:func:`rounded`) serve the access audit too.
 """
 
 from __future__ import annotations
@@ -22,12 +24,54 @@ if TYPE_CHECKING:
 __all__ = [
     "CommunityGroups",
     "community_groups",
+    "community_of",
     "findings_frame",
     "lacking_categories",
     "per_community",
+    "rounded",
     "target_findings",
     "with_missing",
 ]
+
+
+def community_of(b: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Each building's community id (None when none): its ``community_id`` column as
+    given, else the id (as text) of the community polygon its representative point
+    lies in (the first, where polygons overlap).
+
+    Examples
+    --------
+    >>> from shapely import Point, box
+    >>> comm = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], index=["c1"], crs=32650)
+    >>> b = gpd.GeoDataFrame(geometry=[Point(5, 5), Point(15, 5)], crs=32650)
+    >>> community_of(b, comm).tolist()
+    ['c1', None]
+    """
+    if "community_id" in b.columns and b["community_id"].notna().any():
+        return b["community_id"].astype(object).where(b["community_id"].notna(), None).to_numpy()
+    if communities is None:
+        return np.full(len(b), None, dtype=object)
+    pts = gpd.GeoDataFrame(geometry=b.geometry.representative_point(), crs=b.crs)
+    pts["_pos"] = np.arange(len(b))
+    polys = gpd.GeoDataFrame(
+        {"_cid": communities.index.astype(str)},
+        geometry=communities.geometry.to_numpy(),
+        crs=communities.crs,
+    )
+    j = gpd.sjoin(pts, polys, how="left", predicate="within")
+    j = j[~j["_pos"].duplicated(keep="first")].sort_values("_pos")
+    return j["_cid"].astype(object).where(j["_cid"].notna(), None).to_numpy()
+
+
+def rounded(v: float | None) -> float | None:
+    """A summary figure rounded to 6 decimals; None for None or NaN.
+
+    Examples
+    --------
+    >>> rounded(1 / 3), rounded(float("nan"))
+    (0.333333, None)
+    """
+    return None if v is None or math.isnan(v) else round(float(v), 6)
 
 
 @dataclass(frozen=True)
@@ -292,7 +336,7 @@ def with_missing(
     by_community: dict[str, list[str]],
     limit_m: float,
     *,
-    rule: dict[str, str] | None = None,
+    size_graded: bool = False,
 ) -> list[dict[str, list[Any]]]:
     """Findings rows (runs of rows as columns) with the categories each entity lacks,
     and why in words.
@@ -300,7 +344,7 @@ def with_missing(
     A category with no facility at all is named as such ("设施中没有 middle_school
     （中学）" / "no middle_school among the facilities"), so a 0% is never
     read as a walking problem; other lacking categories are those some
-    households do not reach within the limit. ``rule`` (a catchment's summary) says
+    households do not reach within the limit. ``size_graded`` (a catchment target) says
     the limit depends on each facility's size, so no single distance is named.
     """
     from geoplan.categories import load_categories
@@ -319,7 +363,7 @@ def with_missing(
             far = [c for c in miss if c not in absent]
             zh_parts = ["设施中没有 " + "、".join(zh(c) for c in gone)] if gone else []
             en_parts = ["no " + ", ".join(gone) + " among the facilities"] if gone else []
-            if far and rule is not None:  # each facility's own radius, not the largest
+            if far and size_graded:  # each facility's own radius, not the largest
                 # (the rule itself is in the target's description, beside these words)
                 zh_parts.append(
                     "部分住户不在任何一处按规模分级的服务半径内：" + "、".join(zh(c) for c in far)

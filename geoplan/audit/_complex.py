@@ -13,6 +13,7 @@ entry is *no data*, never a pass.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -24,7 +25,8 @@ import pandas as pd
 
 from geoplan._errors import InputError
 from geoplan.audit.facts import missing_key
-from geoplan.audit.results import Check
+from geoplan.audit.results import Check, numeric_column
+from geoplan.profiles._schema import FACILITY_MEASURES
 
 if TYPE_CHECKING:
     from geoplan.profiles import Target
@@ -37,7 +39,8 @@ __all__ = [
     "parse_functions",
 ]
 
-COMPLEX_MEASURES = frozenset({"complex_area", "functions_count", "key_functions_count"})
+#: The measures checked here: the profile schema's measures of one facility.
+COMPLEX_MEASURES = FACILITY_MEASURES
 
 #: function id -> the names accepted for it (compared ignoring case, spaces, ``_`` and ``-``).
 #: A vocabulary, not a threshold: which ids count as key is the profile's ``key_functions``.
@@ -88,7 +91,9 @@ def _key(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name.strip().lower())
 
 
-def _lookup() -> dict[str, str]:
+@functools.cache
+def _lookup() -> Mapping[str, str]:
+    """Every accepted name (as :func:`_key` reads it) -> its function id; built once."""
     return {_key(name): fid for fid, names in FUNCTION_NAMES.items() for name in (fid, *names)}
 
 
@@ -179,7 +184,7 @@ def complex_check(
     [0.0, 100.0]
     """
     if t.measure == "complex_area":
-        area = _numeric(facilities, "floor_area_m2")
+        area = numeric_column(facilities, "floor_area_m2")
         required = pd.Series(float(t.threshold), index=facilities.index)  # type: ignore[arg-type]
         return Check(
             t,
@@ -211,12 +216,3 @@ def complex_check(
         have_unit=t.unit,
         missing=missing_key("functions", "facilities", facilities),
     )
-
-
-def _numeric(frame: pd.DataFrame, col: str) -> pd.Series:
-    if col not in frame.columns:
-        return pd.Series(np.nan, index=frame.index, dtype=float)
-    try:
-        return frame[col].astype(float)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"column {col} is not numeric", column=col) from exc

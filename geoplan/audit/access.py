@@ -54,11 +54,11 @@ from geoplan.audit._access_core import (
 )
 from geoplan.audit._access_targets import (
     MEASURE_POPULATION,
-    community_of,
     community_table,
     target_findings,
     weighted_stats,
 )
+from geoplan.audit._community_findings import community_of
 from geoplan.audit.results import AuditResult, as_geodataframe, check_summary
 from geoplan.network import WalkNetwork, snap_points
 from geoplan.reach import reach_matrix
@@ -68,12 +68,40 @@ if TYPE_CHECKING:
 
     from geoplan.profiles import Profile, Target
 
-__all__ = ["DECAYS", "POPULATIONS", "access_column", "access_targets", "audit_access"]
+__all__ = [
+    "DECAYS",
+    "POPULATIONS",
+    "access_column",
+    "access_targets",
+    "audit_access",
+    "check_category",
+]
 
 #: What ``population=`` may divide the supply by.
 POPULATIONS = ("households", "residents")
 
 _FACTOR = {"households": 100.0, "residents": 1000.0}
+
+
+def check_category(category: str, *, column: str = "category") -> None:
+    """Raise :class:`~geoplan._errors.InputError` naming the known ids when ``category``
+    is not one (the command checks ``--category`` before reading any file).
+
+    Examples
+    --------
+    >>> check_category("wet_market")
+    >>> check_category("wet market")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    geoplan._errors.InputError: column category: unknown category 'wet market'; ...
+    """
+    from geoplan.categories import load_categories
+
+    known = load_categories()
+    if category not in known.ids:
+        raise InputError(
+            f"unknown category {category!r}; categories: {', '.join(known.ids)}", column=column
+        )
 
 
 def access_column(category: str, population: str = "households") -> str:
@@ -345,14 +373,7 @@ def audit_access(
     fac_file = _file(facilities, "<facilities>")
     if "category" not in facilities.columns:
         raise InputError("facilities have no 'category' column", file=fac_file, column="category")
-    from geoplan.categories import load_categories
-
-    known = load_categories()
-    if category not in known.ids:
-        raise InputError(
-            f"unknown category {category!r}; categories: {', '.join(known.ids)}",
-            column="category",
-        )
+    check_category(category, column="category")
     if check_layers:
         with phase("prepare"):
             check_alignment(
@@ -374,7 +395,12 @@ def audit_access(
             DataQualityWarning,
             stacklevel=2,
         )
-    from geoplan.households import estimate_households, households_summary, needs_estimate
+    from geoplan.households import (
+        estimate_households,
+        households_summary,
+        needs_estimate,
+        residents_of,
+    )
 
     if needs_estimate(buildings):
         with phase("prepare"):
@@ -384,11 +410,7 @@ def audit_access(
         if "households" in buildings.columns
         else np.zeros(len(buildings))
     )
-    per = prof.number("persons_per_household")
-    res = hh * per
-    if "residents" in buildings.columns:
-        given = pd.to_numeric(buildings["residents"], errors="coerce").to_numpy(float)
-        res = np.where(np.isnan(given), res, given)
+    res = residents_of(buildings, hh, persons_per_household=prof.number("persons_per_household"))
     pops = {"households": hh, "residents": res}
     targets = access_targets(prof, category)
     tlims = {t.id: _target_limits(t, fac, prof, elderly=elderly, file=fac_file) for t in targets}
@@ -428,7 +450,7 @@ def audit_access(
         }
         blocks: list[pd.DataFrame] = []
         target_summary: dict[str, Any] = {}
-        comm_id = community_of(buildings, communities)
+        comm_id = _community_ids(buildings, communities)
         names = buildings["name"] if "name" in buildings.columns else None
     with phase("aggregate.findings"):
         for t in targets:
@@ -479,11 +501,12 @@ def audit_access(
         fac_table["ratio"] = run.ratio
         fac_table["served"] = run.served
         fac_table["reachable"] = f.reachable
-        fac_table["not_serving"] = _why_not_serving(run.served, f.reachable, lim)
+        not_serving = _why_not_serving(run.served, f.reachable, lim)
+        fac_table["not_serving"] = not_serving
         summary = _summary(
             buildings=buildings, value=value, weight=pops[population], hh=hh, res=res,
             run=run, supply=supply, fac=fac, reachable=o.reachable, excluded=excluded,
-            households_summary=households_summary(buildings), reachable_f=f.reachable, limits=lim,
+            households_summary=households_summary(buildings), not_serving=not_serving,
         )  # fmt: skip
         summary.update(
             category=category,
@@ -519,6 +542,15 @@ def audit_access(
             "gaussian_sigma_share": gaussian_sigma_share,
         },
         extra=extra,
+    )
+
+
+def _community_ids(b: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Each building's community id as text (None when none); no buildings, no lookup."""
+    if len(b) == 0:
+        return np.full(0, None, dtype=object)
+    return np.array(
+        [str(c) if c is not None else None for c in community_of(b, communities)], dtype=object
     )
 
 
@@ -564,12 +596,12 @@ def _summary(
     reachable: np.ndarray,
     excluded: list[str],
     households_summary: dict[str, Any],
-    reachable_f: np.ndarray,
-    limits: np.ndarray,
+    not_serving: list[Any],
 ) -> dict[str, Any]:
-    """The run's figures: demand, supply served and not reached, the value's spread."""
+    """The run's figures: demand, supply served and not reached, the value's spread;
+    ``not_serving`` is :func:`_why_not_serving` per facility."""
     ids = [str(i) for i in fac.index]
-    why = [w for w in _why_not_serving(run.served, reachable_f, limits) if w is not None]
+    why = [w for w in not_serving if w is not None]
     not_reached = np.flatnonzero(~run.served)
     served_supply = float(supply[run.served].sum())
     sum_pa = float((weight * run.access).sum())

@@ -39,14 +39,17 @@ from geoplan.audit._catchments import (
     catchments_of,
     coverage_reach,
     edge_access_points,
+    snap_buildings,
     with_rule_text,
 )
 from geoplan.audit._community_findings import (
     CommunityGroups,
     community_groups,
+    community_of,
     findings_frame,
     lacking_categories,
     per_community,
+    rounded,
     target_findings,
     with_missing,
 )
@@ -54,6 +57,7 @@ from geoplan.audit.results import AuditResult, as_geodataframe, check_summary
 from geoplan.network import WalkNetwork
 
 if TYPE_CHECKING:
+    from geoplan.network import Snapped
     from geoplan.profiles import Profile, Target
 
 __all__ = [
@@ -242,17 +246,28 @@ def audit_coverage(
     needed = sorted({c for t in targets for c in _categories_of(t)} | set(present))
     limit_m = coverage_search(prof, elderly=elderly, search_factor=search_factor).limit_m
 
-    from geoplan.households import estimate_households, households_summary, needs_estimate
+    from geoplan.households import (
+        estimate_households,
+        households_summary,
+        needs_estimate,
+        residents_of,
+    )
 
     if needs_estimate(buildings):
         with phase("prepare"):
             buildings = estimate_households(buildings, params=prof, areas=[compounds, communities])
     hh, weighted_by = _households(buildings)
-    residents = _residents(buildings, hh, prof)
+    residents = residents_of(
+        buildings, hh, persons_per_household=prof.number("persons_per_household")
+    )
+    origins: gpd.GeoDataFrame | Snapped = buildings  # snapped once for every pass below
     if reach is None:
+        origins = snap_buildings(
+            network, buildings, max_snap_m=max_snap, compounds=compounds, gates=gates
+        )
         reach = coverage_reach(  # nearest_facilities, parks walked to their edge
             network,
-            buildings,
+            origins,
             facilities,
             limit_m=limit_m,
             max_snap_m=max_snap,
@@ -265,7 +280,7 @@ def audit_coverage(
         reach = _given_reach(reach, buildings, present)
     catchments = catchments_of(prof, targets)  # per-facility limits: one pass per size class
     covers = catchment_cover(
-        network, buildings, facilities, list(catchments.values()), profile=prof,
+        network, origins, facilities, list(catchments.values()), profile=prof,
         elderly=elderly, max_snap_m=max_snap, walk_speed_m_per_min=speed,
         compounds=compounds, gates=gates, jobs=jobs,
     ) if catchments else {}  # fmt: skip
@@ -297,7 +312,7 @@ def audit_coverage(
                 cols[f"covered__{c}"] = covers[str(catchment_of[c])].covered
                 cols[f"covered_by__{c}"] = covers[str(catchment_of[c])].facility_id
 
-        comm_id = _community_of(buildings, communities)
+        comm_id = community_of(buildings, communities)
         central = _central(comm_id, communities)
         unflagged = unflagged_centre(communities)
         central_ids = [t.id for t in targets if t.scope == "central_district"]
@@ -341,10 +356,12 @@ def audit_coverage(
             target_summary[t.id] = {
                 "categories": cats,
                 "within_m": round(metres_of(t), 1),
-                "households_share": _r(share_hh),
-                "residents_share": _r(share_res),
+                "households_share": rounded(share_hh),
+                "residents_share": rounded(share_res),
                 "households_uncovered": uncovered,
-                "nearest_m_of_uncovered_median": _r(float(np.median(far))) if len(far) else None,
+                "nearest_m_of_uncovered_median": (
+                    rounded(float(np.median(far))) if len(far) else None
+                ),
                 "absent_categories": absent,
             }
             if getattr(t, "catchment", None):
@@ -389,9 +406,9 @@ def audit_coverage(
                 uncovered,
                 names=names,
             )
-            rule = covers[str(t.catchment)].summary if getattr(t, "catchment", None) else None
+            graded = bool(getattr(t, "catchment", None))  # each facility's own limit
             blocks += with_missing(
-                found, t, absent, bad, scope_mask, lacking[t.id], metres_of(t), rule=rule
+                found, t, absent, bad, scope_mask, lacking[t.id], metres_of(t), size_graded=graded
             )
         findings = with_rule_text(findings_frame(blocks), targets, covers)
     with phase("aggregate.buildings"):
@@ -408,8 +425,10 @@ def audit_coverage(
         )
         coverage = {
             c: {
-                "households_share": _r(_share(table[f"covered__{c}"].to_numpy(bool), hh, None)),
-                "residents_share": _r(
+                "households_share": rounded(
+                    _share(table[f"covered__{c}"].to_numpy(bool), hh, None)
+                ),
+                "residents_share": rounded(
                     _share(table[f"covered__{c}"].to_numpy(bool), residents, None)
                 ),
                 "within_m": round(threshold_of[c], 1),
@@ -486,10 +505,6 @@ def _given_reach(
     return reach
 
 
-def _r(v: float) -> float | None:
-    return None if v is None or math.isnan(v) else round(float(v), 6)
-
-
 def _share(ok: np.ndarray, weight: np.ndarray, mask: np.ndarray | None) -> float:
     if mask is not None:
         ok, weight = ok[mask], weight[mask]
@@ -522,14 +537,6 @@ def _households(b: gpd.GeoDataFrame) -> tuple[np.ndarray, str]:
     return hh.fillna(0.0).to_numpy(), "households"
 
 
-def _residents(b: gpd.GeoDataFrame, hh: np.ndarray, prof: Profile) -> np.ndarray:
-    per = prof.number("persons_per_household")
-    if "residents" in b.columns:
-        res = b["residents"].astype(float).to_numpy()
-        return np.where(np.isnan(res), hh * per, res)
-    return hh * per
-
-
 def in_scope(
     buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None, scope: str
 ) -> np.ndarray:
@@ -551,24 +558,11 @@ def in_scope(
     """
     if scope != "central_district":
         return np.ones(len(buildings), dtype=bool)
-    return _central(_community_of(buildings, communities), communities)
+    return _central(community_of(buildings, communities), communities)
 
 
-def _community_of(b: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> np.ndarray:
-    if "community_id" in b.columns and b["community_id"].notna().any():
-        return b["community_id"].astype(object).where(b["community_id"].notna(), None).to_numpy()
-    if communities is None:
-        return np.full(len(b), None, dtype=object)
-    pts = gpd.GeoDataFrame(geometry=b.geometry.representative_point(), crs=b.crs)
-    pts["_pos"] = np.arange(len(b))
-    polys = gpd.GeoDataFrame(
-        {"_cid": communities.index.astype(str)},
-        geometry=communities.geometry.to_numpy(),
-        crs=communities.crs,
-    )
-    j = gpd.sjoin(pts, polys, how="left", predicate="within")
-    j = j[~j["_pos"].duplicated(keep="first")].sort_values("_pos")
-    return j["_cid"].astype(object).where(j["_cid"].notna(), None).to_numpy()
+#: :func:`community_of` under this module's former private name (the tests use it).
+_community_of = community_of
 
 
 def unflagged_centre(communities: gpd.GeoDataFrame | None) -> bool:

@@ -14,7 +14,7 @@ from typing import SupportsFloat, SupportsIndex
 import numpy as np
 import pandas as pd
 
-from geoplan.profiles._units import UNIT_LABELS
+from geoplan.profiles._units import COMPARATOR_SIGNS, UNIT_LABELS
 
 __all__ = ["fact_text", "isnan", "missing_key", "missing_text", "with_text"]
 
@@ -31,7 +31,6 @@ def isnan(v: object) -> bool:
     return False
 
 
-_COMPARATORS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
 _UNITS = UNIT_LABELS  # profile unit -> (zh, en): geoplan.profiles._units
 _LAYERS = {
     "communities": ("社区表", "communities table"),
@@ -65,7 +64,7 @@ def _threshold_text(thr: object, comparator: str, unit: str, *, zh: bool) -> str
             if zh
             else f"should be {one(thr[0])}–{one(thr[1])}"
         )
-    sym = _COMPARATORS.get(comparator, comparator)
+    sym = COMPARATOR_SIGNS.get(comparator, comparator)
     try:
         shown = (
             one(thr) if isinstance(thr, float | str | SupportsFloat | SupportsIndex) else str(thr)
@@ -217,7 +216,7 @@ def _is_walk(thr: object, unit: str) -> bool:
 def _walk_limit(thr: object, *, zh: bool) -> str:
     """The walk of a walking-access threshold: ``"<= 10 min"`` -> ``"10 分钟"``."""
     limit = str(thr)
-    for sym in _COMPARATORS:
+    for sym in COMPARATOR_SIGNS:
         if limit.startswith(sym + " "):
             limit = limit[len(sym) + 1 :]
             break

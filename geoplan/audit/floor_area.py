@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoplan._errors import DataQualityWarning, InputError
+from geoplan._errors import DataQualityWarning
 from geoplan.audit._complex import COMPLEX_MEASURES, complex_check
 from geoplan.audit.assign import assign_facilities
 from geoplan.audit.results import (
@@ -26,6 +26,7 @@ from geoplan.audit.results import (
     as_geodataframe,
     check_summary,
     evaluate,
+    numeric_column,
 )
 
 if TYPE_CHECKING:
@@ -115,8 +116,8 @@ def audit_floor_area(
     is_service = fac["category"].isin(service_cats)
     fac["counts_as_service_area"] = is_service
     svc = fac[is_service & fac["community_id"].notna()]
-    area = _col(svc, "floor_area_m2")
-    activity = _col(svc, "activity_area_m2")
+    area = numeric_column(svc, "floor_area_m2")
+    activity = numeric_column(svc, "activity_area_m2")
     missing_area = svc.index[area.isna().to_numpy()]
     if len(missing_area):
         warnings.warn(
@@ -197,7 +198,10 @@ def audit_floor_area(
                 )
             )
             # facility level: every community service facility
-            f_area, f_act = _col(fac, "floor_area_m2"), _col(fac, "activity_area_m2")
+            f_area, f_act = (
+                numeric_column(fac, "floor_area_m2"),
+                numeric_column(fac, "activity_area_m2"),
+            )
             with np.errstate(divide="ignore", invalid="ignore"):
                 f_share = (f_act / f_area).where(f_area > 0)
             f_req = f_area * thr
@@ -215,11 +219,11 @@ def audit_floor_area(
                 )
             )
         elif t.measure == "commercial_service_share":
-            have = _col(communities, "commercial_service_area_m2")
-            total = _col(communities, "total_floor_area_m2")
+            have = numeric_column(communities, "commercial_service_area_m2")
+            total = numeric_column(communities, "total_floor_area_m2")
             checks.append(_ratio_check(t, applicable, have, total, thr, base_unit="m2"))
         elif t.measure == "area_per_household":
-            have = _col(communities, t.column or "developer_service_rooms_m2")
+            have = numeric_column(communities, t.column or "developer_service_rooms_m2")
             checks.append(
                 _ratio_check(t, applicable, have, households, thr, base_unit="households")
             )
@@ -298,12 +302,3 @@ def _columns_needed(t: Target) -> list[str]:
     if t.measure == "area_per_household":
         return [t.column or "developer_service_rooms_m2"]
     return []
-
-
-def _col(frame: pd.DataFrame, col: str) -> pd.Series:
-    if col not in frame.columns:
-        return pd.Series(np.nan, index=frame.index, dtype=float)
-    try:
-        return frame[col].astype(float)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"column {col} is not numeric", column=col) from exc

@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoplan._errors import InputError
 from geoplan.audit._export import csv_pieces, json_pieces, jsonable, records
 from geoplan.audit.facts import fact_text, isnan, missing_text, with_text
 
@@ -34,6 +35,7 @@ __all__ = [
     "fact_text",
     "long_table",
     "missing_text",
+    "numeric_column",
     "save_result",
     "table_columns",
     "with_text",
@@ -128,6 +130,29 @@ def applicable_mask(frame: pd.DataFrame, target: Target) -> pd.Series:
         else:
             mask &= _flag(frame, key).eq(bool(want))
     return mask
+
+
+def numeric_column(frame: pd.DataFrame, col: str) -> pd.Series:
+    """Column ``col`` of ``frame`` as floats; all NaN when the frame has no such column.
+
+    Raises
+    ------
+    InputError
+        When the column holds values that are not numbers.
+
+    Examples
+    --------
+    >>> numeric_column(pd.DataFrame({"a": [1, None]}), "a").tolist()
+    [1.0, nan]
+    >>> numeric_column(pd.DataFrame({"a": [1]}), "b").tolist()
+    [nan]
+    """
+    if col not in frame.columns:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    try:
+        return frame[col].astype(float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"column {col} is not numeric", column=col) from exc
 
 
 def _flag(frame: pd.DataFrame, col: str) -> pd.Series:

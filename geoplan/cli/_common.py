@@ -378,7 +378,7 @@ def _unmeasured_line(rows: pd.DataFrame, *, zh: bool, limit: int) -> str:
     texts = rows[col] if col in rows.columns else pd.Series("", index=rows.index)
     lines = []
     for text, grp in rows.groupby(texts.fillna("").astype(str), sort=False):
-        who = [_finding_text(r, zh=zh).rsplit(": ", 1)[0] for _, r in grp.head(limit).iterrows()]
+        who = [_who(r, zh=zh) for _, r in grp.head(limit).iterrows()]
         more = len(grp) - len(who)
         names = ("、" if zh else ", ").join(who)
         if more:
@@ -399,8 +399,8 @@ def _missing_layer(profile: str, target_id: str) -> str:
     return "facilities" if t.measure == "share_of_facilities" else "communities"
 
 
-def _finding_text(row: pd.Series, *, zh: bool) -> str:
-    """One finding as a planner reads it: who, then the facts (``text_zh``/``text_en``)."""
+def _who(row: pd.Series, *, zh: bool) -> str:
+    """Whom a finding is about: "C001 甲", or 全区 / 中心城区 for an area-wide one."""
     who = (
         row["entity_id"]
         if row["entity_id"] == row["entity_name"]
@@ -411,6 +411,12 @@ def _finding_text(row: pd.Series, *, zh: bool) -> str:
             "all": "全区" if zh else "whole area",
             "central_district": "中心城区" if zh else "central district",
         }[who]
+    return str(who)
+
+
+def _finding_text(row: pd.Series, *, zh: bool) -> str:
+    """One finding as a planner reads it: who, then the facts (``text_zh``/``text_en``)."""
+    who = _who(row, zh=zh)
     text = row.get("text_zh" if zh else "text_en")
     if not isinstance(text, str) or not text:
         from geoplan.audit.results import fact_text

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from geoplan.audit.results import AuditResult
+    from geoplan.cli._common import Progress
     from geoplan.profiles import Profile
 
 __all__ = ["LEDGER_NAME", "echo_ledger", "ledger_option", "save_ledger"]
@@ -45,21 +46,25 @@ def save_ledger(
     results: Sequence[AuditResult],
     path: Path,
     *,
+    progress: Progress,
     communities: pd.DataFrame | None = None,
     inputs: Iterable[str | os.PathLike[str]] = (),
     profiles: Iterable[Profile] = (),
     lang: str = "zh",
 ) -> dict[str, Any]:
-    """Build and write the ledger of ``results``; what a command reports about it
-    (rows, checks not measurable, files), JSON-ready.
+    """Build and write the ledger of ``results`` (a step of ``progress``, phase
+    ``ledger``); what a command reports about it (rows, checks not measurable, files),
+    JSON-ready.
 
     Inputs that are files are named on the sheet 说明 and are never overwritten.
     """
+    from geoplan._timing import phase
     from geoplan.report.ledger import problem_ledger, write_ledger
 
-    ledger = problem_ledger(results, communities=communities, lang=lang, profiles=profiles)
-    files = [Path(p) for p in inputs if isinstance(p, str | os.PathLike) and Path(p).exists()]
-    paths = write_ledger(ledger, path, inputs=[str(p) for p in files], protect=files)
+    with progress.step(f"writing the problem ledger {path}"), phase("ledger"):
+        ledger = problem_ledger(results, communities=communities, lang=lang, profiles=profiles)
+        files = [Path(p) for p in inputs if isinstance(p, str | os.PathLike) and Path(p).exists()]
+        paths = write_ledger(ledger, path, inputs=[str(p) for p in files], protect=files)
     unmeasured = ledger.attrs.get("unmeasured")
     return {
         "rows": len(ledger),

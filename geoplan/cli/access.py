@@ -161,20 +161,14 @@ def access(
     has none), 1 when one fails, 2 on bad input."""
     from geoplan._errors import DataQualityWarning, InputError
     from geoplan._timing import phase
-    from geoplan.audit.access import access_targets, audit_access
-    from geoplan.categories import load_categories
+    from geoplan.audit.access import audit_access, check_category
     from geoplan.cli._outputs import write_access
     from geoplan.network import describe_network
     from geoplan.profiles import load_profile
 
     progress = Progress(quiet=as_json)
     profile = load_profile(profile_name)
-    known = load_categories()
-    if category not in known.ids:
-        raise InputError(
-            f"unknown category {category!r}; categories: {', '.join(known.ids)}",
-            column="--category",
-        )
+    check_category(category, column="--category")  # before any file is read
     inputs = [p for p in (network_path, buildings, facilities, communities) if p is not None]
     notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
@@ -231,14 +225,13 @@ def access(
             make_map=make_map,
             protect=inputs,
         )
-    has_targets = bool(access_targets(profile, category))
+    has_targets = bool(result.summary["targets"])  # the profile's access targets for it
     ledger = None
     if ledger_path is not None:
-        with progress.step(f"writing the problem ledger {ledger_path}"), phase("ledger"):
-            ledger = save_ledger(
-                [result], ledger_path, communities=comm, inputs=inputs, profiles=[profile],
-                lang=lang,
-            )  # fmt: skip
+        ledger = save_ledger(
+            [result], ledger_path, progress=progress, communities=comm, inputs=inputs,
+            profiles=[profile], lang=lang,
+        )  # fmt: skip
     with phase("print"):
         if as_json:
             payload: dict[str, Any] = result.to_dict()
@@ -267,12 +260,12 @@ def _print_access(result: AuditResult, *, lang: str, has_targets: bool) -> None:
     per_en = "per 100 households" if s["population"] == "households" else "per 1,000 residents"
     v = s["value"]
     limit = f"{s['within_m']:g} m" if s["within_m"] is not None else "-"
-    if str(s.get("limit", "")).startswith("catchment:"):  # each facility its own radius
+    how, _, rule = str(s.get("limit", "")).partition(":")
+    if how == "catchment":  # each facility its own radius
         limit = (
-            f"按规模分级的服务半径（{s['limit'].split(':', 1)[1]}，至多 {limit}）"
+            f"按规模分级的服务半径（{rule}，至多 {limit}）"
             if zh
-            else f"each facility's size-graded radius ({s['limit'].split(':', 1)[1]}, "
-            f"up to {limit})"
+            else f"each facility's size-graded radius ({rule}, up to {limit})"
         )
     click.echo(
         f"{s['category']}：{s['facilities']} 处设施，{describe_households(s, lang=lang)}；"

@@ -175,10 +175,9 @@ def _finish(
             save_result(result, out_dir, protect=inputs)
     ledger = None
     if ledger_path is not None:
-        with progress.step(f"writing the problem ledger {ledger_path}"):
-            ledger = save_ledger(
-                [result], ledger_path, inputs=inputs, profiles=[profile], lang=lang
-            )
+        ledger = save_ledger(
+            [result], ledger_path, progress=progress, inputs=inputs, profiles=[profile], lang=lang
+        )
     if as_json:
         echo_json(result.to_dict())
     else:

@@ -271,15 +271,15 @@ def coverage(
                     write_gap_maps(out_dir, coverage=result, facilities=fac, lang=lang, network=net)
     ledger = None
     if ledger_path is not None:
-        with progress.step(f"writing the problem ledger {ledger_path}"), phase("ledger"):
-            ledger = save_ledger(
-                [result],
-                ledger_path,
-                communities=comm,
-                inputs=inputs,
-                profiles=[profile],
-                lang=lang,
-            )
+        ledger = save_ledger(
+            [result],
+            ledger_path,
+            progress=progress,
+            communities=comm,
+            inputs=inputs,
+            profiles=[profile],
+            lang=lang,
+        )
     with phase("print"):
         if as_json:
             payload: dict[str, Any] = result.to_dict()

@@ -232,15 +232,15 @@ def demo(
                 _echo_siting(s, lang=lang)
             if grids is not None:
                 print_grids(grids, lang=lang)
-    with progress.step(f"writing the problem ledger {out_dir / LEDGER_NAME}"):
-        summary["ledger"] = save_ledger(
-            every,
-            out_dir / LEDGER_NAME,
-            communities=comm,
-            inputs=[gpkg],
-            profiles=loaded,
-            lang=lang,
-        )
+    summary["ledger"] = save_ledger(
+        every,
+        out_dir / LEDGER_NAME,
+        progress=progress,
+        communities=comm,
+        inputs=[gpkg],
+        profiles=loaded,
+        lang=lang,
+    )
     summary["notes"] = sorted(set(notes))
     if as_json:
         echo_json(summary)

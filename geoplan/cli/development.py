@@ -237,15 +237,15 @@ def development_cmd(
         result, before = _audit_one(
             plan_paths[0], before_path, context_path, profiles, crs, progress
         )
+        inputs = [plan_paths[0], context_path] + ([before_path] if before_path else [])
         if out_dir is not None:
             with progress.step(f"writing {out_dir}"):
-                inputs = [plan_paths[0], context_path] + ([before_path] if before_path else [])
                 _write(result, before, out_dir, langs, inputs, not no_static_map)
         ledger = None
         if ledger_path is not None:  # the proposal's failing checks
-            with progress.step(f"writing the problem ledger {ledger_path}"):
-                inputs = [plan_paths[0], context_path] + ([before_path] if before_path else [])
-                ledger = save_ledger([result], ledger_path, inputs=inputs, lang=langs[0])
+            ledger = save_ledger(
+                [result], ledger_path, progress=progress, inputs=inputs, lang=langs[0]
+            )
         if as_json:
             echo_json(report_dict(result, before=before))
         else:
@@ -278,11 +278,10 @@ def development_cmd(
                 )
     table = batch_summary(items)
     if ledger_path is not None:  # one ledger of every plan that ran
-        with progress.step(f"writing the problem ledger {ledger_path}"):
-            ran = [i["result"] for i in items if "result" in i]
-            ledger = save_ledger(
-                ran, ledger_path, inputs=[*plan_paths, context_path], lang=langs[0]
-            )
+        ran = [i["result"] for i in items if "result" in i]
+        ledger = save_ledger(
+            ran, ledger_path, progress=progress, inputs=[*plan_paths, context_path], lang=langs[0]
+        )
         if not as_json:
             echo_ledger(ledger, lang=langs[0])
     if out_dir is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-__all__ = ["UNIT_LABELS", "unit_label"]
+__all__ = ["COMPARATOR_SIGNS", "UNIT_LABELS", "unit_label"]
 
 UNIT_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
@@ -41,6 +41,11 @@ UNIT_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType(
     }
 )
 """Profile unit -> (zh, en) as printed after a number."""
+
+COMPARATOR_SIGNS: Mapping[str, str] = MappingProxyType(
+    {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
+)
+"""A target's comparator as printed before its threshold (应 ≥ 30)."""
 
 
 def unit_label(unit: str, lang: str = "zh") -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 __all__ = [
+    "ACCESS_CLASSES",
     "BUILDING_CLASSES",
     "CELL_BREAKS",
     "CELL_CLASSES",
@@ -90,6 +91,19 @@ BUILDING_CLASSES: dict[str, StyleClass] = {
     # a school, an office, or a building of unknown use left out: drawn, not counted
     "no_households": StyleClass(
         "no_households", "#9e9e9e", "#eeeeee", "无住户（不计入）", "no households (not counted)"
+    ),
+}
+
+# Capacity within reach (geoplan access), worst first: none within reach, then shares of
+# the mark (a target, or with none the household-weighted median or mean), and buildings
+# without households.
+ACCESS_CLASSES: dict[str, StyleClass] = {
+    "none": StyleClass("none", "#7f0000", "#b30000", "步行范围内没有", "none within reach"),
+    "low": StyleClass("low", "#b35806", "#f1a340", "不足一半", "under half"),
+    "short": StyleClass("short", "#d8b365", "#fee0b6", "一半到达标", "half to the mark"),
+    "met": StyleClass("met", "#1b7837", "#7fbf7b", "达到及以上", "at or above the mark"),
+    "no_households": StyleClass(
+        "no_households", "#9e9e9e", "#d9d9d9", "无住户（不计入）", "no households (not counted)"
     ),
 }
 

@@ -8,8 +8,6 @@ table, or the saved ``access.gpkg``): it never calls the audit.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
@@ -18,6 +16,7 @@ import pandas as pd
 import shapely
 
 from geoplan.render import _labels as lb
+from geoplan.render._labels import ACCESS_CLASSES
 from geoplan.render._leaflet import (
     LegendItem,
     add_layer,
@@ -26,6 +25,7 @@ from geoplan.render._leaflet import (
     esc,
     fmt,
     map_state,
+    polygon_style,
     row_names,
     set_legend,
     tip,
@@ -36,34 +36,12 @@ __all__ = [
     "ACCESS_CLASSES",
     "access_classes",
     "access_layer",
+    "access_values",
     "class_labels",
     "default_mark",
+    "legend_number",
     "mark_heading",
 ]
-
-
-@dataclass(frozen=True)
-class _Class:
-    color: str
-    fill: str
-    zh: str
-    en: str
-
-    def label(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
-
-
-#: The classes of the layer, worst first: none within reach, then shares of the target
-#: (or, with no target, of the household-weighted median), and buildings without households.
-ACCESS_CLASSES: dict[str, _Class] = {
-    "none": _Class("#7f0000", "#b30000", "步行范围内没有", "none within reach"),
-    "low": _Class("#b35806", "#f1a340", "不足一半", "under half"),
-    "short": _Class("#d8b365", "#fee0b6", "一半到达标", "half to the mark"),
-    "met": _Class("#1b7837", "#7fbf7b", "达到及以上", "at or above the mark"),
-    "no_households": _Class(
-        "#9e9e9e", "#d9d9d9", "无住户（不计入）", "no households (not counted)"
-    ),
-}
 
 
 #: The two classes named after the mark, when it is a statistic and not a target.
@@ -86,19 +64,26 @@ def class_labels(mark: float, *, lang: str = "zh", kind: str = "target") -> dict
     >>> class_labels(10.0, kind="mean")["met"]
     '平均及以上（≥ 10）'
     """
-    half, full = _num(0.5 * mark), _num(mark)
+    language = lb.validate_lang(lang)
+    half, full = legend_number(0.5 * mark), legend_number(mark)
     ranges = {"none": "0", "low": f"< {half}", "short": f"{half}–{full}", "met": f"≥ {full}"}
     out = {}
     for k, c in ACCESS_CLASSES.items():
         words = _STAT_WORDS.get(kind, {}).get(k)
-        label = c.label(lang) if words is None else words[0 if lang == "zh" else 1]
+        label = c.label(language) if words is None else words[0 if lang == "zh" else 1]
         r = ranges.get(k) if math.isfinite(mark) and mark > 0 else None
         out[k] = label if r is None else (f"{label}（{r}）" if lang == "zh" else f"{label} ({r})")
     return out
 
 
-def _num(x: float) -> str:
-    """A value as a legend reads it: 50, 74.7, 1,250."""
+def legend_number(x: float) -> str:
+    """A value as a legend reads it: 50, 74.7, 1,250.
+
+    Examples
+    --------
+    >>> legend_number(50.0), legend_number(74.66), legend_number(1250.0)
+    ('50', '74.7', '1,250')
+    """
     return f"{x:,.1f}".removesuffix(".0")
 
 
@@ -135,7 +120,7 @@ def mark_heading(mark: float, kind: str, unit: str = "", *, lang: str = "zh") ->
     >>> mark_heading(50.0, "target", "m²/千人"), mark_heading(74.66, "median", lang="en")
     ('标准 ≥ 50 m²/千人', 'household-weighted median 74.7')
     """
-    shown = f"{_num(mark)} {unit}".strip() if math.isfinite(mark) else "-"
+    shown = f"{legend_number(mark)} {unit}".strip() if math.isfinite(mark) else "-"
     words = {
         "target": ("标准 ≥", "target ≥"),
         "median": ("住户加权中位数", "household-weighted median"),
@@ -144,30 +129,41 @@ def mark_heading(mark: float, kind: str, unit: str = "", *, lang: str = "zh") ->
     return f"{words[0] if lang == 'zh' else words[1]} {shown}"
 
 
+def access_values(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """The value ``column`` and the households of each row (0 where missing; 1 each when
+    the frame has no ``households``)."""
+    value = pd.to_numeric(frame[column], errors="coerce").fillna(0.0).to_numpy(float)
+    if "households" not in frame.columns:
+        return value, np.ones(len(frame))
+    hh = pd.to_numeric(frame["households"], errors="coerce").fillna(0.0).to_numpy(float)
+    return value, hh
+
+
 def access_classes(
     value: np.ndarray, households: np.ndarray, mark: float | None
-) -> tuple[np.ndarray, float]:
-    """Each row's class key, and the mark the classes are relative to (``mark``, or
-    :func:`default_mark` when None).
+) -> tuple[np.ndarray, float, str]:
+    """Each row's class key, the mark the classes are relative to and what it is:
+    ``mark`` (``"target"``), or :func:`default_mark` and its statistic when None.
 
     Examples
     --------
-    >>> keys, mark = access_classes(np.array([0.0, 10.0, 20.0, 40.0]),
-    ...                             np.array([5.0, 5.0, 5.0, 0.0]), 30.0)
-    >>> keys.tolist(), mark
-    (['none', 'low', 'short', 'no_households'], 30.0)
+    >>> keys, mark, kind = access_classes(np.array([0.0, 10.0, 20.0, 40.0]),
+    ...                                   np.array([5.0, 5.0, 5.0, 0.0]), 30.0)
+    >>> keys.tolist(), mark, kind
+    (['none', 'low', 'short', 'no_households'], 30.0, 'target')
     """
     v = np.asarray(value, dtype=float)
     w = np.asarray(households, dtype=float)
     has = w > 0
+    kind = "target"
     if mark is None:
-        mark = default_mark(v, w)[0]
+        mark, kind = default_mark(v, w)
     keys = np.full(v.size, "met", dtype=object)
     keys[v < mark] = "short"
     keys[v < 0.5 * mark] = "low"
     keys[~(v > 0)] = "none"
     keys[~has] = "no_households"
-    return keys, float(mark)
+    return keys, float(mark), kind
 
 
 def _cells(
@@ -181,15 +177,12 @@ def _cells(
     n = int(key.max()) + 1 if key.size else 0
     w = np.bincount(key, weights=hh, minlength=n)
     num = np.bincount(key, weights=np.where(hh > 0, value * hh, 0.0), minlength=n)
-    cnt = np.bincount(key, minlength=n)
     first = np.unique(key, return_index=True)[1]
     x0, y0 = ix[first] * cell_m, iy[first] * cell_m
     geo = shapely.box(x0, y0, x0 + cell_m, y0 + cell_m)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(w > 0, num / w, 0.0)
-    cells = gpd.GeoDataFrame(
-        {"value": mean, "households": w, "buildings": cnt}, geometry=geo, crs=frame.crs
-    )
+    cells = gpd.GeoDataFrame({"value": mean, "households": w}, geometry=geo, crs=frame.crs)
     return cells, mean, w
 
 
@@ -204,7 +197,6 @@ def access_layer(
     label: str | None = None,
     aggregate_above: int = DEFAULT_AGGREGATE_ABOVE,
     cell_m: float = DEFAULT_CELL_M,
-    fields: Sequence[str] = (),
 ) -> folium.Map:
     """Buildings coloured by ``column`` (e.g. ``supply_per_100_households__wet_market``).
 
@@ -224,12 +216,7 @@ def access_layer(
     language = lb.validate_lang(lang)
     m = ensure_map(m, language)
     st = map_state(m)
-    value = pd.to_numeric(buildings[column], errors="coerce").fillna(0.0).to_numpy(float)
-    hh = (
-        pd.to_numeric(buildings["households"], errors="coerce").fillna(0.0).to_numpy(float)
-        if "households" in buildings.columns
-        else np.ones(len(buildings))
-    )
+    value, hh = access_values(buildings, column)
     name = label or column
     u = f" {unit}" if unit else ""
     if len(buildings) > aggregate_above:
@@ -240,24 +227,15 @@ def access_layer(
     else:
         frame = buildings
         ids = row_names(buildings)
-    kind = "target" if mark is not None else default_mark(value, hh)[1]
-    keys, mark = access_classes(value, hh, mark)
+    keys, mark, kind = access_classes(value, hh, mark)
     geo = display_geometry(frame, "buildings", st)
     hh_label = lb.text("households", language)
     tips = []
     for k in range(len(frame)):
         rows = [(esc(name), f"{fmt(value[k], 2)}{esc(u)}"), (hh_label, fmt(hh[k], 0))]
-        rows += [(esc(f), esc(frame[f].iloc[k])) for f in fields if f in frame.columns]
         tips.append(tip(ids[k], rows))
     styles = {
-        k: {
-            "color": c.color,
-            "fillColor": c.fill,
-            "weight": 0.5,
-            "opacity": 0.9,
-            "fillOpacity": 0.7,
-            "radius": 3,
-        }
+        k: {**polygon_style(c, fill_opacity=0.7, weight=0.5), "radius": 3}
         for k, c in ACCESS_CLASSES.items()
     }
     add_layer(m, name=name, geo=geo, style_keys=list(keys), tips=tips, styles=styles)

@@ -15,7 +15,7 @@ from geoplan.report._ledger_words import as_float
 
 if TYPE_CHECKING:
     from geoplan.audit.results import AuditResult
-    from geoplan.profiles import Profile
+    from geoplan.profiles import Profile, Target
 
 __all__ = [
     "DISTRICT_NAMES",
@@ -177,8 +177,17 @@ class Profiles:
                 self._by[name] = None
         return self._by[name]
 
-    def loaded(self) -> list[Profile]:
-        return [p for p in self._by.values() if p is not None]
+    def target(self, name: str, target_id: str) -> Target | None:
+        """Target ``target_id`` of profile ``name``; None when either cannot be found."""
+        prof = self.get(name)
+        if prof is None:
+            return None
+        from geoplan._errors import GeoplanError
+
+        try:
+            return prof.target(target_id)
+        except (GeoplanError, KeyError):
+            return None
 
 
 def basis_text(profile: Profile | None, source: str, clause: str, *, lang: str) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import SupportsFloat, SupportsIndex
 
-from geoplan.profiles._units import UNIT_LABELS
+from geoplan.profiles._units import COMPARATOR_SIGNS, UNIT_LABELS, unit_label
+from geoplan.report.texts import as_number
 
 __all__ = [
     "display_unit",
@@ -24,8 +24,6 @@ __all__ = [
     "walk_limit",
 ]
 
-_COMPARATORS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
-_UNITS = UNIT_LABELS  # profile unit -> (zh, en): geoplan.profiles._units
 #: access measures -> (zh, en) of "per" in the remedy
 _PER = {
     "supply_per_1000_residents": ("每千人", "per 1,000 residents"),
@@ -35,17 +33,8 @@ _PER = {
 
 def as_float(v: object) -> float | None:
     """A finite number, or None (None, NaN, NA, text that is no number, inf)."""
-    if (
-        v is None
-        or isinstance(v, bool)
-        or not isinstance(v, float | int | str | SupportsFloat | SupportsIndex)
-    ):
-        return None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
+    x = None if isinstance(v, bool) else as_number(v)
+    return x if x is not None and math.isfinite(x) else None
 
 
 def is_share(unit: str) -> bool:
@@ -71,8 +60,7 @@ def display_unit(unit: str, *, lang: str) -> str:
         return "%"
     if unit == "flag":
         return ""
-    zh, en = _UNITS.get(unit, (unit, unit))
-    return zh if lang == "zh" else en
+    return unit_label(unit, lang)
 
 
 def display_value(value: object, unit: str, *, lang: str) -> float | str | None:
@@ -120,7 +108,7 @@ def walk_limit(threshold: str, *, lang: str) -> str:
     ('≤ 500 米', '≤ 5 min')
     """
     text = str(threshold)
-    for sym, shown in _COMPARATORS.items():
+    for sym, shown in COMPARATOR_SIGNS.items():
         if text.startswith(sym + " "):
             text = shown + text[len(sym) :]
             break
@@ -168,7 +156,7 @@ def target_text(row: Mapping[str, object], *, lang: str) -> str:
     if isinstance(thr, str) and as_float(thr) is None and "-" in thr:
         lo, hi = thr.split("-", 1)
         return f"{one(lo)}–{one(hi)}"
-    return f"{_COMPARATORS.get(comparator, comparator)} {one(thr)}".strip()
+    return f"{COMPARATOR_SIGNS.get(comparator, comparator)} {one(thr)}".strip()
 
 
 def _ceil(x: float) -> int:
@@ -335,7 +323,7 @@ def remedy_text(
             if zh
             else f"add {n:,.0f} {hu} to reach {target} {u}"
         )
-    if "/" not in unit and unit in _UNITS:
+    if "/" not in unit and unit in UNIT_LABELS:
         n = _ceil(gap)
         return f"增加 {n:,} {u}，达到 {target}" if zh else f"add {n:,} {u} to reach {target}"
     return (

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from geoplan.report.maps import category_name
+
 if TYPE_CHECKING:
     import geopandas as gpd
     from matplotlib.axes import Axes
@@ -39,7 +41,7 @@ def access_map_title(summary: dict[str, Any], *, lang: str = "zh") -> str:
     ...     "supply_column": "floor_area_m2", "within_m": 750.0, "decay": "none"}, lang="en")
     'wet market floor_area_m2 per 1,000 residents within 750 m walk (decay none)'
     """
-    name = _category_name(str(summary["category"]), lang)
+    name = category_name(str(summary["category"]), lang)
     within = summary.get("within_m")
     walk = f"{within:g}" if isinstance(within, int | float) else "-"
     graded = str(summary.get("limit") or "").startswith("catchment:")
@@ -172,21 +174,20 @@ def write_access_map(
     verdicts = community_access_table(result, communities, lang=lang)
     if verdicts is not None:
         table, check, name, texts = verdicts
+        what = category_name(str(s["category"]), lang)  # the tooltip's name of the check
+        short = {check: f"{what}（{unit_text}）" if lang == "zh" else f"{what} ({unit_text})"}
         if is_city_scale(table, result.table):  # outlines sent once, compact tooltips
-            city_community_layers(table, checks=[[check]], m=m, lang=lang, check_label=name)
-        else:
-            short = (
-                f"{_category_name(str(s['category']), lang)}（{unit_text}）"
-                if lang == "zh"
-                else (f"{_category_name(str(s['category']), lang)} ({unit_text})")
+            city_community_layers(
+                table, checks=[[check]], m=m, lang=lang, check_label=name, check_labels=short
             )
+        else:
             community_layer(
                 table,
                 m=m,
                 lang=lang,
                 check=check,
                 check_label=name,
-                check_labels={check: short},
+                check_labels=short,
                 texts={check: texts},
             )
     access_layer(
@@ -240,18 +241,16 @@ def _write_png(
     from geoplan.render.access_layers import (
         ACCESS_CLASSES,
         access_classes,
+        access_values,
         class_labels,
-        default_mark,
         mark_heading,
     )
     from geoplan.render.static import cjk_font_properties
 
     table = result.table
     column = str(result.summary["column"])
-    value = pd.to_numeric(table[column], errors="coerce").fillna(0.0).to_numpy(float)
-    hh = pd.to_numeric(table["households"], errors="coerce").fillna(0.0).to_numpy(float)
-    kind = "target" if mark is not None else default_mark(value, hh)[1]
-    keys, used = access_classes(value, hh, mark)
+    value, hh = access_values(table, column)
+    keys, used, kind = access_classes(value, hh, mark)
     font = cjk_font_properties() if lang == "zh" else None
     fig, ax = plt.subplots(figsize=(9, 9), dpi=110)
     geo = table.geometry
@@ -278,7 +277,7 @@ def _write_png(
     if fac is not None and len(fac):
         p = fac.geometry.representative_point()
         ax.scatter(p.x, p.y, s=30, marker="^", c="#253494", edgecolors="white", linewidths=0.5)
-        name = _category_name(str(result.summary["category"]), lang)
+        name = category_name(str(result.summary["category"]), lang)
         label = f"{name}（{len(fac)} 处）" if lang == "zh" else f"{name} ({len(fac)})"
         handles.append(
             Line2D([], [], marker="^", linestyle="", color="#253494", markersize=7, label=label)
@@ -297,18 +296,6 @@ def _write_png(
     return write_bytes(dest, buf.getvalue(), protect=protect)
 
 
-def _num(x: float) -> str:
-    """A mark as read on a legend: 50, 74.7, 1,250."""
-    return f"{x:,.1f}".removesuffix(".0")
-
-
-def _category_name(cat: str, lang: str) -> str:
-    from geoplan.categories import list_categories
-
-    table = list_categories()
-    return str(table.loc[cat, "zh" if lang == "zh" else "en"]) if cat in table.index else cat
-
-
 def _outline_communities(
     ax: Axes,
     communities: gpd.GeoDataFrame,
@@ -317,6 +304,8 @@ def _outline_communities(
     font: FontProperties | None,
 ) -> None:
     """Community outlines, and each one's name with its household-weighted mean."""
+    from geoplan.render.access_layers import legend_number
+
     communities.boundary.plot(ax=ax, color="#555555", linewidth=0.6, zorder=3)
     if len(communities) > _NAMED_COMMUNITIES_MAX:
         return
@@ -331,7 +320,7 @@ def _outline_communities(
     for cid, p in zip(communities.index.astype(str), at, strict=True):
         name = str(communities.loc[cid, "name"]) if "name" in communities.columns else cid
         v = mean.get(cid)
-        text = name if v is None or pd.isna(v) else f"{name}\n{_num(float(v))}"
+        text = name if v is None or pd.isna(v) else f"{name}\n{legend_number(float(v))}"
         ax.annotate(
             text, (p.x, p.y), ha="center", va="center", fontsize=6.5, zorder=4,
             fontproperties=font, color="#222222",

@@ -232,41 +232,70 @@ class _Context:
     categories: dict[str, tuple[str, str]]
 
 
-def _result_rows(result: AuditResult, ctx: _Context, *, failing: bool) -> list[Keyed]:
-    """(sort key, row) of each failing (or unmeasured) finding of one result."""
-    zh = ctx.lang == "zh"
+@dataclass(frozen=True)
+class _Prepared:
+    """One result and what its rows read, computed once (places are reprojected)."""
+
+    result: AuditResult
+    places: pd.DataFrame
+    facilities: pd.DataFrame
+    shares: dict[str, float]
+    #: The district (name, sort key) all its communities share, else blank.
+    area: tuple[str, str]
+    #: Per community (or site): its ``_SITE_COLUMNS``, for the commercial-share remedy.
+    site_rows: dict[str, dict[str, Any]]
+    est_share: float | None
+    #: Each finding's verdict (True, False, None: not measured), in findings order.
+    verdicts: list[bool | None]
+
+
+def _prepare(result: AuditResult, ctx: _Context) -> _Prepared:
     places = result_places(result, ctx.places)
-    facilities = facility_places(result)
-    shares = estimated_shares(result)
-    area = (common(places["district"]), common(places["district_key"]))
-    development = result.name == "development"
     table = result.table
     site_rows: dict[str, dict[str, Any]] = {}
     site_cols = [c for c in _SITE_COLUMNS if c in table.columns]
-    if site_cols and (is_community_table(table, result.name) or development):
+    if site_cols and (is_community_table(table, result.name) or result.name == "development"):
         for k, values in zip(table.index, table[site_cols].to_numpy().tolist(), strict=True):
             site_rows[str(k)] = dict(zip(site_cols, values, strict=True))
-    est_share = as_float(result.summary.get("households_estimated_share"))
+    f = result.findings
+    return _Prepared(
+        result=result,
+        places=places,
+        facilities=facility_places(result),
+        shares=estimated_shares(result),
+        area=(common(places["district"]), common(places["district_key"])),
+        site_rows=site_rows,
+        est_share=as_float(result.summary.get("households_estimated_share")),
+        verdicts=[_flag(v) for v in f["passed"].tolist()] if len(f) else [],
+    )
+
+
+def _result_rows(prep: _Prepared, ctx: _Context, *, failing: bool) -> list[Keyed]:
+    """(sort key, row) of each failing (or unmeasured) finding of one result."""
+    zh = ctx.lang == "zh"
+    result = prep.result
+    development = result.name == "development"
+    est_share = prep.est_share
     out = []
     f = result.findings
     if len(f):  # the verdicts first: a city's findings are mostly passes
-        verdicts = [_flag(v) for v in f["passed"].tolist()]
-        keep = [(v is False) if failing else (v is None) for v in verdicts]
+        keep = [(v is False) if failing else (v is None) for v in prep.verdicts]
         f = f[np.asarray(keep, dtype=bool)]
     picked = _records(f)
     for n, r in enumerate(fold_buildings(picked, result.table, lang=ctx.lang)):
         pname = str(r.get("profile") or result.profile)
         prof = ctx.profiles.get(pname)
-        target = None
-        if prof is not None:
-            from geoplan._errors import GeoplanError
-
-            try:
-                target = prof.target(str(r.get("check_id")))
-            except (GeoplanError, KeyError):
-                target = None
+        target = ctx.profiles.target(pname, str(r.get("check_id")))
         audit = str(r.get("audit") or result.name)
-        w = _where(r, places, facilities, shares, area, development=development, lang=ctx.lang)
+        w = _where(
+            r,
+            prep.places,
+            prep.facilities,
+            prep.shares,
+            prep.area,
+            development=development,
+            lang=ctx.lang,
+        )
         note = w.note
         if not note and not w.community_id and est_share:
             note = (
@@ -306,7 +335,7 @@ def _result_rows(result: AuditResult, ctx: _Context, *, failing: bool) -> list[K
                         lang=ctx.lang,
                         measure=target.measure if target is not None else r.get("measure"),
                         categories=ctx.categories,
-                        site=site_rows.get(w.community_id),
+                        site=prep.site_rows.get(w.community_id),
                         category=target.category if target is not None else None,
                     ),
                     "坐标": w.lonlat,
@@ -346,25 +375,18 @@ def _fold_same_as_community(keyed: list[Keyed], *, zh: bool) -> list[Keyed]:
     return out
 
 
-def _skipped_rows(result: AuditResult, ctx: _Context) -> list[Keyed]:
+def _skipped_rows(prep: _Prepared, ctx: _Context) -> list[Keyed]:
     """Targets an audit could not run at all (``summary["not_measured"]``: columns missing)."""
     zh = ctx.lang == "zh"
+    result = prep.result
     skipped = result.summary.get("not_measured") or {}
     if not isinstance(skipped, Mapping) or not skipped:
         return []
-    places = result_places(result, ctx.places)
-    district, key = common(places["district"]), common(places["district_key"])
+    district, key = prep.area
     prof = ctx.profiles.get(result.profile)
     out = []
     for n, (tid, cols) in enumerate(skipped.items()):
-        target = None
-        if prof is not None:
-            from geoplan._errors import GeoplanError
-
-            try:
-                target = prof.target(str(tid))
-            except (GeoplanError, KeyError):
-                target = None
+        target = ctx.profiles.target(result.profile, str(tid))
         names = ", ".join(str(c) for c in cols) if isinstance(cols, list | tuple) else str(cols)
         desc = (target.description_zh if zh else target.description_en) if target else str(tid)
         basis = basis_text(prof, target.source, target.clause, lang=ctx.lang) if target else ""
@@ -420,6 +442,16 @@ def _context(communities: pd.DataFrame | None, profiles: Iterable[Profile], lang
     return _Context(place_table(communities), Profiles(profiles), check_lang(lang), _categories())
 
 
+def _unmeasured(
+    batch: Sequence[_Prepared], ctx: _Context, order: Mapping[str, int]
+) -> pd.DataFrame:
+    """The table of :func:`unmeasured_checks`: skipped targets and findings without a verdict."""
+    keyed: list[Keyed] = []
+    for p in batch:
+        keyed += _skipped_rows(p, ctx) + _result_rows(p, ctx, failing=False)
+    return _frame(keyed, UNMEASURED_COLUMNS, order, ctx.lang)
+
+
 def unmeasured_checks(
     results: AuditResult | Iterable[AuditResult],
     *,
@@ -446,11 +478,7 @@ def unmeasured_checks(
     """
     batch = _batch(results)
     ctx = _context(communities, profiles, lang)
-    keyed = []
-    for r in batch:
-        keyed += _skipped_rows(r, ctx)
-        keyed += _result_rows(r, ctx, failing=False)
-    return _frame(keyed, UNMEASURED_COLUMNS, _profile_order(batch), ctx.lang)
+    return _unmeasured([_prepare(r, ctx) for r in batch], ctx, _profile_order(batch))
 
 
 def _batch(results: AuditResult | Iterable[AuditResult]) -> list[AuditResult]:
@@ -527,35 +555,33 @@ def problem_ledger(
     """
     batch = _batch(results)
     ctx = _context(communities, profiles, lang)
-    keyed = []
-    for r in batch:
-        keyed += _result_rows(r, ctx, failing=True)
+    prepared = [_prepare(r, ctx) for r in batch]
+    keyed: list[Keyed] = []
+    for p in prepared:
+        keyed += _result_rows(p, ctx, failing=True)
     order = _profile_order(batch)
     ledger = _frame(keyed, LEDGER_COLUMNS, order, ctx.lang)
-    unmeasured: list[Keyed] = []
-    for r in batch:
-        unmeasured += _skipped_rows(r, ctx) + _result_rows(r, ctx, failing=False)
-    ledger.attrs["unmeasured"] = _frame(unmeasured, UNMEASURED_COLUMNS, order, ctx.lang)
-    ledger.attrs["about"] = _about(batch, ctx)
+    ledger.attrs["unmeasured"] = _unmeasured(prepared, ctx, order)
+    ledger.attrs["about"] = _about(prepared, ctx, order)
     return ledger
 
 
-def _about(batch: Sequence[AuditResult], ctx: _Context) -> About:
+def _about(prepared: Sequence[_Prepared], ctx: _Context, order: Mapping[str, int]) -> About:
     """Profiles (name, title, sources cited) and per audit: failed, passed, unmeasured."""
     zh = ctx.lang == "zh"
     audits: list[AuditCounts] = []
     cited: dict[str, set[str]] = {}
-    for r in batch:
+    for prep in prepared:
+        r, verdicts = prep.result, prep.verdicts
         f = r.findings
-        passed = f["passed"].map(_flag) if len(f) else pd.Series([], dtype=object)
         skipped = r.summary.get("not_measured") or {}
         audits.append(
             {
                 "profile": r.profile,
                 "audit": r.name,
-                "passed": int((passed == True).sum()),  # noqa: E712
-                "failed": int((passed == False).sum()),  # noqa: E712
-                "unmeasured": int(passed.isna().sum())
+                "passed": sum(v is True for v in verdicts),
+                "failed": sum(v is False for v in verdicts),
+                "unmeasured": sum(v is None for v in verdicts)
                 + (len(skipped) if isinstance(skipped, Mapping) else 0),
             }
         )
@@ -564,7 +590,7 @@ def _about(batch: Sequence[AuditResult], ctx: _Context) -> About:
             for p, s in zip(names.astype(str), f["source"].astype(str), strict=True):
                 cited.setdefault(p, set()).add(s)
     profiles: list[ProfileAbout] = []
-    for name in _profile_order(batch):
+    for name in order:
         prof = ctx.profiles.get(name)
         title = (prof.title_zh if zh else prof.title_en) if prof is not None else name
         sources = []

@@ -12,6 +12,8 @@ from typing import Any, SupportsFloat, SupportsIndex
 
 import pandas as pd
 
+from geoplan.profiles._units import COMPARATOR_SIGNS
+
 TEXTS: dict[str, dict[str, str]] = {
     "title": {"zh": "新建住区配套设施审查报告", "en": "New-development audit report"},
     "title_renovation": {
@@ -72,6 +74,7 @@ UNITS: dict[str, dict[str, str]] = {
 
 
 _SHARE_UNITS = ("share", "share of households", "share of residents")
+#: A profile's comparator -> the sign a report prints (``between`` has none).
 
 
 def phrase(key: str, lang: str) -> str:
@@ -112,9 +115,7 @@ def fmt_value(value: object, unit: str, lang: str) -> str:
 def fmt_threshold(row: Mapping[str, object], lang: str) -> str:
     thr = row.get("threshold")
     unit = str(row.get("unit") or "")
-    comp = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}.get(
-        str(row.get("comparator")), str(row.get("comparator"))
-    )
+    comp = COMPARATOR_SIGNS.get(str(row.get("comparator")), str(row.get("comparator")))
     if isinstance(thr, str) and as_number(thr) is None:  # access checks: "<= 10 min" for everyone
         text = thr.replace("<=", "≤").replace(">=", "≥")
         for k, names in UNITS.items():

@@ -109,14 +109,13 @@ class Acc:
         flags: tuple[bool, bool] = (False, False),
         *,
         land_m2: float = np.nan,
-    ) -> str:
-        """Add a facility and return its id; ``area`` is its floor area (NaN: none, a
+    ) -> None:
+        """Add a facility; ``area`` is its floor area (NaN: none, a
         park), ``flags`` are (volunteer_station, self_service_terminal), ``land_m2`` the
         land area of a park (column ``area_m2``)."""
         fid = f"F{len(self.facilities) + 1:04d}"
         row = (fid, name, category, float(area), float(activity), float(hours), *flags, cid)
         self.facilities.append((*row, float(land_m2), shapely.Point(xy)))
-        return fid
 
 
 def stratified(rng: np.random.Generator, n: int, lo: float, hi: float) -> Arr:

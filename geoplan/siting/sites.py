@@ -199,9 +199,12 @@ def _covered_by_existing(
     return np.asarray(dist <= limit_m, dtype=bool)
 
 
-def _catchment(p: Profile, target_id: str | None, planned_size: float | None) -> Catchment | None:
-    """The catchment of the sited target (None without one), the planned size checked."""
-    cid = getattr(p.target(target_id), "catchment", None) if target_id is not None else None
+def _catchment(
+    p: Profile, target_id: str | None, planned_size: float | None
+) -> tuple[Catchment | None, float | None]:
+    """The catchment of the sited target (None without one) and the walking limit of
+    the planned size under it (None without a planned size), the size checked."""
+    cid = p.target(target_id).catchment if target_id is not None else None
     if cid is None:
         if planned_size is not None:
             raise InputError(
@@ -209,16 +212,19 @@ def _catchment(p: Profile, target_id: str | None, planned_size: float | None) ->
                 + (f"{target_id!r} has none" if target_id else "no target was looked up"),
                 column="planned_size",
             )
-        return None
+        return None, None
     c = p.catchment(str(cid))
-    if planned_size is not None and not np.isfinite(c.limits_m([planned_size], p)[0]):
+    if planned_size is None:
+        return c, None
+    planned_m = float(c.limits_m([planned_size], p)[0])
+    if not np.isfinite(planned_m):
         bands = ", ".join(r.band_text(c.unit) for r in c.rules)
         raise InputError(
             f"planned size {planned_size:g} {c.unit} matches no rule of catchment {c.id!r} "
             f"({bands}): a site of that size would serve no one",
             column="planned_size",
         )
-    return c
+    return c, planned_m
 
 
 def _covered_by_catchment(
@@ -534,11 +540,11 @@ def suggest_sites(
         "gates": gates,
         "gate_tolerance_m": gate_tolerance_m,
     }
-    catchment = _catchment(p, t_id, planned_size)
+    catchment, planned_m = _catchment(p, t_id, planned_size)
     if catchment is not None:  # existing facilities each within their own limit
         covered0 = _covered_by_catchment(network, demand, existing, catchment, p, **snap_kw)
-        if planned_size is not None and not limit_given:  # the planned size's rule
-            limit_m = float(catchment.limits_m([planned_size], p)[0])
+        if planned_m is not None and not limit_given:  # the planned size's rule
+            limit_m = planned_m
     else:
         covered0 = _covered_by_existing(network, demand, existing, limit_m=limit_m, **snap_kw)
     cov = coverage_matrix_from_network(network, demand, candidates, limit_m=limit_m, **snap_kw)
